@@ -1,0 +1,86 @@
+# vnetkit - top-level build.
+#   make            BPF objects, skeletons, the vnetkit binary
+#   make demo       the main job on the built-in testbed
+#   make check      every host test (installs what is missing first)
+#   make bench      benchmarks (ratios against baselines in the same run)
+# Areas add targets through their own fragments (loader/*.mk, scripts/*.mk,
+# selftests/*.mk) so the layout stays one folder per concern.
+
+CLANG    ?= clang-19
+LLVM_STRIP ?= llvm-strip-19
+BPFTOOL  ?= bpftool
+CC       ?= gcc
+BUILD    := build
+Q        := $(if $(V),,@)
+
+ARCH_BPF := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+	    -Iinclude -I$(BUILD)/skel -Iloader
+LDLIBS   += -lbpf -lelf -lz -lpthread -lm
+BPF_CFLAGS := -O2 -g -Wall -target bpf -D__TARGET_ARCH_$(ARCH_BPF) \
+	      -Iinclude -I$(BUILD) -mcpu=v3
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
+LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(LOADER_SRCS))
+LOADER_EXTRA_OBJS :=
+CHECK_DEPS :=
+BENCH_DEPS :=
+
+.PHONY: all
+all: $(BUILD)/vnetkit
+
+-include $(wildcard loader/*.mk scripts/*.mk selftests/*.mk)
+
+
+.PHONY: setup demo check bench clean
+
+setup:
+	$(Q)scripts/setup.sh
+
+# CO-RE: compile against the running kernel's BTF; relocations make the
+# objects load on other kernels (the 6.12 test guest included).
+$(BUILD)/vmlinux.h:
+	$(Q)mkdir -p $(@D)
+	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "vnetkit: build: /sys/kernel/btf/vmlinux missing (a kernel with CONFIG_DEBUG_INFO_BTF is needed)" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard include/*.h bpf/*.h)
+	$(Q)mkdir -p $(@D)
+	@echo "  BPF      $@"
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(Q)mkdir -p $(@D)
+	@echo "  SKEL     $@"
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/loader/%.o: loader/%.c $(SKELS) $(wildcard include/*.h loader/*.h)
+	$(Q)mkdir -p $(@D)
+	@echo "  CC       $@"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/vnetkit: $(LOADER_OBJS) $(LOADER_EXTRA_OBJS) $(BPF_OBJS)
+	@echo "  LD       $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(LOADER_OBJS) $(LOADER_EXTRA_OBJS) $(LDLIBS)
+
+# Static build for the QEMU guest initramfs (no shared libraries there).
+$(BUILD)/vnetkit-static: $(LOADER_OBJS) $(LOADER_EXTRA_OBJS) $(BPF_OBJS)
+	@echo "  LD       $@"
+	$(Q)$(CC) -static $(LDFLAGS) -o $@ $(LOADER_OBJS) $(LOADER_EXTRA_OBJS) $(LDLIBS)
+
+demo: setup all
+	$(Q)scripts/demo.sh
+
+check: setup all $(CHECK_DEPS)
+	$(Q)selftests/run.sh $(T)
+
+bench: setup all $(BENCH_DEPS)
+	$(Q)scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/libbpf.h>
+
+#include "util.h"
+
+volatile int vk_stop;
+
+void vk_err(const char *what, const char *why, const char *hint_fmt, ...)
+{
+	fprintf(stderr, "vnetkit: %s: %s", what, why);
+	if (hint_fmt) {
+		va_list ap;
+
+		fputs(" (", stderr);
+		va_start(ap, hint_fmt);
+		vfprintf(stderr, hint_fmt, ap);
+		va_end(ap);
+		fputc(')', stderr);
+	}
+	fputc('\n', stderr);
+}
+
+void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vnetkit: %s: ", what);
+	va_start(ap, why_fmt);
+	vfprintf(stderr, why_fmt, ap);
+	va_end(ap);
+	if (hint)
+		fprintf(stderr, " (%s)", hint);
+	fputc('\n', stderr);
+}
+
+int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+		 uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		goto bad;
+	v = strtoull(s, &end, 0);
+	if (errno || *end)
+		goto bad;
+	if (v < min || v > max) {
+		vk_errf(opt, NULL, "%llu is out of range [%llu, %llu]", v,
+			(unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+bad:
+	vk_errf(opt, "expected an unsigned integer", "invalid value '%s'",
+		s ? s : "");
+	return -1;
+}
+
+int vk_parse_secs(const char *opt, const char *s, double min, double max,
+		  double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = s ? strtod(s, &end) : 0;
+	if (!s || !*s || errno || *end || v != v) {
+		vk_errf(opt, "expected seconds, e.g. 5 or 0.5", "invalid value '%s'",
+			s ? s : "");
+		return -1;
+	}
+	if (v <= min || v > max) {
+		vk_errf(opt, NULL, "%g is out of range (%g, %g]", v, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+double vk_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+uint64_t vk_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void vk_sleep(double secs)
+{
+	struct timespec ts;
+
+	if (secs <= 0)
+		return;
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) && errno == EINTR && !vk_stop)
+		;
+}
+
+static int ensure_fs(const char *path, unsigned long magic, const char *type)
+{
+	struct statfs st;
+
+	if (!statfs(path, &st) && (unsigned long)st.f_type == magic)
+		return 0;
+	if (mount(type, path, type, 0, NULL)) {
+		vk_errf(type, "mount it, or run as root", "cannot mount %s on %s: %s",
+			type, path, strerror(errno));
+		return -1;
+	}
+	fprintf(stderr, "vnetkit: note: mounted %s on %s (it was not mounted)\n",
+		type, path);
+	return 0;
+}
+
+int vk_ensure_bpffs(void)
+{
+	return ensure_fs("/sys/fs/bpf", BPF_FS_MAGIC, "bpf");
+}
+
+int vk_ensure_tracefs(void)
+{
+	return ensure_fs("/sys/kernel/tracing", TRACEFS_MAGIC, "tracefs");
+}
+
+bool vk_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+int vk_require_root(const char *what)
+{
+	if (vk_is_root())
+		return 0;
+	vk_err(what, "permission denied: needs root (CAP_BPF and CAP_NET_ADMIN)",
+	       "run with sudo");
+	return -1;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	static int debug = -1;
+
+	if (debug < 0)
+		debug = getenv("VNETKIT_DEBUG") != NULL;
+	if (!debug && level != LIBBPF_WARN)
+		return 0;
+	if (!debug)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void vk_setup_libbpf_logging(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+static void on_signal(int sig)
+{
+	vk_stop = sig;
+}
+
+void vk_install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+const char *vk_fmt_rate(char *buf, int len, double v)
+{
+	if (v >= 1e9)
+		snprintf(buf, len, "%.2fG", v / 1e9);
+	else if (v >= 1e6)
+		snprintf(buf, len, "%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.2fK", v / 1e3);
+	else
+		snprintf(buf, len, "%.0f", v);
+	return buf;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared helpers of the vnetkit CLI: errors, option values, time, mounts. */
+#ifndef VNETKIT_UTIL_H
+#define VNETKIT_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EXIT_USAGE 2
+#define EXIT_FAIL 1
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "vnetkit: <what>: <why> (<hint>)" on stderr; hint may be NULL. */
+void vk_err(const char *what, const char *why, const char *hint_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Same, with a printf-style "why". */
+void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Parse an unsigned integer option value within [min, max]; prints the
+ * error itself and returns -1 on bad input. */
+int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+		 uint64_t *out);
+/* Parse seconds (may be fractional) within (min, max]. */
+int vk_parse_secs(const char *opt, const char *s, double min, double max,
+		  double *out);
+
+double vk_now(void);		/* CLOCK_MONOTONIC seconds */
+uint64_t vk_now_ns(void);
+void vk_sleep(double secs);
+
+/* Mount bpffs / tracefs at their usual place when absent. Each mount is
+ * announced on stderr: never change the system silently. */
+int vk_ensure_bpffs(void);
+int vk_ensure_tracefs(void);
+
+bool vk_is_root(void);
+int vk_require_root(const char *what);
+
+/* Route libbpf's messages: quiet unless VNETKIT_DEBUG is set. */
+void vk_setup_libbpf_logging(void);
+
+/* Termination flag set by SIGINT/SIGTERM once vk_install_signals() ran. */
+extern volatile int vk_stop;
+void vk_install_signals(void);
+
+/* Format a rate like "2.41M" into buf. */
+const char *vk_fmt_rate(char *buf, int len, double v);
+
+#endif

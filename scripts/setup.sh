@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install exactly the Debian packages vnetkit needs that are missing.
+# Idempotent and quiet when everything is present. Usage:
+#   scripts/setup.sh            build + host test dependencies
+#   scripts/setup.sh kernel     also the kernel / QEMU toolchain
+#   scripts/setup.sh submit     also the upstream submission tools
+set -euo pipefail
+
+base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev
+	pkg-config iproute2 python3 xdp-tools gnuplot-nox linux-source-6.12 quilt)
+kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
+	busybox-static xz-utils sparse)
+submit_pkgs=(git-email b4)
+
+want=("${base_pkgs[@]}")
+for arg in "$@"; do
+	case "$arg" in
+	kernel) want+=("${kernel_pkgs[@]}") ;;
+	submit) want+=("${submit_pkgs[@]}") ;;
+	all) want+=("${kernel_pkgs[@]}" "${submit_pkgs[@]}") ;;
+	*) echo "vnetkit: setup: unknown component '$arg' (use kernel, submit or all)" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "vnetkit: setup: missing packages: ${missing[*]} (run as root: sudo $0 $*)" >&2
+	exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/vnetkit-apt.log 2>&1; then
+	apt-get update -qq >>/tmp/vnetkit-apt.log 2>&1
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/vnetkit-apt.log 2>&1 || {
+		tail -20 /tmp/vnetkit-apt.log >&2
+		echo "vnetkit: setup: apt-get install failed (see /tmp/vnetkit-apt.log)" >&2
+		exit 1
+	}
+fi

@@ -1,0 +1,43 @@
+# Shared helpers for selftests/test_*.sh (sourced, bash).
+# Every test script: source this, call ok/fail/skip per check, and create
+# namespaces through vk_netns so they are removed on any exit.
+VNETKIT=${VNETKIT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/vnetkit}
+_vk_cleanups=()
+_vk_rc=0
+
+ok()   { echo "ok - $*"; }
+fail() { echo "not ok - $*"; _vk_rc=1; }
+skip() { echo "ok - $1 # SKIP $2"; }
+diag() { echo "# $*"; }
+# check "description" command...   -> ok/fail on the command's exit status
+check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+
+at_exit() { _vk_cleanups+=("$*"); }
+_vk_run_cleanups() {
+	local i
+	for ((i = ${#_vk_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_vk_cleanups[i]}" >/dev/null 2>&1 || true
+	done
+}
+trap _vk_run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+# vk_netns NAME: create a namespace removed at exit (unique per run).
+vk_netns() {
+	ip netns add "$1" || return 1
+	at_exit "ip netns del $1"
+	ip -n "$1" link set lo up
+}
+
+# expect_fail CODE "substring" command...: command must exit CODE and its
+# stderr must contain substring.
+expect_fail() {
+	local code=$1 pat=$2 d=$3 out rc
+	shift 3
+	out=$("$@" 2>&1 >/dev/null); rc=$?
+	if [ "$rc" -eq "$code" ] && [[ "$out" == *"$pat"* ]]; then
+		ok "$d"
+	else
+		fail "$d (exit $rc, want $code; stderr: $out)"
+	fi
+}
