@@ -2,5 +2,3 @@
 #include "commands.h"
 #include "util.h"
 int cmd_xdp(int argc, char **argv) { return 1; }
-int cmd_gen(int argc, char **argv) { return 1; }
-int cmd_testbed(int argc, char **argv) { return 1; }
