@@ -1,0 +1,515 @@
+#!/usr/bin/env bash
+# Prepare an upstream posting of the quilt series in patches/ and block it
+# when it breaks a netdev rule. It never sends mail.
+#
+#   scripts/submit.sh [--tree PATH] [--target net-next|vhost] [--version N]
+#                     [--patches DIR] [--cover FILE] [--config FILE]
+#                     [--out DIR] [--name NAME] [--no-build]
+#
+# 1. import patches/series into branch vnetkit/submit-vN on top of the tree
+#    (default: a git repository made once from the pristine 6.12 tree under
+#    build/submit/tree; any other Linux git tree by path, e.g. net-next);
+# 2. blocking checks, each naming the patch and the rule: at most 15
+#    patches, mail format, Signed-off-by, subsystem prefix, Fixes: form, the
+#    series applies, checkpatch.pl --strict, every patch builds on its own
+#    (touched objects at each step), no new W=1 warnings in touched files;
+# 3. git format-patch --cover-letter into build/submit/vN/, the cover letter
+#    filled from patches/cover-letter.txt, To/Cc from get_maintainer.pl,
+#    a changelog and range-diff against v(N-1) when N > 1;
+# 4. git send-email --dry-run of the whole set (the SMTP server is /bin/false:
+#    a real send would fail closed).
+# Exit 0: posting ready; 1: blocked (every violation listed); 2: usage.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+prog="vnetkit: submit"
+
+die() { echo "$prog: $*" >&2; exit 1; }
+usage() {
+	[ $# -gt 0 ] && echo "$prog: $*" >&2
+	sed -n '5,7s/^# \{0,1\}/usage: /p' "$0" | sed '2,$s/^usage: /       /' >&2
+	exit 2
+}
+
+tree= target=net-next version=1 build=1 name=submit
+patchdir=$top/patches cover= config= out=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--tree) tree=${2:-}; shift ;;
+	--target) target=${2:-}; shift ;;
+	--version|-v) version=${2:-}; shift ;;
+	--patches) patchdir=${2:-}; shift ;;
+	--cover) cover=${2:-}; shift ;;
+	--config) config=${2:-}; shift ;;
+	--out) out=${2:-}; shift ;;
+	--name) name=${2:-}; shift ;;
+	--no-build) build=0 ;;
+	-h|--help) usage ;;
+	*) usage "unknown argument '$1'" ;;
+	esac
+	shift || usage "option needs a value"
+done
+
+case "$target" in
+net-next|vhost) ;;
+*) usage "--target '$target': use net-next (tun, virtio_net, ptr_ring) or vhost (MST's tree)" ;;
+esac
+[[ "$version" =~ ^[1-9][0-9]?$ ]] || usage "--version '$version': a posting version 1..99"
+# NAME keys the recorded postings (v1, v2, ...) of one series in the tree.
+[[ "$name" =~ ^[a-z0-9][a-z0-9-]*$ ]] || usage "--name '$name': lower-case letters, digits and '-'"
+[ -d "$patchdir" ] || usage "--patches '$patchdir': no such directory"
+patchdir=$(cd "$patchdir" && pwd)
+series=$patchdir/series
+[ -r "$series" ] || usage "--patches '$patchdir': no series file"
+cover=${cover:-$patchdir/cover-letter.txt}
+config=${config:-$top/patches/kernel.config}
+work=$top/build/submit
+out=${out:-$work/v$version}
+mkdir -p "$work"
+
+# One run at a time: the default tree's checkout and the O= directory are
+# shared by every run.
+exec 8>"$work/.lock"
+flock -w 900 8 || die "another make submit holds $work/.lock (wait for it)"
+
+nfail=0
+# block PATCH RULE MESSAGE: one violation; the posting is not written.
+block() {
+	nfail=$((nfail + 1))
+	echo "BLOCKED: $1: $3 [rule: $2]" >&2
+}
+note() { echo "  $*"; }
+step() { echo "== $*"; }
+
+# ---- series -----------------------------------------------------------------
+# quilt series: one patch per line, '#' comments, optional -pN (only -p1 is
+# meaningful for git am).
+patches=()
+while read -r p opt _; do
+	case "$p" in ''|'#'*) continue ;; esac
+	if [ -n "${opt:-}" ] && [ "$opt" != -p1 ]; then
+		block "$p" patch-level "quilt option '$opt': a posting needs -p1 patches"
+	fi
+	patches+=("$p")
+done <"$series"
+n=${#patches[@]}
+step "series: $n patches from ${series#$top/}, target $target, v$version"
+[ "$n" -gt 0 ] || die "${series#$top/} lists no patches: nothing to post"
+if [ "$n" -gt 15 ]; then
+	block series max-15-patches "$n patches, netdev takes at most 15 per series (split it: post the first part, the rest after it is merged)"
+	exit 1
+fi
+
+# ---- per-patch metadata (from the files themselves, no tree needed) -------
+# Subject as it will be posted, [PATCH ...] tags removed, folded lines joined.
+subject_of() {
+	awk '/^Subject:/ { s = substr($0, 10); f = 1; next }
+	     f && /^[ \t]/ { s = s $0; next } { f = 0 }
+	     /^$/ { exit } END { print s }' "$1" |
+		sed -e 's/^[[:space:]]*//' -e 's/^\(\[[^]]*\][[:space:]]*\)*//'
+}
+# Commit message: after the mail headers, up to the '---' separator or diff.
+message_of() {
+	awk 'h == 0 && /^$/ { h = 1; next } h == 0 { next }
+	     /^---$/ || /^diff --git / || /^Index: / { exit } { print }' "$1"
+}
+
+subjects=()
+for i in "${!patches[@]}"; do
+	p=${patches[$i]} f=$patchdir/${patches[$i]}
+	id="patch $((i + 1))/$n ($p)"
+	subjects+=("")
+	[ -r "$f" ] || { block "$id" series "listed in the series but missing"; continue; }
+	if ! grep -q '^From: ..*@' "$f" || ! grep -q '^Subject: ..*' "$f"; then
+		block "$id" mail-format "no From:/Subject: headers: write patches with git format-patch (quilt keeps the headers)"
+		continue
+	fi
+	subj=$(subject_of "$f")
+	subjects[$i]=$subj
+	msg=$(message_of "$f")
+	grep -q '^diff --git ' "$f" || block "$id" mail-format "no 'diff --git' in the patch"
+	if ! grep -Eq '^Signed-off-by: [^<]+ <[^>]+@[^>]+>$' <<<"$msg"; then
+		block "$id" signed-off-by "no 'Signed-off-by: Name <email>' in the commit message (DCO, submitting-patches.rst section 11)"
+	fi
+	# "subsys: summary", "net: tun: summary", "selftests/net: ...": the
+	# prefix is one lower-case token without blanks, then a colon.
+	if ! [[ "$subj" =~ ^[a-z0-9][a-z0-9_./+-]*:\ [^\ ] ]]; then
+		block "$id" subsystem-prefix "subject '$subj' lacks a subsystem prefix ('ptr_ring: ', 'tun: ', 'vhost_net: ', 'virtio_net: ')"
+	fi
+	while IFS= read -r line; do
+		if ! [[ "$line" =~ ^Fixes:\ [0-9a-f]{12,40}\ \(\".+\"\)$ ]]; then
+			block "$id" fixes-tag "malformed '$line': use 'Fixes: <12+ hex digits> (\"subject\")'"
+		fi
+	done < <(grep -Ei '^[[:space:]]*fixes[[:space:]]*:' <<<"$msg")
+done
+
+# ---- the tree ----------------------------------------------------------------
+# The default tree is ours: a git repository over a hard-linked copy of the
+# pristine source. Git replaces files (unlink + create) rather than writing
+# them in place; unshare() still copies every file the series touches before
+# anything writes it, so the pristine tree can never change.
+default_tree() {
+	local src dst=$work/tree
+	[ -e "$dst/.git/vnetkit-ready" ] && { echo "$dst"; return; }
+	src=$("$top/scripts/kernel-src.sh") || die "no pristine 6.12 tree (scripts/kernel-src.sh failed)"
+	echo "submit: creating $dst from $src (once; reused next time)" >&2
+	rm -rf "$dst.new"
+	cp -al "$src" "$dst.new" || die "cp -al $src failed"
+	rm -f "$dst.new/.vnetkit-extracted"
+	(
+		cd "$dst.new" && git init -q && git config user.name "vnetkit submit" &&
+			git config user.email "submit@vnetkit.invalid" &&
+			git config gc.auto 0 && git config core.autocrlf false &&
+			git add -A -f . && git commit -q -m "Linux $(make -s kernelversion) (Debian linux-source-6.12)" &&
+			git branch -m base
+	) || die "git init of $dst.new failed"
+	rm -rf "$dst" && mv "$dst.new" "$dst" && touch "$dst/.git/vnetkit-ready"
+	echo "$dst"
+}
+
+if [ -z "$tree" ]; then
+	tree=$(default_tree) || exit 1
+	wt=$tree
+	base=$(git -C "$wt" rev-parse --verify -q refs/heads/base) || die "$wt has no branch 'base'"
+else
+	[ -d "$tree" ] || die "--tree '$tree': no such directory"
+	tree=$(cd "$tree" && pwd)
+	git -C "$tree" rev-parse --git-dir >/dev/null 2>&1 || die "--tree $tree is not a git repository"
+	[ -r "$tree/MAINTAINERS" ] && [ -x "$tree/scripts/checkpatch.pl" ] ||
+		die "--tree $tree does not look like a Linux tree (no MAINTAINERS / scripts/checkpatch.pl)"
+	base=$(git -C "$tree" rev-parse --verify -q HEAD) || die "--tree $tree has no HEAD commit"
+	# Never touch the user's checkout: work in a worktree of their repository
+	# (created once, reused).
+	wt=$work/worktree-$(basename "$tree")
+	if ! git -C "$wt" rev-parse --git-dir >/dev/null 2>&1; then
+		echo "submit: creating worktree $wt of $tree (once)" >&2
+		git -C "$tree" worktree add -q -f --detach "$wt" "$base" || die "git worktree add $wt failed"
+	fi
+fi
+gitw() { git -C "$wt" "$@"; }
+# The committer identity is only needed to create the commits.
+gitw config user.email >/dev/null || export GIT_COMMITTER_NAME="vnetkit submit" GIT_COMMITTER_EMAIL=submit@vnetkit.invalid
+branch=vnetkit/$name-v$version
+note "tree $tree, base $(gitw log -1 --format='%h ("%s")' "$base")"
+
+unshare() {
+	local f
+	for f in "$@"; do
+		[ -f "$wt/$f" ] && [ "$(stat -c %h "$wt/$f")" -gt 1 ] || continue
+		cp -p "$wt/$f" "$wt/$f.vk-unshare" && mv -f "$wt/$f.vk-unshare" "$wt/$f"
+	done
+}
+# Files the patch files touch (a/ and b/ sides).
+patch_paths() {
+	sed -n -e 's|^diff --git a/\([^ ]*\) b/\([^ ]*\)$|\1\n\2|p' "$@" | sort -u
+}
+
+gitw am --abort >/dev/null 2>&1
+gitw rebase --abort >/dev/null 2>&1
+[ -z "$(gitw status --porcelain --untracked-files=no)" ] || die "$wt has uncommitted changes (commit or discard them first)"
+existing=()
+for p in "${patches[@]}"; do [ -r "$patchdir/$p" ] && existing+=("$patchdir/$p"); done
+mapfile -t touched_files < <(patch_paths "${existing[@]}")
+gitw checkout -q --detach "$base" || die "cannot check out $base in $wt"
+unshare "${touched_files[@]}"
+
+# ---- apply -------------------------------------------------------------------
+step "apply: git am (exact context, no fuzz) onto $(gitw rev-parse --short "$base")"
+applied=0
+if [ ${#existing[@]} -eq "$n" ]; then
+	for i in "${!patches[@]}"; do
+		f=$patchdir/${patches[$i]}
+		if ! err=$(gitw am -q --keep-cr "$f" 2>&1); then
+			block "patch $((i + 1))/$n (${patches[$i]})" applies \
+				"does not apply to $(gitw rev-parse --short "$base"): $(grep -m3 -E 'error|failed|patch does not' <<<"$err" | tr '\n' ' ')"
+			gitw am --abort >/dev/null 2>&1
+			break
+		fi
+		applied=$((applied + 1))
+	done
+fi
+if [ "$applied" -ne "$n" ]; then
+	gitw checkout -q --detach "$base"
+	echo "$prog: posting blocked: $nfail violation(s); the series was not applied" >&2
+	exit 1
+fi
+tip=$(gitw rev-parse HEAD)
+gitw branch -f "$branch" "$tip" >/dev/null
+note "branch $branch = $(gitw rev-parse --short "$tip"), $n commits"
+mapfile -t commits < <(gitw rev-list --reverse "$base..$tip")
+
+# ---- checkpatch --------------------------------------------------------------
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+step "checkpatch.pl --strict"
+gitw format-patch -q -o "$tmp/cp" "$base..$tip" >/dev/null || die "git format-patch failed"
+i=0
+for f in "$tmp"/cp/*.patch; do
+	i=$((i + 1))
+	res=$(cd "$wt" && perl scripts/checkpatch.pl --strict --terse --show-types --no-summary "$f" 2>&1)
+	if grep -Eq '(ERROR|WARNING|CHECK):' <<<"$res"; then
+		while IFS= read -r l; do
+			block "patch $i/$n (${patches[$((i - 1))]})" checkpatch "${l#"$f":}"
+		done < <(grep -E '(ERROR|WARNING|CHECK):' <<<"$res")
+	else
+		note "patch $i/$n: clean"
+	fi
+done
+
+# ---- build: every step on its own, W=1, touched objects only ----------------
+obj=$work/obj
+kmake() {
+	nice -n 10 make -s -C "$wt" O="$obj" ARCH=x86_64 CC="ccache gcc" "$@"
+}
+# Objects a path builds: foo.c -> foo.o; a header -> the .c files beside the
+# touched .c files that include it, plus up to 8 other includers (bounded:
+# this is a bisect check, not a full build).
+objects_for() {
+	local f c
+	for f in "$@"; do
+		case "$f" in
+		Documentation/*|tools/*|scripts/*|usr/*) ;;
+		*.c) [ -f "$wt/$f" ] && echo "${f%.c}.o" ;;
+		include/*.h|arch/*/include/*.h)
+			local inc=${f#include/}
+			inc=${inc#arch/*/include/}
+			(cd "$wt" && git grep -l -F "#include <$inc>" -- '*.c' ':!tools' ':!scripts' ':!samples' ':!Documentation') 2>/dev/null | head -8 |
+				sed 's/\.c$/.o/' ;;
+		*.h)
+			(cd "$wt" && git grep -l -F "#include \"$(basename "$f")\"" -- "$(dirname "$f")/*.c") 2>/dev/null |
+				sed 's/\.c$/.o/' ;;
+		esac
+	done | sort -u
+}
+# Warnings of a W=1 build log in the given source files, line numbers
+# dropped (patches move lines), one "file: text [flag]" per line.
+warnings_in() {
+	local log=$1; shift
+	local f
+	for f in "$@"; do
+		grep -E "(^|/)${f//./\\.}:[0-9]+:([0-9]+:)? warning: " "$log" |
+			sed -E "s#^.*(${f//./\\.}):[0-9]+:([0-9]+:)? warning: #\1: #"
+	done | sort
+}
+
+configure_obj() {
+	local seed=$obj/.vnetkit-seed stamp
+	stamp=$( { gitw rev-parse "$base"; cat "$config" 2>/dev/null; } | sha1sum | cut -c1-12)
+	if [ ! -e "$seed" ] || [ "$(cat "$obj/.vnetkit-stamp" 2>/dev/null)" != "$stamp" ]; then
+		note "configuring $obj: tinyconfig + ${config#$top/}"
+		rm -rf "$obj" && mkdir -p "$obj"
+		kmake tinyconfig >"$obj/.vnetkit-config.log" 2>&1 || { cat "$obj/.vnetkit-config.log" >&2; die "make tinyconfig failed"; }
+		if [ -r "$config" ]; then
+			(cd "$wt" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$obj" "$obj/.config" "$config") \
+				>>"$obj/.vnetkit-config.log" 2>&1 || die "merge_config.sh failed (see $obj/.vnetkit-config.log)"
+		fi
+		cp "$obj/.config" "$seed"
+		echo "$stamp" >"$obj/.vnetkit-stamp"
+	fi
+	# Options the series adds exist only from their patch on: start each
+	# step from the same seed and let olddefconfig resolve it.
+	cp "$seed" "$obj/.config"
+	kmake olddefconfig >>"$obj/.vnetkit-config.log" 2>&1 || die "make olddefconfig failed (see $obj/.vnetkit-config.log)"
+}
+
+# build_step LOG OBJECTS...: W=1 build of the objects; 0 when all built.
+build_step() {
+	local log=$1 rc=0 o
+	shift
+	: >"$log"
+	[ $# -gt 0 ] || return 0
+	kmake -k -j2 W=1 "$@" >>"$log" 2>&1 || rc=1
+	for o in "$@"; do
+		[ -f "$obj/$o" ] || { echo "vnetkit: $o: not built" >>"$log"; rc=1; }
+	done
+	return $rc
+}
+
+if [ "$nfail" -gt 0 ]; then
+	step "build: not run ($nfail violation(s) above; fix them first)"
+elif [ "$build" -eq 0 ]; then
+	step "build: skipped (--no-build)"
+else
+	step "build: each patch on its own, W=1, touched objects"
+	t0=$(date +%s)
+	mapfile -t srcs < <(gitw diff --name-only "$base" "$tip" -- '*.c' '*.h')
+	# Objects in the base config: an object the configuration does not
+	# build (its CONFIG_ is off) cannot prove anything; say so.
+	gitw checkout -q --detach "$base"
+	configure_obj
+	mapfile -t base_objs < <(objects_for "${srcs[@]}")
+	rm -f "${base_objs[@]/#/$obj/}"
+	build_step "$tmp/build-base.log" "${base_objs[@]}"
+	built_base=()
+	for o in "${base_objs[@]}"; do [ -f "$obj/$o" ] && built_base+=("$o"); done
+	warnings_in "$tmp/build-base.log" "${srcs[@]}" >"$tmp/w-base"
+	note "base: ${#built_base[@]} object(s) built, $(wc -l <"$tmp/w-base") W=1 warning(s) in touched files"
+	cp "$tmp/w-base" "$tmp/w-prev"
+	for i in "${!commits[@]}"; do
+		c=${commits[$i]}
+		id="patch $((i + 1))/$n (${patches[$i]})"
+		gitw checkout -q --detach "$c"
+		configure_obj
+		mapfile -t step_srcs < <(gitw diff --name-only "$base" "$c" -- '*.c' '*.h')
+		mapfile -t objs < <(objects_for "${step_srcs[@]}")
+		# Objects of files this patch changed must be rebuilt from scratch so
+		# their warnings show again; kbuild rebuilds the others as needed.
+		mapfile -t mine < <(objects_for $(gitw diff --name-only "$c~1" "$c" -- '*.c' '*.h'))
+		for o in "${mine[@]}"; do rm -f "$obj/$o"; done
+		log=$tmp/build-$((i + 1)).log
+		if ! build_step "$log" "${objs[@]}"; then
+			# An object the config cannot build at all is not this patch's
+			# fault: only errors and objects built at base count.
+			errs=$(grep -E ': (fatal )?error: |Error [0-9]+|undefined reference' "$log" | grep -v '^make' | head -3)
+			missing=$(grep -E '^vnetkit: .*: not built' "$log" | sed 's/^vnetkit: //;s/: not built//' |
+				while read -r o; do printf '%s\n' "${built_base[@]}" | grep -qx "$o" && echo "$o"; done)
+			if [ -n "$errs" ] || [ -n "$missing" ]; then
+				block "$id" bisect-build "does not build on its own: ${errs:-$missing not built} (log: build/submit/build-$((i + 1)).log)"
+				cp "$log" "$work/build-$((i + 1)).log"
+				continue
+			fi
+		fi
+		nbuilt=0
+		for o in "${objs[@]}"; do [ -f "$obj/$o" ] && nbuilt=$((nbuilt + 1)); done
+		# W=1: warnings in touched files the base did not have. Compare counts
+		# per warning text so a second copy of an old warning is still new.
+		warnings_in "$log" "${step_srcs[@]}" >"$tmp/w-step"
+		new=$(comm -13 "$tmp/w-prev" "$tmp/w-step")
+		while IFS= read -r w; do
+			[ -n "$w" ] && block "$id" w1-new-warning "new W=1 warning: $w"
+		done <<<"$new"
+		note "patch $((i + 1))/$n: built $nbuilt object(s)$([ -z "$new" ] && echo ", no new W=1 warnings")"
+		# Judge each patch on what it adds: the next one is compared to this.
+		sort -u "$tmp/w-base" "$tmp/w-step" >"$tmp/w-prev"
+	done
+	gitw checkout -q --detach "$tip"
+	note "build checks took $(($(date +%s) - t0)) s"
+fi
+
+if [ "$nfail" -gt 0 ]; then
+	echo "$prog: posting blocked: $nfail violation(s) (listed above); nothing written to ${out#$top/}" >&2
+	exit 1
+fi
+
+# ---- the posting ---------------------------------------------------------------
+step "posting: ${out#$top/}"
+prefix="PATCH $target"
+vflag=()
+# The first posting carries no version tag ([PATCH net-next 0/3]), later
+# ones do ([PATCH net-next v2 0/3]), as netdev and b4 expect.
+[ "$version" -gt 1 ] && vflag=(-v "$version")
+
+# Recipients: maintainers To, reviewers and lists Cc (no git history needed).
+gm=$(cd "$wt" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --rolestats \
+	--no-remove-duplicates "$tmp"/cp/*.patch 2>/dev/null)
+to=() cc=()
+while IFS= read -r l; do
+	addr=${l%% (*}
+	[ -n "$addr" ] || continue
+	case "$l" in
+	*"(maintainer:"*|*"(supporter:"*) to+=("$addr") ;;
+	*) cc+=("$addr") ;;
+	esac
+done <<<"$gm"
+[ ${#to[@]} -gt 0 ] || die "get_maintainer.pl found no maintainer for the series (does the tree's MAINTAINERS cover the files?)"
+toargs=() ccargs=()
+for a in "${to[@]}"; do toargs+=(--to="$a"); done
+for a in "${cc[@]}"; do ccargs+=(--cc="$a"); done
+
+prev=() rangediff=()
+if [ "$version" -gt 1 ]; then
+	pv=$((version - 1))
+	pbase=$(gitw rev-parse -q --verify "refs/vnetkit/$name/v$pv-base") &&
+		ptip=$(gitw rev-parse -q --verify "refs/vnetkit/$name/v$pv") ||
+		die "no v$pv of '$name' recorded in $wt (run make submit V=$pv first: v$version needs the range-diff against it)"
+	rangediff=(--range-diff="$pbase..$ptip" --creation-factor=80)
+fi
+
+# Everything is written to a scratch directory and moved to $out only once
+# the whole posting (cover, recipients, dry run) is good.
+stage=$tmp/posting
+mkdir -p "$stage"
+gitw format-patch -q --cover-letter "${vflag[@]}" --subject-prefix="$prefix" \
+	--thread=shallow --base="$base" "${toargs[@]}" "${ccargs[@]}" \
+	"${rangediff[@]}" -o "$stage" "$base..$tip" >/dev/null || die "git format-patch failed"
+coverfile=$(ls "$stage"/*0000-cover-letter.patch)
+
+# Cover letter: first line of cover-letter.txt = subject, then the text; the
+# "Changelog:" section keeps entries v1..vN (newest first) with a lore link
+# to each earlier posting, whose Message-ID the recorded posting holds.
+[ -r "$cover" ] || die "no cover letter text: $cover (summary, results, changelog)"
+links=$tmp/links
+: >"$links"
+for ((k = 1; k < version; k++)); do
+	mid=$(gitw config --get "vnetkit.$name-v$k.message-id" || true)
+	[ -n "$mid" ] && echo "v$k $mid" >>"$links"
+done
+python3 - "$cover" "$coverfile" "$version" "$links" <<'EOF' || exit 1
+import re, sys
+src, dst, ver, links = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+lines = [l.rstrip("\n") for l in open(src) if not l.startswith("#")]
+while lines and not lines[0].strip():
+    lines.pop(0)
+if not lines:
+    sys.exit("vnetkit: submit: %s is empty (first line: subject)" % src)
+subject, body = lines[0].strip(), lines[1:]
+lore = dict(l.split(None, 1) for l in open(links).read().split("\n") if l)
+text, log = body, []
+for i, l in enumerate(body):
+    if l.strip() == "Changelog:":
+        text, log = body[:i], body[i + 1:]
+        break
+entries, cur = {}, None
+for l in log:
+    m = re.match(r"^v(\d+):\s*$", l)
+    if m:
+        cur = int(m.group(1)); entries[cur] = []
+    elif cur is not None and l.strip():
+        entries[cur].append(l)
+if ver > 1 and not entries.get(ver):
+    sys.exit("BLOCKED: cover letter: no 'v%d:' entry under 'Changelog:' in %s"
+             " [rule: changelog]" % (ver, src))
+blurb = "\n".join(text).strip("\n") + "\n"
+if ver > 1:
+    blurb += "\nChangelog:\n"
+    for v in range(ver, 0, -1):
+        link = lore.get("v%d" % v)
+        head = "v%d:" % v + (" https://lore.kernel.org/r/%s" % link if link and v < ver else "")
+        blurb += head + "\n" + "".join(e + "\n" for e in entries.get(v, []))
+out = open(dst).read()
+if "*** SUBJECT HERE ***" not in out or "*** BLURB HERE ***" not in out:
+    sys.exit("vnetkit: submit: unexpected cover letter template in %s" % dst)
+out = out.replace("*** SUBJECT HERE ***", subject, 1)
+out = out.replace("*** BLURB HERE ***\n", blurb, 1)
+open(dst, "w").write(out)
+EOF
+
+# ---- send-email, dry run -------------------------------------------------------------
+step "git send-email --dry-run"
+from=$(gitw log -1 --format='%an <%ae>' "$tip")
+(cd "$wt" && git -c sendemail.smtpServer=/bin/false -c sendemail.smtpServerOption= \
+	-c sendemail.confirm=never -c sendemail.annotate=false send-email --dry-run \
+	--from="$from" "${toargs[@]}" --suppress-cc=self --no-format-patch \
+	"$stage"/*.patch) </dev/null >"$tmp/send-email-dry-run.log" 2>&1 ||
+	{ tail -20 "$tmp/send-email-dry-run.log" >&2; die "git send-email --dry-run failed"; }
+sent=$(grep -c '^Dry-OK\. Log says:' "$tmp/send-email-dry-run.log")
+[ "$sent" -eq $((n + 1)) ] || { cat "$tmp/send-email-dry-run.log" >&2; die "send-email --dry-run handled $sent of $((n + 1)) mails"; }
+
+rm -rf "$out" && mkdir -p "$out" && mv "$stage"/*.patch "$tmp/send-email-dry-run.log" "$out"/ ||
+	die "cannot write $out"
+# Record this posting for the next version's range-diff and lore link.
+gitw update-ref "refs/vnetkit/$name/v$version" "$tip"
+gitw update-ref "refs/vnetkit/$name/v$version-base" "$base"
+mid=$(sed -n 's/^Message-ID: <\(.*\)>$/\1/Ip' "$coverfile" | head -1)
+gitw config "vnetkit.$name-v$version.message-id" "$mid"
+coverfile=$out/$(basename "$coverfile")
+
+
+note "$((n + 1)) mails in ${out#$top/}/ (cover + $n), send-email dry run: $sent Dry-OK"
+note "To: ${to[*]}"
+note "Cc: ${cc[*]:-(none)}"
+note "subject: $(sed -n 's/^Subject: //p' "$coverfile" | head -1)"
+echo "Review ${out#$top/}/*.patch, then send with:"
+printf '  git -C %q send-email' "$wt"
+printf ' %q' "${toargs[@]}"
+printf ' %s/*.patch\n' "$out"

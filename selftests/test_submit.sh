@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# make submit (scripts/submit.sh): every blocking rule rejects its fixture
+# with a message naming the patch and the rule; a valid series produces a
+# posting whose mails parse, carry the right prefixes and numbering and
+# rebuild the branch exactly; v2 after v1 carries a changelog and the
+# range-diff; the real patches/series passes; the pristine tree is untouched.
+source "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/.." && pwd)
+submit=$top/scripts/submit.sh
+fx=$top/selftests/fixtures/submit
+tmp=$(mktemp -d)
+at_exit "rm -rf $tmp"
+
+if ! "$top/scripts/setup.sh" submit >/dev/null 2>&1; then
+	fail "scripts/setup.sh submit (git-email, b4) failed"
+	exit 0
+fi
+pristine=$("$top/scripts/kernel-src.sh" 2>/dev/null) || { fail "scripts/kernel-src.sh: no pristine 6.12 tree"; exit 0; }
+
+# run NAME ARGS...: submit.sh with a private output directory; stdout and
+# stderr in $tmp/NAME.out, exit status in $rc.
+run() {
+	local n=$1
+	shift
+	"$submit" "$@" >"$tmp/$n.out" 2>&1
+	rc=$?
+}
+
+# ---- usage ----
+expect_fail 2 "--target 'linus'" "usage: an unknown target is rejected" \
+	"$submit" --target linus --patches "$fx/good"
+expect_fail 2 "--version '0'" "usage: version 0 is rejected" \
+	"$submit" --version 0 --patches "$fx/good"
+expect_fail 2 "unknown argument" "usage: an unknown option is rejected" "$submit" --frobnicate
+
+# ---- one fixture per rule: blocked, with the patch and the rule named ----
+# fixture | expected substring | rule
+while IFS='|' read -r dir want rule; do
+	t0=$(date +%s)
+	run "$dir" --patches "$fx/$dir" --name "selftest-$dir" --out "$tmp/out-$dir"
+	t=$(($(date +%s) - t0))
+	if [ "$rc" -eq 1 ] && grep -F -- "$want" "$tmp/$dir.out" | grep -qF "[rule: $rule]" &&
+		[ ! -e "$tmp/out-$dir" ]; then
+		ok "rule $rule: fixture $dir blocked (${t}s): $(grep -F "[rule: $rule]" "$tmp/$dir.out" | head -1 | cut -c1-110)"
+	else
+		fail "rule $rule: fixture $dir not blocked as expected (exit $rc, want 1 and '$want'):$(sed 's/^/ | /' "$tmp/$dir.out")"
+	fi
+done <<'EOF'
+too-many|series: 16 patches, netdev takes at most 15|max-15-patches
+mail-format|patch 1/1 (0001-tun-comment.patch): no From:/Subject:|mail-format
+no-signoff|patch 1/1 (0001-tun-fix-grammar-in-the-tun_struct-comment.patch): no 'Signed-off-by|signed-off-by
+no-prefix|patch 1/1 (0001-fix-grammar-in-the-tun_struct-comment.patch): subject 'Fix grammar in the tun_struct comment' lacks a subsystem prefix|subsystem-prefix
+bad-fixes|patch 1/1 (0001-tun-fix-grammar-in-the-tun_struct-comment.patch): malformed 'Fixes: 1234abcd (tun: persist device settings)'|fixes-tag
+no-apply|patch 1/1 (0001-tun-fix-grammar-in-the-tun_struct-comment.patch): does not apply|applies
+checkpatch|patch 1/1 (0001-lib-bcd-keep-_bin2bcd-on-one-line.patch): ERROR:TRAILING_WHITESPACE|checkpatch
+no-build|patch 1/2 (0001-lib-bcd-name-the-_bcd2bin-argument-after-what-it-h.patch): does not build on its own|bisect-build
+w1|patch 1/1 (0001-lib-bcd-name-the-tens-digit-in-_bin2bcd.patch): new W=1 warning: lib/bcd.c: variable 'tens' set but not used|w1-new-warning
+EOF
+# The bisect rule must blame the broken step only: its repair is fine.
+if grep -q 'patch 2/2.*\[rule: bisect-build\]' "$tmp/no-build.out"; then
+	fail "bisect-build: patch 2/2 (the repair) was blamed too"
+else
+	ok "bisect-build: only the breaking patch 1/2 is blamed, the repair 2/2 is not"
+fi
+
+# ---- a valid series: the posting ----
+t0=$(date +%s)
+run good --patches "$fx/good" --name selftest-good --out "$tmp/v1"
+diag "good fixture: $(($(date +%s) - t0)) s"
+if [ "$rc" -ne 0 ]; then
+	fail "valid fixture series passes (exit $rc):$(sed 's/^/ | /' "$tmp/good.out")"
+else
+	ok "valid fixture series passes every check"
+fi
+mapfile -t mails < <(ls "$tmp"/v1/*.patch 2>/dev/null)
+check "v1: cover letter + 2 patches written (${#mails[@]} files)" test "${#mails[@]}" -eq 3
+
+# mails_ok DIR PREFIX N: each mail parses with git mailinfo, subjects carry
+# "[PREFIX i/N]" in order, an author, a body; patches carry a diff.
+mails_ok() {
+	local dir=$1 pfx=$2 total=$3 i=0 f subj
+	for f in "$dir"/*.patch; do
+		git mailinfo -k "$tmp/msg" "$tmp/patch" <"$f" >"$tmp/info" 2>&1 || { echo "mailinfo failed on $f"; return 1; }
+		subj=$(sed -n 's/^Subject: //p' "$tmp/info")
+		[[ "$subj" == "[$pfx $i/$total] "* ]] || { echo "$f: subject '$subj', want '[$pfx $i/$total] ...'"; return 1; }
+		grep -q '^Author: .' "$tmp/info" && grep -q '^Email: .*@' "$tmp/info" || { echo "$f: no author"; return 1; }
+		[ -s "$tmp/msg" ] || { echo "$f: empty body"; return 1; }
+		if [ "$i" -gt 0 ] && ! grep -q '^diff --git ' "$tmp/patch"; then echo "$f: no diff"; return 1; fi
+		i=$((i + 1))
+	done
+	[ "$i" -eq $((total + 1)) ] || { echo "$i mails, want $((total + 1))"; return 1; }
+}
+if msg=$(mails_ok "$tmp/v1" "PATCH net-next" 2); then
+	ok "v1: mails parse (git mailinfo), subjects [PATCH net-next 0/2] .. [PATCH net-next 2/2]"
+else
+	fail "v1: mails: $msg"
+fi
+
+tree=$top/build/submit/tree
+cover=$(ls "$tmp"/v1/0000-cover-letter.patch 2>/dev/null)
+if [ -n "$cover" ] && ! grep -q '\*\*\*' "$cover" &&
+	grep -q '^Subject: \[PATCH net-next 0/2\] tun: comment fixes (selftest fixture)$' "$cover" &&
+	grep -q '^Results: comment-only' "$cover" && grep -q '^base-commit: [0-9a-f]\{40\}$' "$cover"; then
+	ok "v1: cover letter filled from cover-letter.txt (subject, text, base-commit, no template left)"
+else
+	fail "v1: cover letter not filled: $(head -40 "$cover" 2>/dev/null)"
+fi
+# get_maintainer.pl: the TUN/TAP maintainers in To, netdev in Cc.
+want_to=$(cd "$tree" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --rolestats \
+	-f drivers/net/tun.c | sed -n 's/^\(.*\) (maintainer:TUN.*/\1/p' | head -1)
+if [ -n "$want_to" ] && grep -A3 '^To: ' "$tmp/v1/0001-"*.patch | grep -qF "${want_to#*<}" &&
+	grep -A12 '^Cc: ' "$tmp/v1/0001-"*.patch | grep -q 'netdev@vger.kernel.org'; then
+	ok "v1: To has the TUN/TAP maintainer ($want_to), Cc has netdev@vger.kernel.org"
+else
+	fail "v1: To/Cc not from get_maintainer.pl (want To $want_to)"
+fi
+if [ "$(grep -c '^Dry-OK\. Log says:' "$tmp/v1/send-email-dry-run.log" 2>/dev/null)" = 3 ]; then
+	ok "v1: git send-email --dry-run handled all 3 mails"
+else
+	fail "v1: send-email dry run log missing or incomplete"
+fi
+
+# The mails rebuild the branch exactly: apply them to the base in a scratch
+# index and compare the tree with the branch's.
+idx=$tmp/index
+base=$(git -C "$tree" rev-parse base)
+if GIT_INDEX_FILE=$idx git -C "$tree" read-tree "$base" &&
+	GIT_INDEX_FILE=$idx git -C "$tree" apply --cached "$tmp"/v1/000[1-9]-*.patch &&
+	[ "$(GIT_INDEX_FILE=$idx git -C "$tree" write-tree)" = "$(git -C "$tree" rev-parse 'vnetkit/selftest-good-v1^{tree}')" ]; then
+	ok "v1: the mails applied to the base give exactly the branch's tree"
+else
+	fail "v1: the mails do not reproduce branch vnetkit/selftest-good-v1"
+fi
+
+# ---- v2 after v1: changelog, lore link, range-diff ----
+v1mid=$(sed -n 's/^Message-ID: <\(.*\)>$/\1/Ip' "$cover" | head -1)
+run good-v2 --patches "$fx/good-v2" --name selftest-good --version 2 --out "$tmp/v2"
+c2=$(ls "$tmp"/v2/v2-0000-cover-letter.patch 2>/dev/null)
+if [ "$rc" -eq 0 ] && [ -n "$c2" ] && msg=$(mails_ok "$tmp/v2" "PATCH net-next v2" 2); then
+	ok "v2: passes; mails parse, subjects [PATCH net-next v2 0/2] .. [PATCH net-next v2 2/2]"
+else
+	fail "v2: exit $rc ${msg:-}:$(sed 's/^/ | /' "$tmp/good-v2.out")"
+fi
+if [ -n "$c2" ] && grep -q '^Changelog:$' "$c2" && grep -q "^v1: https://lore.kernel.org/r/$v1mid\$" "$c2" &&
+	grep -q '^  - patch 1: say why the socket settings live in tun_struct$' "$c2" &&
+	grep -q '^Range-diff against v1:$' "$c2" && grep -q '^1:  [0-9a-f]* ! 1:  [0-9a-f]* tun: fix grammar' "$c2" &&
+	grep -q '^2:  [0-9a-f]* = 2:  [0-9a-f]* tun: use the networking block comment' "$c2"; then
+	ok "v2: cover has the changelog, the v1 lore link and the range-diff (1/2 changed, 2/2 same)"
+else
+	fail "v2: cover lacks changelog/lore link/range-diff:$(sed -n '/^Changelog/,$p' "$c2" 2>/dev/null | head -30 | sed 's/^/ | /')"
+fi
+# v3 without a "v3:" changelog entry is refused before anything is written.
+run good-v3 --patches "$fx/good-v2" --name selftest-good --version 3 --no-build --out "$tmp/v3"
+if [ "$rc" -eq 1 ] && grep -q "no 'v3:' entry under 'Changelog:'.*\[rule: changelog\]" "$tmp/good-v3.out" && [ ! -e "$tmp/v3" ]; then
+	ok "v3 without a changelog entry is blocked [rule: changelog], nothing written"
+else
+	fail "v3 without changelog: exit $rc:$(sed 's/^/ | /' "$tmp/good-v3.out")"
+fi
+run good-vhost --patches "$fx/good" --name selftest-vhost --target vhost --no-build --out "$tmp/vhost"
+if [ "$rc" -eq 0 ] && msg=$(mails_ok "$tmp/vhost" "PATCH vhost" 2); then
+	ok "TARGET=vhost: subjects [PATCH vhost 0/2] .. [PATCH vhost 2/2]"
+else
+	fail "TARGET=vhost: exit $rc ${msg:-}:$(sed 's/^/ | /' "$tmp/good-vhost.out")"
+fi
+
+# ---- the real series ----
+if ! grep -qv '^[[:space:]]*\(#\|$\)' "$top/patches/series"; then
+	expect_fail 1 "lists no patches: nothing to post" "real series: patches/series is empty, submit refuses to post nothing" \
+		"$submit" --out "$tmp/real"
+else
+	t0=$(date +%s)
+	run real --out "$tmp/real" --name selftest-real
+	if [ "$rc" -eq 0 ]; then
+		ok "real series passes every check ($(($(date +%s) - t0)) s, $(grep -c . <(ls "$tmp"/real/*.patch)) mails)"
+	else
+		fail "real series blocked:$(grep -E 'BLOCKED|vnetkit: submit' "$tmp/real.out" | sed 's/^/ | /')"
+	fi
+fi
+
+# ---- the pristine tree never changes (the default tree hard-links it) ----
+bad=
+for f in drivers/net/tun.c lib/bcd.c Documentation/networking/tuntap.rst; do
+	[ "$(git hash-object "$pristine/$f")" = "$(git -C "$tree" rev-parse "base:$f")" ] || bad="$bad $f"
+done
+check "pristine 6.12 tree unchanged after every run${bad:+ (changed:$bad)}" test -z "$bad"
+exit 0
