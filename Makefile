@@ -37,6 +37,8 @@ all: $(BUILD)/vnetkit
 
 
 .PHONY: setup demo check bench clean
+# Keep generated skeletons and objects: they are inputs of later steps.
+.SECONDARY:
 
 setup:
 	$(Q)scripts/setup.sh

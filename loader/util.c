@@ -159,18 +159,31 @@ int vk_require_root(const char *what)
 	return -1;
 }
 
+char vk_kernel_msg[256];
+
+/* libbpf reports the kernel's extack as a warning; keep the last one so
+ * callers can print it with their own context. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	static const char tag[] = "Kernel error message: ";
 	static int debug = -1;
+	char msg[512];
+	size_t n;
 
 	if (debug < 0)
 		debug = getenv("VNETKIT_DEBUG") != NULL;
-	if (!debug && level != LIBBPF_WARN)
-		return 0;
-	if (!debug)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!strncmp(msg, tag, sizeof(tag) - 1)) {
+		snprintf(vk_kernel_msg, sizeof(vk_kernel_msg), "%.255s",
+			 msg + sizeof(tag) - 1);
+		n = strlen(vk_kernel_msg);
+		while (n && vk_kernel_msg[n - 1] == '\n')
+			vk_kernel_msg[--n] = '\0';
+	}
+	if (debug)
+		fputs(msg, stderr);
+	return 0;
 }
 
 void vk_setup_libbpf_logging(void)

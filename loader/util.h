@@ -38,7 +38,9 @@ int vk_ensure_tracefs(void);
 bool vk_is_root(void);
 int vk_require_root(const char *what);
 
-/* Route libbpf's messages: quiet unless VNETKIT_DEBUG is set. */
+/* Route libbpf's messages: quiet unless VNETKIT_DEBUG is set. The last
+ * kernel extack message libbpf saw is kept in vk_kernel_msg ("" if none). */
+extern char vk_kernel_msg[256];
 void vk_setup_libbpf_logging(void);
 
 /* Termination flag set by SIGINT/SIGTERM once vk_install_signals() ran. */

@@ -1,0 +1,604 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vnetkit trace: per-stage packet counts, latency, batch sizes, XDP
+ * verdicts and perf counters along the TAP / veth / virtio-net / vhost-net
+ * path. User space picks one attach method per stage (fentry/fexit, then
+ * kprobe/kretprobe, then tracepoints) and disables every other program
+ * before load, so this one object serves every kernel.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "trace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space between open and load. */
+const volatile __u32 filter_ifindex;
+const volatile __u32 nr_counters;
+const volatile __u8 st_method[VK_ST_MAX];
+/* Tracepoint fallbacks: the function a net_dev_start_xmit / napi_poll
+ * event must point at (ndo_start_xmit, napi->poll) to belong to a stage. */
+const volatile __u64 st_fn_addr[VK_ST_MAX];
+/* Syscall fallback for tun_get_user: tun_chr_write_iter's address and the
+ * write/writev syscall numbers. */
+const volatile __u64 tun_write_iter;
+const volatile __u32 nr_write = 1, nr_writev = 20;
+
+/* Module types (tun, virtio_net) may be absent from vmlinux.h: local
+ * flavours, relocated by CO-RE against whichever BTF has them. */
+struct tun_struct___vk {
+	struct net_device *dev;
+} __attribute__((preserve_access_index));
+
+struct tun_file___vk {
+	struct socket socket;
+	struct tun_struct___vk *tun;
+} __attribute__((preserve_access_index));
+
+struct virtnet_info___vk {
+	struct net_device *dev;
+} __attribute__((preserve_access_index));
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VK_ST_MAX);
+	__type(key, __u32);
+	__type(value, struct vk_stage_stats);
+} stats SEC(".maps");
+
+struct start_key {
+	__u64 id;
+	__u32 stage;
+	__u32 pad;
+};
+
+struct start_val {
+	__u64 ts;
+	__u64 ctr[VK_NR_CTR];
+	__u32 cpu;
+	__u32 ctr_ok;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct start_key);
+	__type(value, struct start_val);
+} starts SEC(".maps");
+
+struct path_val {
+	__u64 ts;
+	__u32 head;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct path_val);
+} paths SEC(".maps");
+
+/* One perf event array per counter; max_entries set to the CPU count. */
+#define CTR_MAP(n)						\
+struct {							\
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);		\
+	__uint(key_size, sizeof(__u32));			\
+	__uint(value_size, sizeof(__u32));			\
+	__uint(max_entries, 1);					\
+} ctr##n SEC(".maps")
+CTR_MAP(0);
+CTR_MAP(1);
+CTR_MAP(2);
+CTR_MAP(3);
+CTR_MAP(4);
+
+/* Context identity: the task, or the CPU for the idle task (pid 0 runs on
+ * every CPU at once, e.g. softirqs on an idle CPU). */
+static __always_inline __u64 ctx_id(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	return id ? id : (1ULL << 63) | bpf_get_smp_processor_id();
+}
+
+static __always_inline __u32 log2_slot(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r < VK_HIST_SLOTS ? r : VK_HIST_SLOTS - 1;
+}
+
+static __always_inline void hist_add(__u64 *hist, __u64 *cnt, __u64 *sum,
+				     __u64 *max, __u64 v)
+{
+	__u32 slot = log2_slot(v);
+
+	__sync_fetch_and_add(cnt, 1);
+	__sync_fetch_and_add(sum, v);
+	if (v > *max)
+		*max = v;
+	if (slot < VK_HIST_SLOTS)
+		__sync_fetch_and_add(&hist[slot], 1);
+}
+
+static __always_inline struct vk_stage_stats *stage_stats(__u32 st)
+{
+	return bpf_map_lookup_elem(&stats, &st);
+}
+
+static __always_inline bool is_path_head(__u32 st)
+{
+	return st == VK_ST_TUN_GET_USER || st == VK_ST_TUN_SENDMSG ||
+	       st == VK_ST_VHOST_HANDLE_TX || st == VK_ST_VHOST_HANDLE_RX;
+}
+
+static __always_inline int dev_ifindex(int kind, __u64 p)
+{
+	struct tun_file___vk *tf;
+
+	if (!p)
+		return 0;
+	switch (kind) {
+	case VK_DEV_NETDEV:
+		return BPF_CORE_READ((struct net_device *)p, ifindex);
+	case VK_DEV_SKB:
+		return BPF_CORE_READ((struct sk_buff *)p, dev, ifindex);
+	case VK_DEV_NAPI:
+		return BPF_CORE_READ((struct napi_struct *)p, dev, ifindex);
+	case VK_DEV_TUN:
+		return BPF_CORE_READ((struct tun_struct___vk *)p, dev, ifindex);
+	case VK_DEV_TUN_SOCK:
+		tf = (void *)(p - bpf_core_field_offset(struct tun_file___vk, socket));
+		return BPF_CORE_READ(tf, tun, dev, ifindex);
+	case VK_DEV_VIRTNET:
+		return BPF_CORE_READ((struct virtnet_info___vk *)p, dev, ifindex);
+	}
+	return 0;
+}
+
+static __always_inline bool dev_match(int kind, __u64 p)
+{
+	if (!filter_ifindex || kind == VK_DEV_NONE)
+		return true;
+	return dev_ifindex(kind, p) == (int)filter_ifindex;
+}
+
+/* Read every configured counter on this CPU; false if any read failed. */
+static __always_inline bool ctr_read(__u64 *v)
+{
+	struct bpf_perf_event_value pv;
+	bool ok = true;
+
+#define READ_CTR(n)							\
+	if (nr_counters > n) {						\
+		if (bpf_perf_event_read_value(&ctr##n, BPF_F_CURRENT_CPU, \
+					      &pv, sizeof(pv)))		\
+			ok = false;					\
+		else							\
+			v[n] = pv.counter;				\
+	}
+	READ_CTR(0)
+	READ_CTR(1)
+	READ_CTR(2)
+	READ_CTR(3)
+	READ_CTR(4)
+#undef READ_CTR
+	return ok;
+}
+
+static __always_inline void path_note(struct vk_stage_stats *s, __u32 st,
+				      __u64 id, __u64 now)
+{
+	struct path_val *pv;
+
+	if (is_path_head(st))
+		return;
+	pv = bpf_map_lookup_elem(&paths, &id);
+	if (!pv || now < pv->ts)
+		return;
+	hist_add(s->path_hist, &s->path_cnt, &s->path_sum, &s->path_max,
+		 now - pv->ts);
+	s->path_head = pv->head;
+}
+
+static __always_inline void batch_note(struct vk_stage_stats *s, __s64 n)
+{
+	if (n <= 0)
+		return;
+	__sync_fetch_and_add(&s->packets, n);
+	hist_add(s->batch_hist, &s->batch_cnt, &s->batch_sum, &s->batch_max, n);
+}
+
+/* An event with no matching exit (a single tracepoint). batch < 0: one
+ * packet, no batch. */
+static __always_inline void stage_point(__u32 st, __s64 batch)
+{
+	struct vk_stage_stats *s = stage_stats(st);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!s)
+		return;
+	__sync_fetch_and_add(&s->calls, 1);
+	if (batch < 0)
+		__sync_fetch_and_add(&s->packets, 1);
+	else
+		batch_note(s, batch);
+	path_note(s, st, ctx_id(), now);
+}
+
+/* Entry of an entry/exit pair. count: this event counts a call (false for
+ * an entry that only times a call counted elsewhere). batch as above;
+ * batch == 0 with ret_batch: packets come from the exit. */
+static __always_inline void stage_enter(__u32 st, bool count, __s64 batch,
+					bool ret_batch)
+{
+	struct vk_stage_stats *s = stage_stats(st);
+	struct start_key k = { .id = ctx_id(), .stage = st };
+	struct start_val v = {};
+
+	if (!s)
+		return;
+	v.ts = bpf_ktime_get_ns();
+	if (count) {
+		__sync_fetch_and_add(&s->calls, 1);
+		if (batch >= 0)
+			batch_note(s, batch);
+		else if (!ret_batch)
+			__sync_fetch_and_add(&s->packets, 1);
+		path_note(s, st, k.id, v.ts);
+	}
+	if (is_path_head(st)) {
+		struct path_val pv = { .ts = v.ts, .head = st };
+
+		bpf_map_update_elem(&paths, &k.id, &pv, BPF_ANY);
+	}
+	v.cpu = bpf_get_smp_processor_id();
+	if (nr_counters) {
+		v.ctr_ok = ctr_read(v.ctr);
+		if (!v.ctr_ok)
+			__sync_fetch_and_add(&s->ctr_errors, 1);
+	}
+	/* Counters last: the less of our own work they include, the better. */
+	bpf_map_update_elem(&starts, &k, &v, BPF_ANY);
+}
+
+static __always_inline void stage_exit(__u32 st, bool ret_batch, __s64 ret)
+{
+	struct start_key k = { .id = ctx_id(), .stage = st };
+	__u64 ctr[VK_NR_CTR] = {}, now;
+	struct vk_stage_stats *s;
+	struct start_val *v;
+	bool ctr_ok = false;
+
+	v = bpf_map_lookup_elem(&starts, &k);
+	if (!v)
+		return;
+	if (nr_counters && v->ctr_ok && v->cpu == bpf_get_smp_processor_id())
+		ctr_ok = ctr_read(ctr);
+	now = bpf_ktime_get_ns();
+	s = stage_stats(st);
+	if (s) {
+		if (now > v->ts)
+			hist_add(s->lat_hist, &s->lat_cnt, &s->lat_sum,
+				 &s->lat_max, now - v->ts);
+		if (nr_counters && v->ctr_ok) {
+			if (!ctr_ok) {
+				__sync_fetch_and_add(&s->ctr_migrated, 1);
+			} else {
+				__sync_fetch_and_add(&s->ctr_samples, 1);
+#pragma unroll
+				for (int i = 0; i < VK_NR_CTR; i++)
+					if (ctr[i] >= v->ctr[i])
+						__sync_fetch_and_add(&s->ctr_sum[i],
+							ctr[i] - v->ctr[i]);
+			}
+		}
+		if (ret_batch)
+			batch_note(s, ret);
+	}
+	bpf_map_delete_elem(&starts, &k);
+	if (is_path_head(st))
+		bpf_map_delete_elem(&paths, &k.id);
+}
+
+static __always_inline void verdict_note(__u32 st, __u32 act)
+{
+	struct vk_stage_stats *s = stage_stats(st);
+
+	if (!s)
+		return;
+	if (act >= VK_NR_VERDICTS - 1)
+		act = VK_NR_VERDICTS - 1;
+	__sync_fetch_and_add(&s->verdict[act & (VK_NR_VERDICTS - 1)], 1);
+}
+
+/* ---- function stages: fentry/fexit and kprobe/kretprobe ---- */
+
+static __always_inline __u64 kparm(struct pt_regs *ctx, int n)
+{
+	switch (n) {
+	case 0: return PT_REGS_PARM1_CORE(ctx);
+	case 1: return PT_REGS_PARM2_CORE(ctx);
+	case 2: return PT_REGS_PARM3_CORE(ctx);
+	case 3: return PT_REGS_PARM4_CORE(ctx);
+	}
+	return 0;
+}
+
+/* fn: kernel function; st: stage; dk/da: device kind and argument index;
+ * bk/ba: batch kind and argument index. */
+#define FUNC_STAGE(fn, st, dk, da, bk, ba)				\
+SEC("fentry/" #fn)							\
+int fentry_##fn(void *ctx)						\
+{									\
+	__u64 d = 0, b = 0;						\
+									\
+	bpf_get_func_arg(ctx, da, &d);					\
+	if (!dev_match(dk, d))						\
+		return 0;						\
+	if (bk == VK_BATCH_ARG)						\
+		bpf_get_func_arg(ctx, ba, &b);				\
+	stage_enter(st, true, bk == VK_BATCH_ARG ? (__s64)(int)b : -1,	\
+		    bk == VK_BATCH_RET);				\
+	return 0;							\
+}									\
+SEC("fexit/" #fn)							\
+int fexit_##fn(void *ctx)						\
+{									\
+	__u64 ret = 0;							\
+									\
+	bpf_get_func_ret(ctx, &ret);					\
+	stage_exit(st, bk == VK_BATCH_RET, (__s64)(int)ret);		\
+	return 0;							\
+}									\
+SEC("kprobe/" #fn)							\
+int kprobe_##fn(struct pt_regs *ctx)					\
+{									\
+	if (!dev_match(dk, kparm(ctx, da)))				\
+		return 0;						\
+	stage_enter(st, true,						\
+		    bk == VK_BATCH_ARG ? (__s64)(int)kparm(ctx, ba) : -1, \
+		    bk == VK_BATCH_RET);				\
+	return 0;							\
+}									\
+SEC("kretprobe/" #fn)							\
+int kretprobe_##fn(struct pt_regs *ctx)					\
+{									\
+	stage_exit(st, bk == VK_BATCH_RET, (__s64)(int)PT_REGS_RC_CORE(ctx)); \
+	return 0;							\
+}
+
+FUNC_STAGE(tun_get_user, VK_ST_TUN_GET_USER, VK_DEV_TUN, 0, VK_BATCH_NONE, 0)
+FUNC_STAGE(tun_net_xmit, VK_ST_TUN_NET_XMIT, VK_DEV_NETDEV, 1, VK_BATCH_NONE, 0)
+FUNC_STAGE(tun_sendmsg, VK_ST_TUN_SENDMSG, VK_DEV_TUN_SOCK, 0, VK_BATCH_NONE, 0)
+FUNC_STAGE(tun_recvmsg, VK_ST_TUN_RECVMSG, VK_DEV_TUN_SOCK, 0, VK_BATCH_NONE, 0)
+FUNC_STAGE(tun_xdp_xmit, VK_ST_TUN_XDP_XMIT, VK_DEV_NETDEV, 0, VK_BATCH_ARG, 1)
+FUNC_STAGE(veth_xmit, VK_ST_VETH_XMIT, VK_DEV_NETDEV, 1, VK_BATCH_NONE, 0)
+FUNC_STAGE(veth_poll, VK_ST_VETH_POLL, VK_DEV_NAPI, 0, VK_BATCH_RET, 0)
+FUNC_STAGE(virtnet_poll, VK_ST_VIRTNET_POLL, VK_DEV_NAPI, 0, VK_BATCH_RET, 0)
+FUNC_STAGE(receive_buf, VK_ST_VIRTNET_RECEIVE, VK_DEV_VIRTNET, 0, VK_BATCH_NONE, 0)
+FUNC_STAGE(start_xmit, VK_ST_VIRTNET_XMIT, VK_DEV_NETDEV, 1, VK_BATCH_NONE, 0)
+FUNC_STAGE(handle_tx, VK_ST_VHOST_HANDLE_TX, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
+FUNC_STAGE(handle_rx, VK_ST_VHOST_HANDLE_RX, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
+FUNC_STAGE(vhost_get_vq_desc, VK_ST_VHOST_GET_VQ_DESC, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
+FUNC_STAGE(vhost_add_used_and_signal_n, VK_ST_VHOST_ADD_USED, VK_DEV_NONE, 0, VK_BATCH_ARG, 3)
+FUNC_STAGE(vhost_signal, VK_ST_VHOST_SIGNAL, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
+
+/* ---- the XDP program itself: fentry/fexit on the program on --dev ---- */
+
+SEC("fentry/xdp")
+int xdp_prog_entry(void *ctx)
+{
+	__u64 xdp = 0;
+
+	bpf_get_func_arg(ctx, 0, &xdp);
+	if (filter_ifindex &&
+	    BPF_CORE_READ((struct xdp_buff *)xdp, rxq, dev, ifindex) !=
+	    (int)filter_ifindex)
+		return 0;
+	stage_enter(VK_ST_XDP_PROG, true, -1, false);
+	return 0;
+}
+
+SEC("fexit/xdp")
+int xdp_prog_exit(void *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	stage_exit(VK_ST_XDP_PROG, false, 0);
+	verdict_note(VK_ST_XDP_PROG, (__u32)ret);
+	return 0;
+}
+
+/* ---- tracepoint stages ---- */
+
+static __always_inline bool tp_on(__u32 st)
+{
+	return st_method[st] == VK_M_TP;
+}
+
+/* A tracepoint pair stands in for a driver's ndo_start_xmit when that is
+ * what the device's netdev_ops point at. */
+#define XMIT_FALLBACK(st, fn, enter)					\
+	if (tp_on(st) && fn == st_fn_addr[st] && dev_match(VK_DEV_NETDEV, dev)) \
+		enter
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(tp_net_dev_start_xmit, const struct sk_buff *skb,
+	     const struct net_device *nd)
+{
+	__u64 dev = (__u64)nd;
+	__u64 fn;
+
+	if (tp_on(VK_ST_NET_DEV_XMIT) && dev_match(VK_DEV_NETDEV, dev))
+		stage_enter(VK_ST_NET_DEV_XMIT, true, -1, false);
+	fn = (__u64)BPF_CORE_READ(nd, netdev_ops, ndo_start_xmit);
+	XMIT_FALLBACK(VK_ST_TUN_NET_XMIT, fn, stage_enter(VK_ST_TUN_NET_XMIT, true, -1, false));
+	XMIT_FALLBACK(VK_ST_VETH_XMIT, fn, stage_enter(VK_ST_VETH_XMIT, true, -1, false));
+	XMIT_FALLBACK(VK_ST_VIRTNET_XMIT, fn, stage_enter(VK_ST_VIRTNET_XMIT, true, -1, false));
+	return 0;
+}
+
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(tp_net_dev_xmit, struct sk_buff *skb, int rc,
+	     struct net_device *nd, unsigned int len)
+{
+	if (tp_on(VK_ST_NET_DEV_XMIT))
+		stage_exit(VK_ST_NET_DEV_XMIT, false, 0);
+	if (tp_on(VK_ST_TUN_NET_XMIT))
+		stage_exit(VK_ST_TUN_NET_XMIT, false, 0);
+	if (tp_on(VK_ST_VETH_XMIT))
+		stage_exit(VK_ST_VETH_XMIT, false, 0);
+	if (tp_on(VK_ST_VIRTNET_XMIT))
+		stage_exit(VK_ST_VIRTNET_XMIT, false, 0);
+	return 0;
+}
+
+SEC("tp_btf/napi_poll")
+int BPF_PROG(tp_napi_poll, struct napi_struct *napi, int work, int budget)
+{
+	__u64 fn = (__u64)BPF_CORE_READ(napi, poll);
+
+	if (!dev_match(VK_DEV_NAPI, (__u64)napi))
+		return 0;
+	if (tp_on(VK_ST_VETH_POLL) && fn == st_fn_addr[VK_ST_VETH_POLL])
+		stage_point(VK_ST_VETH_POLL, work);
+	if (tp_on(VK_ST_VIRTNET_POLL) && fn == st_fn_addr[VK_ST_VIRTNET_POLL])
+		stage_point(VK_ST_VIRTNET_POLL, work);
+	return 0;
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(tp_netif_receive_skb, struct sk_buff *skb)
+{
+	if (dev_match(VK_DEV_SKB, (__u64)skb))
+		stage_point(VK_ST_NETIF_RECEIVE_SKB, -1);
+	return 0;
+}
+
+/* Times netif_receive_skb() calls (the TAP path uses it); the count above
+ * also covers NAPI/GRO deliveries, which have no entry/exit pair. */
+SEC("tp_btf/netif_receive_skb_entry")
+int BPF_PROG(tp_netif_receive_skb_entry, const struct sk_buff *skb)
+{
+	if (dev_match(VK_DEV_SKB, (__u64)skb))
+		stage_enter(VK_ST_NETIF_RECEIVE_SKB, false, -1, false);
+	return 0;
+}
+
+SEC("tp_btf/netif_receive_skb_exit")
+int BPF_PROG(tp_netif_receive_skb_exit, int ret)
+{
+	stage_exit(VK_ST_NETIF_RECEIVE_SKB, false, 0);
+	return 0;
+}
+
+SEC("tp_btf/xdp_exception")
+int BPF_PROG(tp_xdp_exception, const struct net_device *dev,
+	     const struct bpf_prog *xdp, u32 act)
+{
+	if (!dev_match(VK_DEV_NETDEV, (__u64)dev))
+		return 0;
+	stage_point(VK_ST_XDP_EXCEPTION, -1);
+	verdict_note(VK_ST_XDP_EXCEPTION, act);
+	return 0;
+}
+
+SEC("tp_btf/xdp_redirect")
+int BPF_PROG(tp_xdp_redirect, const struct net_device *dev)
+{
+	if (!dev_match(VK_DEV_NETDEV, (__u64)dev))
+		return 0;
+	stage_point(VK_ST_XDP_REDIRECT, -1);
+	verdict_note(VK_ST_XDP_REDIRECT, XDP_REDIRECT);
+	return 0;
+}
+
+SEC("tp_btf/xdp_redirect_err")
+int BPF_PROG(tp_xdp_redirect_err, const struct net_device *dev)
+{
+	if (!dev_match(VK_DEV_NETDEV, (__u64)dev))
+		return 0;
+	stage_point(VK_ST_XDP_REDIRECT_ERR, -1);
+	verdict_note(VK_ST_XDP_REDIRECT_ERR, XDP_REDIRECT);
+	return 0;
+}
+
+SEC("tp_btf/xdp_bulk_tx")
+int BPF_PROG(tp_xdp_bulk_tx, const struct net_device *dev, int sent,
+	     int drops, int err)
+{
+	if (dev_match(VK_DEV_NETDEV, (__u64)dev))
+		stage_point(VK_ST_XDP_BULK_TX, sent + drops);
+	return 0;
+}
+
+SEC("tp_btf/xdp_devmap_xmit")
+int BPF_PROG(tp_xdp_devmap_xmit, const struct net_device *from,
+	     const struct net_device *to, int sent, int drops, int err)
+{
+	if (dev_match(VK_DEV_NETDEV, (__u64)from) ||
+	    dev_match(VK_DEV_NETDEV, (__u64)to))
+		stage_point(VK_ST_XDP_DEVMAP_XMIT, sent + drops);
+	return 0;
+}
+
+/* ---- tun_get_user from the syscall side ----
+ * tun_chr_write_iter() calls tun_get_user() exactly once per write(2) or
+ * writev(2) on a TAP fd; on kernels without fentry and kprobes the
+ * syscall tracepoints are the exact per-packet hook left. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(tp_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task;
+	struct file **fds, *f;
+	unsigned int max_fds;
+	__u64 fd, wi;
+	int ifindex;
+
+	if (id != nr_write && id != nr_writev)
+		return 0;
+	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	task = bpf_get_current_task_btf();
+	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (fd >= max_fds)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	wi = (__u64)BPF_CORE_READ(f, f_op, write_iter);
+	if (wi != tun_write_iter)
+		return 0;
+	if (filter_ifindex) {
+		struct tun_file___vk *tf = BPF_CORE_READ(f, private_data);
+
+		ifindex = BPF_CORE_READ(tf, tun, dev, ifindex);
+		if (ifindex != (int)filter_ifindex)
+			return 0;
+	}
+	stage_enter(VK_ST_TUN_GET_USER, true, -1, false);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tp_sys_exit, struct pt_regs *regs, long ret)
+{
+#ifdef __TARGET_ARCH_x86
+	/* Runs for every syscall: skip the map lookup for all but writes. */
+	long id = BPF_CORE_READ(regs, orig_ax);
+
+	if (id != nr_write && id != nr_writev)
+		return 0;
+#endif
+	stage_exit(VK_ST_TUN_GET_USER, false, 0);
+	return 0;
+}

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: (GPL-2.0 OR BSD-2-Clause)
+/* Pass every frame to the stack, counting it. Also the program to load on
+ * a veth peer so that frames redirected into the veth are received. */
+#include "xdp_common.bpf.h"
+
+SEC("xdp")
+int vk_xdp_pass(struct xdp_md *ctx)
+{
+	return vk_account(ctx, XDP_PASS);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
