@@ -155,7 +155,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case O_TAP: o->tap = optarg; break;
 		case O_DEV: o->dev = optarg; break;
@@ -219,8 +219,12 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case ':':
+			vk_errf("gen", "see vnetkit gen --help",
+				"option '%s' needs a value", argv[optind - 1]);
+			return -1;
 		default:
-			vk_errf("gen", "see vnetkit gen --help", "bad option '%s'",
+			vk_errf("gen", "see vnetkit gen --help", "unknown option '%s'",
 				argv[optind - 1]);
 			return -1;
 		}

@@ -73,7 +73,7 @@ static int parse(int argc, char **argv, struct tb_opts *o, bool creating)
 	o->veth = "vkveth0";
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->ns = optarg; break;
 		case 't': o->tap = optarg; break;
@@ -81,9 +81,13 @@ static int parse(int argc, char **argv, struct tb_opts *o, bool creating)
 		case 'p': peer = optarg; break;
 		case 'j': o->json = true; break;
 		case 'h': usage(stdout); exit(0);
+		case ':':
+			vk_errf("testbed", "see vnetkit testbed --help",
+				"option '%s' needs a value", argv[optind - 1]);
+			return -1;
 		default:
 			vk_errf("testbed", "see vnetkit testbed --help",
-				"bad option '%s'", argv[optind - 1]);
+				"unknown option '%s'", argv[optind - 1]);
 			return -1;
 		}
 	}
