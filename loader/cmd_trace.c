@@ -1,10 +1,943 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Placeholder until the trace issue lands; owned by that work. */
+/* vnetkit trace: attach per-stage tracing along the TAP / veth / virtio-net
+ * / vhost-net path, run for a time, a packet count or a command, then
+ * print a report. Each stage uses the best attach method the kernel
+ * allows (fentry/fexit, kprobe/kretprobe, tracepoints), probed at start;
+ * a stage that cannot be attached is reported with the reason.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
 #include "commands.h"
 #include "util.h"
+#include "trace_report.h"
+#include "trace_path.skel.h"
+#include "trace_probe.skel.h"
+
+#define WHAT "trace"
+
+struct ctr_def {
+	const char *name;
+	__u32 type;
+	__u64 config;
+};
+
+static const struct ctr_def hw_ctrs[VK_NR_CTR] = {
+	{ "cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES },
+	{ "cache-references", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_REFERENCES },
+	{ "instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS },
+	{ "cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES },
+	{ "L1-dcache-load-misses", PERF_TYPE_HW_CACHE,
+	  PERF_COUNT_HW_CACHE_L1D | (PERF_COUNT_HW_CACHE_OP_READ << 8) |
+	  (PERF_COUNT_HW_CACHE_RESULT_MISS << 16) },
+};
+
+/* The software stand-in exercises the same open / map / read path. */
+static const struct ctr_def sw_ctrs[] = {
+	{ "cpu-clock-ns", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK },
+};
+
+struct ksym {
+	char *name;
+	unsigned long addr;
+};
+
+struct tracer {
+	struct vk_trace_run run;
+	struct trace_path_bpf *skel;
+	struct bpf_link *links[VK_ST_MAX * 2 + 16];
+	int nr_links;
+	int *ctr_fds;			/* [VK_NR_CTR][ncpus] */
+	int ncpus;
+	struct btf *vmlinux_btf;
+	struct btf *mod_btfs[64];
+	int nr_mod_btfs;
+	struct ksym *ksyms;
+	size_t nr_ksyms;
+	bool kprobes;
+	int xdp_prog_fd;
+	char xdp_func[128];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vnetkit trace [--stages LIST] [--dev IF] [--duration S | --packets N]\n"
+"                     [--counters hw|sw|none] [--json] [-- CMD ARGS...]\n"
+"       vnetkit trace --list\n"
+"Traces the TAP / veth / virtio-net / vhost-net packet path per stage:\n"
+"packets, entry->exit and path latency (log2 histograms), batch sizes, XDP\n"
+"verdicts, perf counters per call. Stops after --duration, after --packets\n"
+"at any stage, when CMD exits (exit status = CMD's), or on Ctrl-C.\n"
+"  --stages LIST   comma-separated stage names or groups (tun, veth,\n"
+"                  virtio_net, vhost_net, xdp, net, all); default all\n"
+"  --dev IF        count only events of this interface\n"
+"  --counters M    hw: cache/instruction/cycle counters (default);\n"
+"                  sw: cpu-clock (software event); none\n"
+"  --list          print every stage and how this kernel can trace it\n");
+}
+
+/* ---- kernel symbols and BTF ---- */
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ksym *)a)->name,
+		      ((const struct ksym *)b)->name);
+}
+
+static int load_ksyms(struct tracer *t)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], name[256], type;
+	unsigned long addr;
+	size_t cap = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (type != 't' && type != 'T')
+			continue;
+		if (t->nr_ksyms == cap) {
+			struct ksym *n;
+
+			cap = cap ? cap * 2 : 65536;
+			n = realloc(t->ksyms, cap * sizeof(*n));
+			if (!n) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			t->ksyms = n;
+		}
+		t->ksyms[t->nr_ksyms].name = strdup(name);
+		t->ksyms[t->nr_ksyms++].addr = addr;
+	}
+	fclose(f);
+	qsort(t->ksyms, t->nr_ksyms, sizeof(*t->ksyms), ksym_cmp);
+	return 0;
+}
+
+static unsigned long ksym_addr(struct tracer *t, const char *name)
+{
+	struct ksym key = { .name = (char *)name }, *k;
+
+	k = bsearch(&key, t->ksyms, t->nr_ksyms, sizeof(key), ksym_cmp);
+	return k ? k->addr : 0;
+}
+
+static void load_btfs(struct tracer *t)
+{
+	struct dirent *de;
+	DIR *d;
+
+	t->vmlinux_btf = btf__load_vmlinux_btf();
+	if (!t->vmlinux_btf)
+		return;
+	d = opendir("/sys/kernel/btf");
+	if (!d)
+		return;
+	while ((de = readdir(d)) && t->nr_mod_btfs < (int)ARRAY_SIZE(t->mod_btfs)) {
+		char path[300];
+		struct btf *b;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", de->d_name);
+		b = btf__parse_split(path, t->vmlinux_btf);
+		if (b)
+			t->mod_btfs[t->nr_mod_btfs++] = b;
+	}
+	closedir(d);
+}
+
+static bool btf_has(struct tracer *t, const char *name, __u32 kind)
+{
+	int i;
+
+	if (!t->vmlinux_btf)
+		return false;
+	if (btf__find_by_name_kind(t->vmlinux_btf, name, kind) > 0)
+		return true;
+	for (i = 0; i < t->nr_mod_btfs; i++)
+		if (btf__find_by_name_kind(t->mod_btfs[i], name, kind) > 0)
+			return true;
+	return false;
+}
+
+static bool tp_exists(struct tracer *t, const char *tp)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return btf_has(t, name, BTF_KIND_TYPEDEF);
+}
+
+/* ---- method probes ---- */
+
+static int probe_fentry(struct tracer *t, const char *func, int prog_fd)
+{
+	struct trace_probe_bpf *p = trace_probe_bpf__open();
+	struct bpf_link *l;
+	int err;
+
+	if (!p)
+		return -errno;
+	bpf_program__set_autoload(p->progs.probe_kprobe, false);
+	err = bpf_program__set_attach_target(p->progs.probe_fentry, prog_fd, func);
+	if (!err)
+		err = trace_probe_bpf__load(p);
+	if (!err) {
+		l = bpf_program__attach_trace(p->progs.probe_fentry);
+		err = l ? 0 : -errno;
+		bpf_link__destroy(l);
+	}
+	trace_probe_bpf__destroy(p);
+	return err;
+}
+
+static int probe_kprobe(const char *func)
+{
+	struct trace_probe_bpf *p = trace_probe_bpf__open();
+	struct bpf_link *l;
+	int err;
+
+	if (!p)
+		return -errno;
+	bpf_program__set_autoload(p->progs.probe_fentry, false);
+	err = trace_probe_bpf__load(p);
+	if (!err) {
+		l = bpf_program__attach_kprobe(p->progs.probe_kprobe, false, func);
+		err = l ? 0 : -errno;
+		bpf_link__destroy(l);
+	}
+	trace_probe_bpf__destroy(p);
+	return err;
+}
+
+static const char *fentry_why(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		return "kernel refuses BPF trampolines";
+	if (err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */)
+		return "no BPF trampoline support";
+	if (err == -ESRCH || err == -ENOENT)
+		return "no attach target";
+	return NULL;
+}
+
+static void fmt_err(char *buf, size_t len, const char *method, int err,
+		    const char *why)
+{
+	if (why)
+		snprintf(buf, len, "%s: %s, %s", method, strerrorname_np(-err) ?: "error", why);
+	else
+		snprintf(buf, len, "%s: %s", method, strerrorname_np(-err) ?: strerror(-err));
+}
+
+static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
+{
+	const char *fn = s->def->func;
+	char fe[96], kp[96];
+	int err;
+
+	if (!btf_has(t, fn, BTF_KIND_FUNC)) {
+		snprintf(fe, sizeof(fe), "fentry: not in kernel BTF");
+	} else {
+		err = probe_fentry(t, fn, 0);
+		if (!err) {
+			s->method = VK_M_FENTRY;
+			snprintf(s->how, sizeof(s->how), "fentry/fexit %s", fn);
+			return;
+		}
+		fmt_err(fe, sizeof(fe), "fentry", err, fentry_why(err));
+	}
+	if (!t->kprobes) {
+		snprintf(kp, sizeof(kp), "kprobe: not supported by this kernel");
+	} else if (!ksym_addr(t, fn)) {
+		snprintf(kp, sizeof(kp), "kprobe: not in kallsyms (inlined?)");
+	} else {
+		err = probe_kprobe(fn);
+		if (!err) {
+			s->method = VK_M_KPROBE;
+			snprintf(s->how, sizeof(s->how), "kprobe/kretprobe %s", fn);
+			return;
+		}
+		fmt_err(kp, sizeof(kp), "kprobe", err, NULL);
+	}
+
+	switch (s->def->fallback) {
+	case VK_FB_XMIT:
+		if (ksym_addr(t, fn) && tp_exists(t, "net_dev_start_xmit") &&
+		    tp_exists(t, "net_dev_xmit")) {
+			s->method = VK_M_TP;
+			snprintf(s->how, sizeof(s->how),
+				 "net_dev_start_xmit->net_dev_xmit, ndo_start_xmit=%s",
+				 fn);
+			return;
+		}
+		break;
+	case VK_FB_NAPI:
+		if (ksym_addr(t, fn) && tp_exists(t, "napi_poll")) {
+			s->method = VK_M_TP;
+			snprintf(s->how, sizeof(s->how),
+				 "napi_poll, napi->poll=%s (no latency)", fn);
+			return;
+		}
+		break;
+	case VK_FB_SYSCALL:
+		if (ksym_addr(t, "tun_chr_write_iter") && tp_exists(t, "sys_enter") &&
+		    tp_exists(t, "sys_exit")) {
+			s->method = VK_M_SYSCALL;
+			snprintf(s->how, sizeof(s->how),
+				 "sys_enter->sys_exit, write/writev on a TAP fd");
+			return;
+		}
+		break;
+	case VK_FB_NONE:
+		break;
+	}
+	if (s->def->fallback != VK_FB_NONE && !ksym_addr(t, fn))
+		snprintf(s->reason, sizeof(s->reason), "%s; %s; no such function",
+			 fe, kp);
+	else
+		snprintf(s->reason, sizeof(s->reason), "%s; %s", fe, kp);
+}
+
+/* The XDP program on --dev: its main function, for fentry/fexit. */
+static int find_xdp_prog(struct tracer *t, char *why, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info), id = 0;
+	struct bpf_func_info finfo = {};
+	const struct btf_type *bt;
+	struct btf *btf;
+	int fd;
+
+	if (!t->run.dev) {
+		snprintf(why, len, "needs --dev with an XDP program attached");
+		return -1;
+	}
+	if (bpf_xdp_query_id(t->run.ifindex, 0, &id) || !id) {
+		snprintf(why, len, "no XDP program on %s", t->run.dev);
+		return -1;
+	}
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0) {
+		snprintf(why, len, "XDP program %u: %s", id, strerror(errno));
+		return -1;
+	}
+	info.nr_func_info = 1;
+	info.func_info_rec_size = sizeof(finfo);
+	info.func_info = (unsigned long)&finfo;
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len) || !info.btf_id ||
+	    !info.nr_func_info) {
+		snprintf(why, len, "XDP program %u has no BTF", id);
+		close(fd);
+		return -1;
+	}
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	bt = btf ? btf__type_by_id(btf, finfo.type_id) : NULL;
+	if (!bt) {
+		snprintf(why, len, "XDP program %u: cannot read its BTF", id);
+		btf__free(btf);
+		close(fd);
+		return -1;
+	}
+	snprintf(t->xdp_func, sizeof(t->xdp_func), "%s",
+		 btf__name_by_offset(btf, bt->name_off));
+	btf__free(btf);
+	return fd;
+}
+
+static void probe_xdp_prog_stage(struct tracer *t, struct vk_trace_stage *s)
+{
+	int err;
+
+	t->xdp_prog_fd = find_xdp_prog(t, s->reason, sizeof(s->reason));
+	if (t->xdp_prog_fd < 0)
+		return;
+	err = probe_fentry(t, t->xdp_func, t->xdp_prog_fd);
+	if (err) {
+		fmt_err(s->reason, sizeof(s->reason), "fentry", err,
+			fentry_why(err));
+		close(t->xdp_prog_fd);
+		t->xdp_prog_fd = -1;
+		return;
+	}
+	s->method = VK_M_FENTRY;
+	snprintf(s->how, sizeof(s->how), "fentry/fexit on XDP program %s",
+		 t->xdp_func);
+}
+
+static void probe_tp_stage(struct tracer *t, struct vk_trace_stage *s)
+{
+	int i, n;
+
+	for (i = 0; i < 3 && s->def->tps[i]; i++) {
+		if (!tp_exists(t, s->def->tps[i])) {
+			snprintf(s->reason, sizeof(s->reason),
+				 "tracepoint %s not in this kernel", s->def->tps[i]);
+			return;
+		}
+	}
+	s->method = VK_M_TP;
+	n = 0;
+	s->how[0] = 0;
+	for (i = 0; i < 3 && s->def->tps[i]; i++)
+		n += snprintf(s->how + n, sizeof(s->how) - n, "%s%s",
+			      i ? "," : "", s->def->tps[i]);
+}
+
+static void probe_stages(struct tracer *t, bool all)
+{
+	int i;
+
+	if (load_ksyms(t))
+		vk_err(WHAT, "cannot read /proc/kallsyms", "kprobe and fallback stages off");
+	load_btfs(t);
+	t->kprobes = !access("/sys/bus/event_source/devices/kprobe/type", F_OK);
+	for (i = 0; i < VK_ST_MAX; i++) {
+		struct vk_trace_stage *s = &t->run.st[i];
+
+		if (!all && !s->requested)
+			continue;
+		if (!t->vmlinux_btf) {
+			snprintf(s->reason, sizeof(s->reason),
+				 "kernel BTF unavailable (/sys/kernel/btf/vmlinux)");
+			continue;
+		}
+		if (i == VK_ST_XDP_PROG)
+			probe_xdp_prog_stage(t, s);
+		else if (s->def->func)
+			probe_function_stage(t, s);
+		else
+			probe_tp_stage(t, s);
+	}
+}
+
+/* ---- stage selection ---- */
+
+static int select_stages(struct tracer *t, const char *list)
+{
+	char *dup, *tok, *save = NULL;
+	int i, rc = 0;
+
+	for (i = 0; i < VK_ST_MAX; i++)
+		t->run.st[i].def = &vk_stage_defs[i];
+	if (!list) {
+		for (i = 0; i < VK_ST_MAX; i++)
+			t->run.st[i].requested = true;
+		return 0;
+	}
+	dup = strdup(list);
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bool hit = false;
+
+		for (i = 0; i < VK_ST_MAX; i++) {
+			if (!strcmp(tok, "all") || !strcmp(tok, vk_stage_defs[i].name) ||
+			    !strcmp(tok, vk_stage_defs[i].group)) {
+				t->run.st[i].requested = true;
+				hit = true;
+			}
+		}
+		if (!hit) {
+			vk_errf(WHAT, "see vnetkit trace --list",
+				"--stages: unknown stage or group '%s'", tok);
+			rc = -1;
+			break;
+		}
+	}
+	free(dup);
+	return rc;
+}
+
+/* ---- perf counters ---- */
+
+static int open_counters(struct tracer *t)
+{
+	const struct ctr_def *defs = NULL;
+	int n = 0, c, cpu, k = 0, failed = 0, first_err = 0;
+
+	if (!strcmp(t->run.ctr_mode, "hw")) {
+		defs = hw_ctrs;
+		n = ARRAY_SIZE(hw_ctrs);
+	} else if (!strcmp(t->run.ctr_mode, "sw")) {
+		defs = sw_ctrs;
+		n = ARRAY_SIZE(sw_ctrs);
+	}
+	t->ctr_fds = malloc(sizeof(int) * VK_NR_CTR * t->ncpus);
+	if (!t->ctr_fds)
+		return -ENOMEM;
+	for (c = 0; c < VK_NR_CTR * t->ncpus; c++)
+		t->ctr_fds[c] = -1;
+	for (c = 0; c < n; c++) {
+		struct perf_event_attr attr = {
+			.size = sizeof(attr),
+			.type = defs[c].type,
+			.config = defs[c].config,
+		};
+		int opened = 0, err = 0, *fds = &t->ctr_fds[k * t->ncpus];
+
+		for (cpu = 0; cpu < t->ncpus; cpu++) {
+			fds[cpu] = syscall(__NR_perf_event_open, &attr, -1, cpu, -1,
+					   PERF_FLAG_FD_CLOEXEC);
+			if (fds[cpu] >= 0)
+				opened++;
+			else if (errno != ENODEV)	/* offline CPU */
+				err = errno;
+		}
+		if (err || !opened) {
+			int len;
+
+			if (!failed++)
+				first_err = err ? err : ENODEV;
+			else if (first_err != (err ? err : ENODEV))
+				first_err = -1;
+			len = strlen(t->run.ctr_status);
+
+			for (cpu = 0; cpu < t->ncpus; cpu++) {
+				if (fds[cpu] >= 0)
+					close(fds[cpu]);
+				fds[cpu] = -1;
+			}
+			snprintf(t->run.ctr_status + len,
+				 sizeof(t->run.ctr_status) - len, "%s%s: %s",
+				 len ? "; " : "", defs[c].name,
+				 strerror(err ? err : ENODEV));
+			continue;
+		}
+		t->run.ctr_names[k++] = defs[c].name;
+	}
+	t->run.nr_ctr = k;
+	/* The usual case on VMs: one reason for every event, say it once. */
+	if (failed > 1 && first_err > 0)
+		snprintf(t->run.ctr_status, sizeof(t->run.ctr_status),
+			 "perf_event_open: %s for all %d events: %s",
+			 strerrorname_np(first_err) ?: "error", failed,
+			 first_err == ENOENT || first_err == EOPNOTSUPP ?
+			 "no PMU exposed to this machine" : strerror(first_err));
+	return 0;
+}
+
+static int fill_counter_maps(struct tracer *t)
+{
+	struct bpf_map *maps[VK_NR_CTR] = {
+		t->skel->maps.ctr0, t->skel->maps.ctr1, t->skel->maps.ctr2,
+		t->skel->maps.ctr3, t->skel->maps.ctr4,
+	};
+	int c, cpu;
+
+	for (c = 0; c < t->run.nr_ctr; c++) {
+		for (cpu = 0; cpu < t->ncpus; cpu++) {
+			__u32 key = cpu;
+			int fd = t->ctr_fds[c * t->ncpus + cpu];
+
+			if (fd < 0)
+				continue;
+			if (bpf_map_update_elem(bpf_map__fd(maps[c]), &key, &fd, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
+/* ---- load and attach ---- */
+
+static bool stage_on(struct tracer *t, int st)
+{
+	return t->run.st[st].requested && t->run.st[st].method != VK_M_NONE;
+}
+
+static int add_link(struct tracer *t, struct bpf_link *l, const char *what)
+{
+	if (!l) {
+		int err = -errno;
+
+		vk_errf(WHAT, NULL, "cannot attach %s: %s", what, strerror(-err));
+		return err;
+	}
+	t->links[t->nr_links++] = l;
+	return 0;
+}
+
+static struct bpf_program *prog_by_name(struct tracer *t, const char *name)
+{
+	return bpf_object__find_program_by_name(t->skel->obj, name);
+}
+
+static int setup_and_load(struct tracer *t)
+{
+	struct bpf_program *p;
+	char name[128];
+	int i, err;
+
+	t->skel = trace_path_bpf__open();
+	if (!t->skel) {
+		vk_errf(WHAT, NULL, "cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	bpf_object__for_each_program(p, t->skel->obj)
+		bpf_program__set_autoload(p, false);
+
+	t->skel->rodata->filter_ifindex = t->run.ifindex;
+	t->skel->rodata->nr_counters = t->run.nr_ctr;
+	t->skel->rodata->nr_write = SYS_write;
+	t->skel->rodata->nr_writev = SYS_writev;
+	t->skel->rodata->tun_write_iter = ksym_addr(t, "tun_chr_write_iter");
+	for (i = 0; i < VK_ST_MAX; i++) {
+		struct vk_trace_stage *s = &t->run.st[i];
+
+		if (!stage_on(t, i))
+			continue;
+		t->skel->rodata->st_method[i] = s->method;
+		if (s->def->func)
+			t->skel->rodata->st_fn_addr[i] = ksym_addr(t, s->def->func);
+		switch (s->method) {
+		case VK_M_FENTRY:
+			if (i == VK_ST_XDP_PROG) {
+				bpf_program__set_autoload(t->skel->progs.xdp_prog_entry, true);
+				bpf_program__set_autoload(t->skel->progs.xdp_prog_exit, true);
+				bpf_program__set_attach_target(t->skel->progs.xdp_prog_entry,
+							       t->xdp_prog_fd, t->xdp_func);
+				bpf_program__set_attach_target(t->skel->progs.xdp_prog_exit,
+							       t->xdp_prog_fd, t->xdp_func);
+				break;
+			}
+			/* fall through */
+		case VK_M_KPROBE:
+			snprintf(name, sizeof(name), "%s_%s",
+				 s->method == VK_M_FENTRY ? "fentry" : "kprobe",
+				 s->def->func);
+			bpf_program__set_autoload(prog_by_name(t, name), true);
+			snprintf(name, sizeof(name), "%s_%s",
+				 s->method == VK_M_FENTRY ? "fexit" : "kretprobe",
+				 s->def->func);
+			bpf_program__set_autoload(prog_by_name(t, name), true);
+			break;
+		case VK_M_SYSCALL:
+			bpf_program__set_autoload(t->skel->progs.tp_sys_enter, true);
+			bpf_program__set_autoload(t->skel->progs.tp_sys_exit, true);
+			break;
+		case VK_M_TP:
+			if (s->def->fallback == VK_FB_XMIT || i == VK_ST_NET_DEV_XMIT) {
+				bpf_program__set_autoload(t->skel->progs.tp_net_dev_start_xmit, true);
+				bpf_program__set_autoload(t->skel->progs.tp_net_dev_xmit, true);
+			} else if (s->def->fallback == VK_FB_NAPI) {
+				bpf_program__set_autoload(t->skel->progs.tp_napi_poll, true);
+			} else {
+				int k;
+
+				for (k = 0; k < 3 && s->def->tps[k]; k++) {
+					snprintf(name, sizeof(name), "tp_%s", s->def->tps[k]);
+					bpf_program__set_autoload(prog_by_name(t, name), true);
+				}
+			}
+			break;
+		case VK_M_NONE:
+			break;
+		}
+	}
+	for (i = 0; i < VK_NR_CTR; i++) {
+		struct bpf_map *m[VK_NR_CTR] = {
+			t->skel->maps.ctr0, t->skel->maps.ctr1, t->skel->maps.ctr2,
+			t->skel->maps.ctr3, t->skel->maps.ctr4,
+		};
+
+		bpf_map__set_max_entries(m[i], t->ncpus);
+	}
+	err = trace_path_bpf__load(t->skel);
+	if (err) {
+		vk_errf(WHAT, "run with VNETKIT_DEBUG=1 for the verifier log",
+			"cannot load the tracing programs: %s", strerror(-err));
+		return -1;
+	}
+	if (fill_counter_maps(t)) {
+		vk_errf(WHAT, NULL, "cannot store perf counters: %s", strerror(errno));
+		return -1;
+	}
+	bpf_object__for_each_program(p, t->skel->obj) {
+		const char *pn = bpf_program__name(p);
+
+		if (!bpf_program__autoload(p))
+			continue;
+		if (!strncmp(pn, "kprobe_", 7))
+			err = add_link(t, bpf_program__attach_kprobe(p, false, pn + 7), pn);
+		else if (!strncmp(pn, "kretprobe_", 10))
+			err = add_link(t, bpf_program__attach_kprobe(p, true, pn + 10), pn);
+		else
+			err = add_link(t, bpf_program__attach(p), pn);
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
+static void collect(struct tracer *t)
+{
+	struct vk_stage_stats *v = calloc(t->ncpus, sizeof(*v));
+	int fd = bpf_map__fd(t->skel->maps.stats);
+	__u32 i;
+	int c, k;
+
+	if (!v)
+		return;
+	for (i = 0; i < VK_ST_MAX; i++) {
+		struct vk_stage_stats *o = &t->run.st[i].tot;
+
+		if (bpf_map_lookup_elem(fd, &i, v))
+			continue;
+		memset(o, 0, sizeof(*o));
+		for (c = 0; c < t->ncpus; c++) {
+			struct vk_stage_stats *s = &v[c];
+
+			o->calls += s->calls;
+			o->packets += s->packets;
+			o->lat_cnt += s->lat_cnt;
+			o->lat_sum += s->lat_sum;
+			o->lat_max = s->lat_max > o->lat_max ? s->lat_max : o->lat_max;
+			o->path_cnt += s->path_cnt;
+			o->path_sum += s->path_sum;
+			o->path_max = s->path_max > o->path_max ? s->path_max : o->path_max;
+			o->batch_cnt += s->batch_cnt;
+			o->batch_sum += s->batch_sum;
+			o->batch_max = s->batch_max > o->batch_max ? s->batch_max : o->batch_max;
+			for (k = 0; k < VK_HIST_SLOTS; k++) {
+				o->lat_hist[k] += s->lat_hist[k];
+				o->path_hist[k] += s->path_hist[k];
+				o->batch_hist[k] += s->batch_hist[k];
+			}
+			o->ctr_samples += s->ctr_samples;
+			o->ctr_migrated += s->ctr_migrated;
+			o->ctr_errors += s->ctr_errors;
+			for (k = 0; k < VK_NR_CTR; k++)
+				o->ctr_sum[k] += s->ctr_sum[k];
+			for (k = 0; k < VK_NR_VERDICTS; k++)
+				o->verdict[k] += s->verdict[k];
+			if (s->path_cnt)
+				o->path_head = s->path_head;
+		}
+	}
+	free(v);
+}
+
+static __u64 max_packets(struct tracer *t)
+{
+	__u64 m = 0;
+	int i;
+
+	collect(t);
+	for (i = 0; i < VK_ST_MAX; i++)
+		if (t->run.st[i].tot.packets > m)
+			m = t->run.st[i].tot.packets;
+	return m;
+}
+
+static void tracer_free(struct tracer *t)
+{
+	size_t i;
+	int k;
+
+	while (t->nr_links)
+		bpf_link__destroy(t->links[--t->nr_links]);
+	trace_path_bpf__destroy(t->skel);
+	if (t->ctr_fds)
+		for (k = 0; k < VK_NR_CTR * t->ncpus; k++)
+			if (t->ctr_fds[k] >= 0)
+				close(t->ctr_fds[k]);
+	free(t->ctr_fds);
+	if (t->xdp_prog_fd >= 0)
+		close(t->xdp_prog_fd);
+	for (k = 0; k < t->nr_mod_btfs; k++)
+		btf__free(t->mod_btfs[k]);
+	btf__free(t->vmlinux_btf);
+	for (i = 0; i < t->nr_ksyms; i++)
+		free(t->ksyms[i].name);
+	free(t->ksyms);
+}
+
+static pid_t start_cmd(char **argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "vnetkit: trace: cannot run %s: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
 
 int cmd_trace(int argc, char **argv)
 {
-	vk_err("trace", "not implemented yet", "a later issue adds it");
-	return EXIT_FAIL;
+	static const struct option opts[] = {
+		{ "stages", required_argument, NULL, 's' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "duration", required_argument, NULL, 't' },
+		{ "packets", required_argument, NULL, 'n' },
+		{ "counters", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *stages = NULL;
+	bool json = false, list = false, have_dur = false;
+	struct tracer t = { .xdp_prog_fd = -1 };
+	int opt, i, rc = EXIT_FAIL, any = 0;
+	double duration = 0, start;
+	struct utsname uts;
+	uint64_t packets = 0;
+	pid_t child = -1;
+
+	t.run.ctr_mode = "hw";
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+s:d:t:n:c:jlh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': stages = optarg; break;
+		case 'd': t.run.dev = optarg; break;
+		case 't':
+			if (vk_parse_secs("trace: --duration", optarg, 0, 86400 * 365, &duration))
+				return EXIT_USAGE;
+			have_dur = true;
+			break;
+		case 'n':
+			if (vk_parse_u64("trace: --packets", optarg, 1, UINT64_MAX / 2, &packets))
+				return EXIT_USAGE;
+			break;
+		case 'c':
+			if (strcmp(optarg, "hw") && strcmp(optarg, "sw") && strcmp(optarg, "none")) {
+				vk_errf(WHAT, "use hw, sw or none",
+					"--counters: unknown mode '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			t.run.ctr_mode = optarg;
+			break;
+		case 'j': json = true; break;
+		case 'l': list = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		t.run.cmd = &argv[optind];
+	if (have_dur && packets) {
+		vk_err(WHAT, "--duration and --packets are exclusive", "pick one");
+		return EXIT_USAGE;
+	}
+	if (list && (t.run.cmd || have_dur || packets || stages)) {
+		vk_err(WHAT, "--list takes no other option", NULL);
+		return EXIT_USAGE;
+	}
+	if (select_stages(&t, stages))
+		return EXIT_USAGE;
+	if (t.run.dev) {
+		t.run.ifindex = if_nametoindex(t.run.dev);
+		if (!t.run.ifindex) {
+			vk_errf(WHAT, "check the name with `ip link`",
+				"--dev %s: no such interface", t.run.dev);
+			return EXIT_FAIL;
+		}
+	}
+	if (vk_require_root(WHAT))
+		return EXIT_FAIL;
+	uname(&uts);
+	t.run.kernel = uts.release;
+	vk_setup_libbpf_logging();
+	t.ncpus = libbpf_num_possible_cpus();
+	if (t.ncpus <= 0 || t.ncpus > VK_MAX_CPUS) {
+		vk_err(WHAT, "cannot count the possible CPUs", NULL);
+		return EXIT_FAIL;
+	}
+
+	probe_stages(&t, list);
+	if (list) {
+		vk_trace_print_list(stdout, &t.run);
+		tracer_free(&t);
+		return 0;
+	}
+	for (i = 0; i < VK_ST_MAX; i++)
+		any += stage_on(&t, i);
+	if (!any) {
+		for (i = 0; i < VK_ST_MAX; i++)
+			if (t.run.st[i].requested)
+				fprintf(stderr, "vnetkit: trace: %s: unavailable (%s)\n",
+					t.run.st[i].def->name, t.run.st[i].reason);
+		vk_err(WHAT, "no requested stage can be traced on this kernel",
+		       "see vnetkit trace --list");
+		goto out;
+	}
+	if (open_counters(&t))
+		goto out;
+	if (setup_and_load(&t))
+		goto out;
+
+	vk_install_signals();
+	start = vk_now();
+	if (t.run.cmd) {
+		child = start_cmd(t.run.cmd);
+		if (child < 0) {
+			vk_errf(WHAT, NULL, "fork: %s", strerror(errno));
+			goto out;
+		}
+	}
+	while (!vk_stop) {
+		if (have_dur && vk_now() - start >= duration)
+			break;
+		if (packets && max_packets(&t) >= packets)
+			break;
+		if (child > 0) {
+			int status;
+			pid_t w = waitpid(child, &status, WNOHANG);
+
+			if (w == child) {
+				t.run.cmd_status = WIFEXITED(status) ? WEXITSTATUS(status) :
+						   128 + WTERMSIG(status);
+				child = -1;
+				break;
+			}
+		}
+		vk_sleep(have_dur && duration - (vk_now() - start) < 0.01 ?
+			 duration - (vk_now() - start) : 0.01);
+	}
+	t.run.duration = vk_now() - start;
+	if (child > 0) {
+		int status;
+
+		kill(child, SIGTERM);
+		waitpid(child, &status, 0);
+		t.run.cmd_status = WIFEXITED(status) ? WEXITSTATUS(status) :
+				   128 + WTERMSIG(status);
+	}
+	/* Detach before reading so the counts are final. */
+	while (t.nr_links)
+		bpf_link__destroy(t.links[--t.nr_links]);
+	collect(&t);
+	if (json)
+		vk_trace_print_json(stdout, &t.run);
+	else
+		vk_trace_print_text(stdout, &t.run);
+	rc = t.run.cmd ? t.run.cmd_status : 0;
+out:
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+	}
+	tracer_free(&t);
+	return rc;
 }

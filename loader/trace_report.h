@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* vnetkit trace: the state a run collects and the reports printed from it. */
+#ifndef VNETKIT_TRACE_REPORT_H
+#define VNETKIT_TRACE_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "trace.h"
+
+enum vk_unit {
+	VK_UNIT_PKT,		/* one call handles one packet */
+	VK_UNIT_BATCH,		/* packets per call = the batch size */
+	VK_UNIT_CALL,		/* per call, no packet count */
+};
+
+/* Tracepoint fallback a function stage may use when fentry and kprobes
+ * are both refused. */
+enum vk_fallback {
+	VK_FB_NONE,
+	VK_FB_XMIT,		/* net_dev_start_xmit -> net_dev_xmit, ndo filter */
+	VK_FB_NAPI,		/* napi_poll, napi->poll filter */
+	VK_FB_SYSCALL,		/* write(2)/writev(2) on a TAP fd */
+};
+
+struct vk_stage_def {
+	const char *name;	/* CLI and report name */
+	const char *group;	/* tun, veth, virtio_net, vhost_net, xdp, net */
+	const char *func;	/* kernel function, NULL for tracepoint stages */
+	const char *tps[3];	/* tracepoints of a tracepoint stage */
+	enum vk_fallback fallback;
+	enum vk_unit unit;
+};
+
+struct vk_trace_stage {
+	const struct vk_stage_def *def;
+	bool requested;
+	enum vk_method method;		/* VK_M_NONE: unavailable */
+	char how[96];			/* method detail for the report */
+	char reason[200];		/* why unavailable */
+	struct vk_stage_stats tot;	/* summed over CPUs */
+};
+
+struct vk_trace_run {
+	const char *kernel;
+	double duration;
+	const char *dev;		/* NULL: every device */
+	int ifindex;
+	const char *ctr_mode;		/* "hw", "sw" or "none" */
+	int nr_ctr;
+	const char *ctr_names[VK_NR_CTR];
+	char ctr_status[256];		/* "" when every counter opened */
+	char **cmd;			/* NULL without -- CMD */
+	int cmd_status;
+	struct vk_trace_stage st[VK_ST_MAX];
+};
+
+extern const struct vk_stage_def vk_stage_defs[VK_ST_MAX];
+const char *vk_method_name(enum vk_method m);
+
+void vk_trace_print_text(FILE *f, const struct vk_trace_run *r);
+void vk_trace_print_json(FILE *f, const struct vk_trace_run *r);
+void vk_trace_print_list(FILE *f, const struct vk_trace_run *r);
+
+#endif
