@@ -748,7 +748,9 @@ static int do_sink(struct gen_opts *o)
 		if (poll(&pfd, 1, 20) <= 0)
 			continue;
 		for (;;) {
-			ssize_t n = recv(fd, buf, blen, MSG_DONTWAIT);
+			/* The TAP fd is not a socket (and is non-blocking). */
+			ssize_t n = o->tap ? read(fd, buf, blen) :
+					     recv(fd, buf, blen, MSG_DONTWAIT);
 
 			if (n < 0)
 				break;
