@@ -1,10 +1,765 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Placeholder until the ring issue lands; owned by that work. */
+/*
+ * vnetkit ring: the ring and virtqueue lab.
+ *   ring bench  producer/consumer threads on CPUs 0 and 1, ops/s and ns/op,
+ *               min/median over rounds, ratios to the kernel's ptr_ring.h
+ *               and to the unbatched ptr_ring measured in the same run
+ *   ring model  the same ring code with its shared accesses recorded and
+ *               replayed through a two-agent MESI model: coherence misses
+ *               per packet, split by structure
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "commands.h"
+#include "ring.h"
 #include "util.h"
+
+#define MAX_BATCHES 16
+#define MAX_ROUNDS 100
+
+static const unsigned int bench_sweep[] = { 1, 4, 16, 64 };
+static const unsigned int model_sweep[] = { 1, 2, 4, 8, 16, 32, 64 };
+
+struct ring_opts {
+	bool bench;
+	const struct ring_algo *algos[16];
+	int nalgos;
+	unsigned int batches[MAX_BATCHES];
+	int nbatches;
+	bool batch_given;
+	unsigned int size;
+	uint64_t ops;
+	unsigned int rounds;
+	enum ring_vq_layout layout;
+	bool json;
+	const char *plot;
+};
+
+/* One (algorithm, batch) measurement. */
+struct ring_row {
+	const struct ring_algo *a;
+	unsigned int batch;		/* 0: the algorithm has no batch */
+	double ns[MAX_ROUNDS];		/* bench: ns/op per round */
+	double ns_min, ns_med, mops;
+	uint64_t errors;
+	struct ring_model_result m;
+	bool have_model;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: vnetkit ring bench [--algo A[,A..]] [--batch N[,N..]] [--ring-size S]\n"
+"                          [--ops M] [--rounds R] [--json] [--plot FILE.svg|png]\n"
+"       vnetkit ring model [--algo A[,A..]] [--batch N[,N..]] [--ring-size S]\n"
+"                          [--vq-layout talk|spec] [--json] [--plot FILE.svg|png]\n"
+"\n"
+"  bench  producer and consumer threads pinned to CPUs 0 and 1; every item is\n"
+"         checked for order and payload. Reports ops/s (median) and ns/op\n"
+"         (min/median over rounds) and ratios to the kernel's own ptr_ring.h\n"
+"         and to the unbatched ptr_ring measured in the same run.\n"
+"  model  the same ring code with its shared-memory accesses recorded, replayed\n"
+"         through a two-core MESI model: coherence misses per packet by\n"
+"         structure, producer and consumer side.\n"
+"\n"
+"  --algo       default: all of\n");
+	for (int i = 0; ring_algos[i]; i++)
+		fprintf(f, "                 %-14s %s\n", ring_algos[i]->name,
+			ring_algos[i]->what);
+	fprintf(f,
+"  --batch      batch size(s), default 16; with --plot and no --batch, a sweep\n"
+"               (bench 1,4,16,64; model 1,2,4,...,64)\n"
+"  --ring-size  slots/descriptors, default 256 (virtqueue: a power of two)\n"
+"  --ops        items per round (bench), default 1000000\n"
+"  --rounds     rounds (bench), default 3\n"
+"  --vq-layout  model: talk = avail/used idx on their own cache line (default,\n"
+"               the talk's figure), spec = virtio 1.0 split layout\n"
+"  --plot       write misses/packet (model) or ops/s and misses/packet (bench)\n"
+"               against batch size with gnuplot\n");
+}
+
+static int parse_algos(struct ring_opts *o, const char *arg)
+{
+	char *dup = strdup(arg), *save = NULL, *tok;
+	int ret = 0;
+
+	if (!dup)
+		return -1;
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct ring_algo *a = ring_algo_find(tok);
+
+		if (!a) {
+			vk_errf("ring: --algo", "list, ptr_ring, zero-batch, consume-batch, produce-batch, virtqueue, kernel",
+				"unknown algorithm '%s'", tok);
+			ret = -1;
+			break;
+		}
+		if (o->nalgos < (int)ARRAY_SIZE(o->algos))
+			o->algos[o->nalgos++] = a;
+	}
+	free(dup);
+	if (!ret && !o->nalgos) {
+		vk_err("ring: --algo", "empty list", "name at least one algorithm");
+		ret = -1;
+	}
+	return ret;
+}
+
+static int parse_batches(struct ring_opts *o, const char *arg)
+{
+	char *dup = strdup(arg), *save = NULL, *tok;
+	int ret = 0;
+
+	if (!dup)
+		return -1;
+	o->nbatches = 0;
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (o->nbatches == MAX_BATCHES) {
+			vk_errf("ring: --batch", NULL, "more than %d batch sizes", MAX_BATCHES);
+			ret = -1;
+			break;
+		}
+		if (vk_parse_u64("ring: --batch", tok, 0, RING_SIZE_MAX, &v)) {
+			ret = -1;
+			break;
+		}
+		o->batches[o->nbatches++] = v;
+	}
+	free(dup);
+	if (!ret && !o->nbatches) {
+		vk_err("ring: --batch", "empty list", "give a batch size such as 16");
+		ret = -1;
+	}
+	o->batch_given = true;
+	return ret;
+}
+
+static int parse_opts(struct ring_opts *o, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "algo", required_argument, NULL, 'a' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "ring-size", required_argument, NULL, 's' },
+		{ "ops", required_argument, NULL, 'n' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "vq-layout", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "plot", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint64_t v;
+	int c;
+
+	o->size = 256;
+	o->ops = 1000000;
+	o->rounds = 3;
+	o->batches[0] = 16;
+	o->nbatches = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (parse_algos(o, optarg))
+				return -1;
+			break;
+		case 'b':
+			if (parse_batches(o, optarg))
+				return -1;
+			break;
+		case 's':
+			if (vk_parse_u64("ring: --ring-size", optarg, 0, RING_SIZE_MAX, &v))
+				return -1;
+			o->size = v;
+			break;
+		case 'n':
+			if (!o->bench) {
+				vk_err("ring model: --ops", "only for ring bench", "the model runs whole laps of the ring");
+				return -1;
+			}
+			if (vk_parse_u64("ring: --ops", optarg, 1, 1ull << 40, &o->ops))
+				return -1;
+			break;
+		case 'r':
+			if (!o->bench) {
+				vk_err("ring model: --rounds", "only for ring bench", "the model is deterministic");
+				return -1;
+			}
+			if (vk_parse_u64("ring: --rounds", optarg, 1, MAX_ROUNDS, &v))
+				return -1;
+			o->rounds = v;
+			break;
+		case 'l':
+			if (!strcmp(optarg, "talk")) {
+				o->layout = RING_VQ_TALK;
+			} else if (!strcmp(optarg, "spec")) {
+				o->layout = RING_VQ_SPEC;
+			} else {
+				vk_errf("ring: --vq-layout", "talk or spec", "unknown layout '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'p':
+			o->plot = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		vk_errf("ring", "see vnetkit ring --help", "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->plot) {
+		size_t n = strlen(o->plot);
+
+		if (!(n > 4 && (!strcmp(o->plot + n - 4, ".svg") ||
+				!strcmp(o->plot + n - 4, ".png")))) {
+			vk_errf("ring: --plot", "name the file FILE.svg or FILE.png",
+				"cannot tell the format of '%s'", o->plot);
+			return -1;
+		}
+	}
+	if (!o->nalgos) {
+		for (int i = 0; ring_algos[i]; i++) {
+			/* the model has no instrumented copy of the kernel header */
+			if (!o->bench && ring_algos[i] == &ring_kernel_algo)
+				continue;
+			o->algos[o->nalgos++] = ring_algos[i];
+		}
+	}
+	if (o->plot && !o->batch_given) {
+		const unsigned int *sw = o->bench ? bench_sweep : model_sweep;
+		int n = o->bench ? ARRAY_SIZE(bench_sweep) : ARRAY_SIZE(model_sweep);
+
+		o->nbatches = 0;
+		for (int i = 0; i < n; i++)
+			if (sw[i] <= o->size / 2 || sw[i] == 1)
+				o->batches[o->nbatches++] = sw[i];
+	}
+	return 0;
+}
+
+static bool in_sweep(const struct ring_opts *o)
+{
+	return o->plot && !o->batch_given;
+}
+
+/* Rows in report order; bad parameters are caught here, before any run. */
+static int plan_rows(const struct ring_opts *o, struct ring_row **rows_out, int *nrows)
+{
+	struct ring_row *rows = calloc((size_t)o->nalgos * o->nbatches, sizeof(*rows));
+	int n = 0;
+
+	if (!rows)
+		return -1;
+	for (int i = 0; i < o->nalgos; i++) {
+		const struct ring_algo *a = o->algos[i];
+
+		if (a->unavailable)
+			continue;
+		for (int j = 0; j < o->nbatches; j++) {
+			struct ring_params p = { o->size, o->batches[j], o->layout };
+			char why[160];
+
+			if (ring_params_check(a, &p, why, sizeof(why))) {
+				/* a default sweep point that does not apply to
+				 * this algorithm is skipped; a value the user
+				 * asked for is an error */
+				if (in_sweep(o) && o->batches[j] > 1)
+					continue;
+				vk_err(o->bench ? "ring bench" : "ring model", why,
+				       "see vnetkit ring --help");
+				free(rows);
+				return -1;
+			}
+			rows[n].a = a;
+			rows[n].batch = a->uses_batch ? o->batches[j] : 0;
+			n++;
+			if (!a->uses_batch)
+				break;
+		}
+	}
+	*rows_out = rows;
+	*nrows = n;
+	return 0;
+}
+
+static struct ring_params row_params(const struct ring_opts *o, const struct ring_row *r)
+{
+	struct ring_params p = { o->size, r->batch ? r->batch : 1, o->layout };
+
+	return p;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static const struct ring_row *find_row(const struct ring_row *rows, int n,
+				       const char *name, unsigned int batch)
+{
+	const struct ring_row *any = NULL;
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(rows[i].a->name, name))
+			continue;
+		if (rows[i].batch == batch)
+			return &rows[i];
+		any = &rows[i];
+	}
+	return batch ? NULL : any;
+}
+
+static double model_total(const struct ring_model_result *m, int side)
+{
+	uint64_t t = 0;
+
+	for (int s = 0; s < 2; s++) {
+		if (side >= 0 && s != side)
+			continue;
+		for (int k = 0; k < RT_NR; k++)
+			t += m->miss[s][k];
+	}
+	return m->packets ? (double)t / m->packets : 0;
+}
+
+static double model_tag(const struct ring_model_result *m, int tag)
+{
+	return m->packets ? (double)(m->miss[0][tag] + m->miss[1][tag]) / m->packets : 0;
+}
+
+static int run_models(const struct ring_opts *o, struct ring_row *rows, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct ring_params p = row_params(o, &rows[i]);
+		char why[200];
+
+		if (rows[i].a == &ring_kernel_algo)
+			continue;	/* not instrumented: bench only */
+		if (ring_model_run(rows[i].a->name, &p, &rows[i].m, why, sizeof(why))) {
+			vk_err("ring model", why, NULL);
+			return -1;
+		}
+		rows[i].have_model = true;
+	}
+	return 0;
+}
+
+static int run_bench(const struct ring_opts *o, struct ring_row *rows, int n,
+		     int cpu[2])
+{
+	/* Rounds go round-robin over the rows so a noisy moment on this
+	 * shared machine hits every algorithm, not just one. */
+	for (unsigned int r = 0; r < o->rounds; r++) {
+		for (int i = 0; i < n; i++) {
+			struct ring_params p = row_params(o, &rows[i]);
+			struct ring_run run;
+			char why[200];
+
+			if (vk_stop)
+				return -1;
+			if (ring_run_threads(rows[i].a, &p, o->ops, &run, why, sizeof(why))) {
+				vk_err("ring bench", why, NULL);
+				return -1;
+			}
+			cpu[0] = run.cpu[0];
+			cpu[1] = run.cpu[1];
+			rows[i].ns[r] = (double)run.ns / run.ops;
+			rows[i].errors += run.errors;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		double s[MAX_ROUNDS];
+
+		memcpy(s, rows[i].ns, sizeof(double) * o->rounds);
+		qsort(s, o->rounds, sizeof(double), cmp_double);
+		rows[i].ns_min = s[0];
+		rows[i].ns_med = o->rounds % 2 ? s[o->rounds / 2] :
+			(s[o->rounds / 2 - 1] + s[o->rounds / 2]) / 2;
+		rows[i].mops = 1e3 / rows[i].ns_med;
+	}
+	return 0;
+}
+
+static void fmt_ratio(char *buf, size_t len, const struct ring_row *r,
+		      const struct ring_row *base)
+{
+	if (!base || base == r)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2fx", r->mops / base->mops);
+}
+
+static void print_batch(char *buf, size_t len, unsigned int b)
+{
+	if (b)
+		snprintf(buf, len, "%u", b);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void print_unavailable(const struct ring_opts *o, FILE *f)
+{
+	for (int i = 0; i < o->nalgos; i++)
+		if (o->algos[i]->unavailable)
+			fprintf(f, "%s: unavailable (%s)\n", o->algos[i]->name,
+				o->algos[i]->unavailable);
+}
+
+static void bench_text(const struct ring_opts *o, const struct ring_row *rows,
+		       int n, const int cpu[2])
+{
+	const struct ring_row *kern = find_row(rows, n, "kernel", 0);
+	const struct ring_row *ptr = find_row(rows, n, "ptr_ring", 0);
+
+	printf("ring bench: ring %u, %llu ops x %u rounds, ", o->size,
+	       (unsigned long long)o->ops, o->rounds);
+	if (cpu[0] >= 0)
+		printf("producer CPU %d, consumer CPU %d\n", cpu[0], cpu[1]);
+	else
+		printf("threads not pinned (CPUs 0 and 1 not both allowed)\n");
+	printf("%-14s %5s %8s %10s %10s %10s %11s\n", "algo", "batch", "Mops/s",
+	       "ns/op min", "ns/op med", "vs kernel", "vs ptr_ring");
+	for (int i = 0; i < n; i++) {
+		char b[16], rk[16], rp[16];
+
+		print_batch(b, sizeof(b), rows[i].batch);
+		fmt_ratio(rk, sizeof(rk), &rows[i], kern);
+		fmt_ratio(rp, sizeof(rp), &rows[i], ptr);
+		printf("%-14s %5s %8.2f %10.1f %10.1f %10s %11s\n", rows[i].a->name,
+		       b, rows[i].mops, rows[i].ns_min, rows[i].ns_med, rk, rp);
+	}
+	print_unavailable(o, stdout);
+	if (kern)
+		printf("kernel = %s (its default zeroing batch)\n", ring_kernel_header);
+}
+
+static void json_model(const struct ring_model_result *m)
+{
+	printf("{\"packets\":%llu,\"misses_per_packet\":%.4f,\"producer\":%.4f,\"consumer\":%.4f,\"by_structure\":{",
+	       (unsigned long long)m->packets, model_total(m, -1),
+	       model_total(m, 0), model_total(m, 1));
+	for (int k = 0; k < RT_NR; k++)
+		printf("%s\"%s\":%.4f", k ? "," : "", ring_tag_names[k], model_tag(m, k));
+	printf("}}");
+}
+
+static void json_unavailable(const struct ring_opts *o)
+{
+	int first = 1;
+
+	printf("\"unavailable\":[");
+	for (int i = 0; i < o->nalgos; i++) {
+		if (!o->algos[i]->unavailable)
+			continue;
+		printf("%s{\"algo\":\"%s\",\"reason\":\"%s\"}", first ? "" : ",",
+		       o->algos[i]->name, o->algos[i]->unavailable);
+		first = 0;
+	}
+	printf("]");
+}
+
+static void bench_json(const struct ring_opts *o, const struct ring_row *rows,
+		       int n, const int cpu[2])
+{
+	const struct ring_row *kern = find_row(rows, n, "kernel", 0);
+	const struct ring_row *ptr = find_row(rows, n, "ptr_ring", 0);
+
+	printf("{\"command\":\"ring bench\",\"ring_size\":%u,\"ops\":%llu,\"rounds\":%u,",
+	       o->size, (unsigned long long)o->ops, o->rounds);
+	if (cpu[0] >= 0)
+		printf("\"cpus\":[%d,%d],", cpu[0], cpu[1]);
+	else
+		printf("\"cpus\":null,");
+	if (kern)
+		printf("\"kernel_header\":\"%s\",", ring_kernel_header);
+	else
+		printf("\"kernel_header\":null,");
+	printf("\"results\":[");
+	for (int i = 0; i < n; i++) {
+		const struct ring_row *r = &rows[i];
+
+		printf("%s{\"algo\":\"%s\",\"batch\":", i ? "," : "", r->a->name);
+		if (r->batch)
+			printf("%u", r->batch);
+		else
+			printf("null");
+		printf(",\"mops_median\":%.4f,\"ns_per_op_min\":%.2f,\"ns_per_op_median\":%.2f,\"rounds_ns_per_op\":[",
+		       r->mops, r->ns_min, r->ns_med);
+		for (unsigned int k = 0; k < o->rounds; k++)
+			printf("%s%.2f", k ? "," : "", r->ns[k]);
+		printf("],\"vs_kernel\":");
+		if (kern)
+			printf("%.4f", r->mops / kern->mops);
+		else
+			printf("null");
+		printf(",\"vs_ptr_ring\":");
+		if (ptr)
+			printf("%.4f", r->mops / ptr->mops);
+		else
+			printf("null");
+		printf(",\"errors\":%llu", (unsigned long long)r->errors);
+		if (r->have_model) {
+			printf(",\"model\":");
+			json_model(&r->m);
+		}
+		printf("}");
+	}
+	printf("],");
+	json_unavailable(o);
+	printf("}\n");
+}
+
+static void model_text(const struct ring_opts *o, const struct ring_row *rows, int n)
+{
+	printf("ring model: ring %u, virtqueue layout %s; coherence misses per packet\n",
+	       o->size, o->layout == RING_VQ_SPEC ? "spec" : "talk");
+	printf("%-14s %5s %6s %6s %6s", "algo", "batch", "total", "prod", "cons");
+	for (int k = 0; k < RT_NR; k++)
+		printf(" %5s", ring_tag_names[k]);
+	printf("\n");
+	for (int i = 0; i < n; i++) {
+		const struct ring_model_result *m = &rows[i].m;
+		char b[16];
+
+		print_batch(b, sizeof(b), rows[i].batch);
+		printf("%-14s %5s %6.3f %6.3f %6.3f", rows[i].a->name, b,
+		       model_total(m, -1), model_total(m, 0), model_total(m, 1));
+		for (int k = 0; k < RT_NR; k++)
+			printf(" %5.2f", model_tag(m, k));
+		printf("\n");
+	}
+	printf("prod/cons: misses taken by the producer (driver) / consumer (device)\n");
+}
+
+static void model_json(const struct ring_opts *o, const struct ring_row *rows, int n)
+{
+	printf("{\"command\":\"ring model\",\"ring_size\":%u,\"vq_layout\":\"%s\",\"results\":[",
+	       o->size, o->layout == RING_VQ_SPEC ? "spec" : "talk");
+	for (int i = 0; i < n; i++) {
+		printf("%s{\"algo\":\"%s\",\"batch\":", i ? "," : "", rows[i].a->name);
+		if (rows[i].batch)
+			printf("%u,", rows[i].batch);
+		else
+			printf("null,");
+		printf("\"model\":");
+		json_model(&rows[i].m);
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+/* One column per algorithm, one line per batch size; "?" = no value. */
+static int write_plot_data(FILE *f, const struct ring_opts *o,
+			   const struct ring_row *rows, int n, bool ops)
+{
+	int ncol = 0;
+
+	fprintf(f, "batch");
+	for (int i = 0; i < o->nalgos; i++) {
+		if (!find_row(rows, n, o->algos[i]->name, 0))
+			continue;
+		fprintf(f, " %s", o->algos[i]->name);
+		ncol++;
+	}
+	fprintf(f, "\n");
+	for (int j = 0; j < o->nbatches; j++) {
+		fprintf(f, "%u", o->batches[j]);
+		for (int i = 0; i < o->nalgos; i++) {
+			const struct ring_algo *a = o->algos[i];
+			const struct ring_row *r;
+
+			if (!find_row(rows, n, a->name, 0))
+				continue;
+			/* algorithms without a batch are flat lines */
+			r = find_row(rows, n, a->name, a->uses_batch ? o->batches[j] : 0);
+			if (!r)
+				fprintf(f, " ?");
+			else if (ops)
+				fprintf(f, " %.4f", r->mops);
+			else
+				fprintf(f, " %.4f", model_total(&r->m, -1));
+		}
+		fprintf(f, "\n");
+	}
+	return ncol;
+}
+
+static int make_plot(const struct ring_opts *o, const struct ring_row *rows, int n)
+{
+	char dir[] = "/tmp/vnetkit-ring-plot.XXXXXX", dops[96], dmiss[96], gp[96];
+	bool svg = !strcmp(o->plot + strlen(o->plot) - 4, ".svg");
+	int ncol, status, ret = -1;
+	FILE *f;
+	pid_t pid;
+
+	if (!mkdtemp(dir)) {
+		vk_errf("ring: --plot", NULL, "cannot create a temporary directory: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(dops, sizeof(dops), "%s/ops.dat", dir);
+	snprintf(dmiss, sizeof(dmiss), "%s/miss.dat", dir);
+	snprintf(gp, sizeof(gp), "%s/plot.gp", dir);
+
+	f = fopen(dmiss, "w");
+	if (!f)
+		goto out;
+	ncol = write_plot_data(f, o, rows, n, false);
+	fclose(f);
+	if (o->bench) {
+		f = fopen(dops, "w");
+		if (!f)
+			goto out;
+		write_plot_data(f, o, rows, n, true);
+		fclose(f);
+	}
+	f = fopen(gp, "w");
+	if (!f)
+		goto out;
+	fprintf(f, "set terminal %s size 900,%d font ',11'\n",
+		svg ? "svg" : "pngcairo", o->bench ? 900 : 560);
+	fprintf(f, "set output '%s'\n", o->plot);
+	fprintf(f, "set datafile missing '?'\nset logscale x 2\nset grid\n"
+		   "set key outside right top\nset xlabel 'batch size'\n"
+		   "set style data linespoints\n");
+	if (o->bench)
+		fprintf(f, "set multiplot layout 2,1 title 'vnetkit ring bench: ring %u, %llu ops, median of %u rounds'\n"
+			   "set ylabel 'Mops/s'\nset yrange [0:*]\n"
+			   "plot for [i=2:%d] '%s' using 1:i title columnhead(i)\n"
+			   "set title 'cache model (same code)'\n",
+			o->size, (unsigned long long)o->ops, o->rounds, ncol + 1, dops);
+	else
+		fprintf(f, "set title 'vnetkit ring model: ring %u, coherence misses per packet (MESI, 2 cores)'\n",
+			o->size);
+	fprintf(f, "set ylabel 'misses / packet'\nset yrange [0:*]\n"
+		   "plot for [i=2:%d] '%s' using 1:i title columnhead(i)\n",
+		ncol + 1, dmiss);
+	if (o->bench)
+		fprintf(f, "unset multiplot\n");
+	fclose(f);
+
+	pid = fork();
+	if (pid < 0)
+		goto out;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		if (devnull >= 0)
+			dup2(devnull, 1);
+		execlp("gnuplot", "gnuplot", gp, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) {
+		vk_err("ring: --plot", "gnuplot did not finish", NULL);
+	} else if (WEXITSTATUS(status) == 127) {
+		vk_err("ring: --plot", "gnuplot not found", "apt-get install gnuplot-nox, or run scripts/setup.sh");
+	} else if (WEXITSTATUS(status)) {
+		vk_errf("ring: --plot", NULL, "gnuplot failed with status %d writing %s",
+			WEXITSTATUS(status), o->plot);
+	} else {
+		ret = 0;
+	}
+out:
+	if (ret && errno && !f)
+		vk_errf("ring: --plot", NULL, "cannot write in %s: %s", dir, strerror(errno));
+	unlink(dops);
+	unlink(dmiss);
+	unlink(gp);
+	rmdir(dir);
+	if (!ret && !o->json)
+		fprintf(stderr, "ring: plot written to %s\n", o->plot);
+	return ret;
+}
 
 int cmd_ring(int argc, char **argv)
 {
-	vk_err("ring", "not implemented yet", "a later issue adds it");
-	return EXIT_FAIL;
+	struct ring_opts o = { 0 };
+	struct ring_row *rows = NULL;
+	int n = 0, cpu[2] = { -1, -1 }, ret = EXIT_FAIL;
+	const char *sub;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	sub = argv[1];
+	if (!strcmp(sub, "bench")) {
+		o.bench = true;
+	} else if (strcmp(sub, "model")) {
+		vk_errf("ring", "bench or model", "unknown subcommand '%s'", sub);
+		return EXIT_USAGE;
+	}
+	if (parse_opts(&o, argc - 1, argv + 1))
+		return EXIT_USAGE;
+	if (!o.bench) {
+		for (int i = 0; i < o.nalgos; i++) {
+			if (o.algos[i] == &ring_kernel_algo) {
+				vk_err("ring model: kernel",
+				       "the kernel header's accesses do not go through the access macro",
+				       "model ptr_ring or zero-batch: the same protocol in our code");
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (plan_rows(&o, &rows, &n))
+		return EXIT_USAGE;
+	if (!n) {
+		print_unavailable(&o, stderr);
+		vk_err(o.bench ? "ring bench" : "ring model", "nothing to run",
+		       "every algorithm asked for is unavailable");
+		goto out;
+	}
+	vk_install_signals();
+	if (run_models(&o, rows, n))
+		goto out;
+	if (o.bench && run_bench(&o, rows, n, cpu))
+		goto out;
+	if (o.bench) {
+		if (o.json)
+			bench_json(&o, rows, n, cpu);
+		else
+			bench_text(&o, rows, n, cpu);
+	} else {
+		if (o.json)
+			model_json(&o, rows, n);
+		else
+			model_text(&o, rows, n);
+	}
+	if (o.plot && make_plot(&o, rows, n))
+		goto out;
+	ret = 0;
+	for (int i = 0; i < n; i++) {
+		if (rows[i].errors) {
+			vk_errf("ring bench", "a ring bug: order or payload broken under concurrency",
+				"%s batch %u: %llu items out of order or corrupted",
+				rows[i].a->name, rows[i].batch,
+				(unsigned long long)rows[i].errors);
+			ret = EXIT_FAIL;
+		}
+	}
+out:
+	free(rows);
+	return ret;
 }

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Producer/consumer threads for the ring benchmark and the concurrent
+ * correctness check: the producer fills each item (sequence number and a
+ * payload derived from it) before queueing it, the consumer checks order
+ * and payload of every item it takes and both keep a checksum. Threads are
+ * pinned to CPUs 0 and 1 when the process may run on both.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ring.h"
+
+struct bench_side {
+	const struct ring_algo *a;
+	void *ring;
+	struct ring_item *pool;
+	uint64_t npool, ops;
+	unsigned int chunk;
+	int cpu;
+	uint64_t sum, errors;
+	uint64_t t_end;
+	pthread_barrier_t *start;
+	uint64_t *t_start;
+	volatile int *abort;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *producer(void *arg)
+{
+	struct bench_side *s = arg;
+	struct ring_item **items = calloc(s->chunk, sizeof(*items));
+	uint64_t seq = 0;
+
+	pin(s->cpu);
+	pthread_barrier_wait(s->start);
+	if (!items) {
+		*s->abort = 1;
+		return NULL;
+	}
+	*s->t_start = now_ns();
+	while (seq < s->ops && !*s->abort) {
+		unsigned int n = s->chunk, k;
+
+		if (n > s->ops - seq)
+			n = s->ops - seq;
+		for (unsigned int i = 0; i < n; i++) {
+			struct ring_item *it = &s->pool[(seq + i) % s->npool];
+
+			it->seq = seq + i;
+			it->payload = ring_payload(seq + i);
+			items[i] = it;
+		}
+		k = s->a->produce(s->ring, items, n);
+		for (unsigned int i = 0; i < k; i++)
+			s->sum += items[i]->payload;
+		seq += k;
+		if (!k)
+			cpu_relax();
+	}
+	free(items);
+	return NULL;
+}
+
+static void *consumer(void *arg)
+{
+	struct bench_side *s = arg;
+	struct ring_item **items = calloc(s->chunk, sizeof(*items));
+	uint64_t seq = 0;
+
+	pin(s->cpu);
+	pthread_barrier_wait(s->start);
+	if (!items) {
+		*s->abort = 1;
+		return NULL;
+	}
+	while (seq < s->ops && !*s->abort) {
+		unsigned int k = s->a->consume(s->ring, items, s->chunk);
+
+		for (unsigned int i = 0; i < k; i++) {
+			uint64_t pl = items[i]->payload;
+
+			if (items[i]->seq != seq + i || pl != ring_payload(seq + i))
+				s->errors++;
+			s->sum += pl;
+		}
+		seq += k;
+		if (!k)
+			cpu_relax();
+	}
+	s->t_end = now_ns();
+	free(items);
+	return NULL;
+}
+
+static int two_cpus(int cpu[2])
+{
+	cpu_set_t set;
+
+	cpu[0] = cpu[1] = -1;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	if (CPU_ISSET(0, &set) && CPU_ISSET(1, &set)) {
+		cpu[0] = 0;
+		cpu[1] = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
+		     uint64_t ops, struct ring_run *out, char *why, size_t len)
+{
+	struct bench_side prod = { 0 }, cons = { 0 };
+	volatile int abort_flag = 0;
+	pthread_barrier_t start;
+	pthread_t tp, tc;
+	uint64_t t_start = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	two_cpus(out->cpu);
+	prod.a = cons.a = a;
+	prod.chunk = ring_prod_chunk(a, p);
+	cons.chunk = ring_cons_chunk(a, p);
+	/* An item may be reused once it can no longer be in the ring or in
+	 * the consumer's hands: the ring holds at most capacity() items. */
+	prod.npool = cons.npool = a->capacity(p) + prod.chunk + cons.chunk + 1;
+	prod.pool = aligned_alloc(RING_CACHE_BYTES, sizeof(*prod.pool) * prod.npool);
+	if (!prod.pool) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	memset(prod.pool, 0, sizeof(*prod.pool) * prod.npool);
+	cons.pool = prod.pool;
+	prod.ring = cons.ring = a->create(p);
+	if (!prod.ring) {
+		free(prod.pool);
+		snprintf(why, len, "%s: cannot create the ring (out of memory)", a->name);
+		return -1;
+	}
+	prod.ops = cons.ops = ops;
+	prod.cpu = out->cpu[0];
+	cons.cpu = out->cpu[1];
+	prod.start = cons.start = &start;
+	prod.t_start = cons.t_start = &t_start;
+	prod.abort = cons.abort = &abort_flag;
+	pthread_barrier_init(&start, NULL, 2);
+
+	err = pthread_create(&tc, NULL, consumer, &cons);
+	if (!err) {
+		err = pthread_create(&tp, NULL, producer, &prod);
+		if (err) {
+			/* the consumer waits at the barrier for a partner */
+			pthread_cancel(tc);
+			pthread_join(tc, NULL);
+		} else {
+			pthread_join(tp, NULL);
+			pthread_join(tc, NULL);
+		}
+	}
+	pthread_barrier_destroy(&start);
+	a->destroy(prod.ring);
+	free(prod.pool);
+	if (err) {
+		snprintf(why, len, "cannot start threads: %s", strerror(err));
+		return -1;
+	}
+	if (abort_flag) {
+		snprintf(why, len, "out of memory in a benchmark thread");
+		return -1;
+	}
+	out->ops = ops;
+	out->ns = cons.t_end - t_start;
+	out->errors = cons.errors + (prod.sum != cons.sum);
+	out->prod_sum = prod.sum;
+	out->cons_sum = cons.sum;
+	return 0;
+}
