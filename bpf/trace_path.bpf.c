@@ -15,6 +15,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space between open and load. */
 const volatile __u32 filter_ifindex;
+const volatile __u32 filter_netns;	/* inode of the device's netns */
 const volatile __u32 nr_counters;
 const volatile __u8 st_method[VK_ST_MAX];
 /* Tracepoint fallbacks: the function a net_dev_start_xmit / napi_poll
@@ -140,35 +141,44 @@ static __always_inline bool is_path_head(__u32 st)
 	       st == VK_ST_VHOST_HANDLE_TX || st == VK_ST_VHOST_HANDLE_RX;
 }
 
-static __always_inline int dev_ifindex(int kind, __u64 p)
+static __always_inline struct net_device *dev_of(int kind, __u64 p)
 {
 	struct tun_file___vk *tf;
 
 	if (!p)
-		return 0;
+		return NULL;
 	switch (kind) {
 	case VK_DEV_NETDEV:
-		return BPF_CORE_READ((struct net_device *)p, ifindex);
+		return (struct net_device *)p;
 	case VK_DEV_SKB:
-		return BPF_CORE_READ((struct sk_buff *)p, dev, ifindex);
+		return BPF_CORE_READ((struct sk_buff *)p, dev);
 	case VK_DEV_NAPI:
-		return BPF_CORE_READ((struct napi_struct *)p, dev, ifindex);
+		return BPF_CORE_READ((struct napi_struct *)p, dev);
 	case VK_DEV_TUN:
-		return BPF_CORE_READ((struct tun_struct___vk *)p, dev, ifindex);
+		return BPF_CORE_READ((struct tun_struct___vk *)p, dev);
 	case VK_DEV_TUN_SOCK:
 		tf = (void *)(p - bpf_core_field_offset(struct tun_file___vk, socket));
-		return BPF_CORE_READ(tf, tun, dev, ifindex);
+		return BPF_CORE_READ(tf, tun, dev);
 	case VK_DEV_VIRTNET:
-		return BPF_CORE_READ((struct virtnet_info___vk *)p, dev, ifindex);
+		return BPF_CORE_READ((struct virtnet_info___vk *)p, dev);
 	}
-	return 0;
+	return NULL;
+}
+
+/* ifindex is only unique within a network namespace: match both. */
+static __always_inline bool netdev_match(struct net_device *dev)
+{
+	if (!dev || BPF_CORE_READ(dev, ifindex) != (int)filter_ifindex)
+		return false;
+	return !filter_netns ||
+	       BPF_CORE_READ(dev, nd_net.net, ns.inum) == filter_netns;
 }
 
 static __always_inline bool dev_match(int kind, __u64 p)
 {
 	if (!filter_ifindex || kind == VK_DEV_NONE)
 		return true;
-	return dev_ifindex(kind, p) == (int)filter_ifindex;
+	return netdev_match(dev_of(kind, p));
 }
 
 /* Read every configured counter on this CPU; false if any read failed. */
@@ -401,8 +411,7 @@ int xdp_prog_entry(void *ctx)
 
 	bpf_get_func_arg(ctx, 0, &xdp);
 	if (filter_ifindex &&
-	    BPF_CORE_READ((struct xdp_buff *)xdp, rxq, dev, ifindex) !=
-	    (int)filter_ifindex)
+	    !netdev_match(BPF_CORE_READ((struct xdp_buff *)xdp, rxq, dev)))
 		return 0;
 	stage_enter(VK_ST_XDP_PROG, true, -1, false);
 	return 0;
@@ -563,7 +572,6 @@ int BPF_PROG(tp_sys_enter, struct pt_regs *regs, long id)
 	struct file **fds, *f;
 	unsigned int max_fds;
 	__u64 fd, wi;
-	int ifindex;
 
 	if (id != nr_write && id != nr_writev)
 		return 0;
@@ -581,8 +589,7 @@ int BPF_PROG(tp_sys_enter, struct pt_regs *regs, long id)
 	if (filter_ifindex) {
 		struct tun_file___vk *tf = BPF_CORE_READ(f, private_data);
 
-		ifindex = BPF_CORE_READ(tf, tun, dev, ifindex);
-		if (ifindex != (int)filter_ifindex)
+		if (!netdev_match(BPF_CORE_READ(tf, tun, dev)))
 			return 0;
 	}
 	stage_enter(VK_ST_TUN_GET_USER, true, -1, false);

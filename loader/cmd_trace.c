@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -252,11 +253,12 @@ static void fmt_err(char *buf, size_t len, const char *method, int err,
 static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 {
 	const char *fn = s->def->func;
-	char fe[96], kp[96];
+	char fe[96], kp[96], fb[32], kb[32];
 	int err;
 
 	if (!btf_has(t, fn, BTF_KIND_FUNC)) {
 		snprintf(fe, sizeof(fe), "fentry: not in kernel BTF");
+		snprintf(fb, sizeof(fb), "not in BTF");
 	} else {
 		err = probe_fentry(t, fn, 0);
 		if (!err) {
@@ -265,11 +267,14 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 			return;
 		}
 		fmt_err(fe, sizeof(fe), "fentry", err, fentry_why(err));
+		snprintf(fb, sizeof(fb), "fentry %s", strerrorname_np(-err) ?: "error");
 	}
 	if (!t->kprobes) {
 		snprintf(kp, sizeof(kp), "kprobe: not supported by this kernel");
+		snprintf(kb, sizeof(kb), "no kprobes");
 	} else if (!ksym_addr(t, fn)) {
 		snprintf(kp, sizeof(kp), "kprobe: not in kallsyms (inlined?)");
+		snprintf(kb, sizeof(kb), "not in kallsyms");
 	} else {
 		err = probe_kprobe(fn);
 		if (!err) {
@@ -278,7 +283,9 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 			return;
 		}
 		fmt_err(kp, sizeof(kp), "kprobe", err, NULL);
+		snprintf(kb, sizeof(kb), "kprobe %s", strerrorname_np(-err) ?: "error");
 	}
+	snprintf(s->brief, sizeof(s->brief), "%s, %s", fb, kb);
 
 	switch (s->def->fallback) {
 	case VK_FB_XMIT:
@@ -286,7 +293,7 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 		    tp_exists(t, "net_dev_xmit")) {
 			s->method = VK_M_TP;
 			snprintf(s->how, sizeof(s->how),
-				 "net_dev_start_xmit->net_dev_xmit, ndo_start_xmit=%s",
+				 "net_dev_{start_,}xmit, ndo=%s",
 				 fn);
 			return;
 		}
@@ -295,7 +302,7 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 		if (ksym_addr(t, fn) && tp_exists(t, "napi_poll")) {
 			s->method = VK_M_TP;
 			snprintf(s->how, sizeof(s->how),
-				 "napi_poll, napi->poll=%s (no latency)", fn);
+				 "napi_poll, poll=%s (no latency)", fn);
 			return;
 		}
 		break;
@@ -304,7 +311,7 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 		    tp_exists(t, "sys_exit")) {
 			s->method = VK_M_SYSCALL;
 			snprintf(s->how, sizeof(s->how),
-				 "sys_enter->sys_exit, write/writev on a TAP fd");
+				 "sys_enter/exit: write(v) on a TAP fd");
 			return;
 		}
 		break;
@@ -329,7 +336,7 @@ static int find_xdp_prog(struct tracer *t, char *why, size_t len)
 	int fd;
 
 	if (!t->run.dev) {
-		snprintf(why, len, "needs --dev with an XDP program attached");
+		snprintf(why, len, "needs --dev with an XDP program");
 		return -1;
 	}
 	if (bpf_xdp_query_id(t->run.ifindex, 0, &id) || !id) {
@@ -375,6 +382,8 @@ static void probe_xdp_prog_stage(struct tracer *t, struct vk_trace_stage *s)
 	if (err) {
 		fmt_err(s->reason, sizeof(s->reason), "fentry", err,
 			fentry_why(err));
+		snprintf(s->brief, sizeof(s->brief), "fentry %s",
+			 strerrorname_np(-err) ?: "error");
 		close(t->xdp_prog_fd);
 		t->xdp_prog_fd = -1;
 		return;
@@ -386,6 +395,7 @@ static void probe_xdp_prog_stage(struct tracer *t, struct vk_trace_stage *s)
 
 static void probe_tp_stage(struct tracer *t, struct vk_trace_stage *s)
 {
+	bool braces = false;
 	int i, n;
 
 	for (i = 0; i < 3 && s->def->tps[i]; i++) {
@@ -396,11 +406,22 @@ static void probe_tp_stage(struct tracer *t, struct vk_trace_stage *s)
 		}
 	}
 	s->method = VK_M_TP;
-	n = 0;
-	s->how[0] = 0;
-	for (i = 0; i < 3 && s->def->tps[i]; i++)
-		n += snprintf(s->how + n, sizeof(s->how) - n, "%s%s",
-			      i ? "," : "", s->def->tps[i]);
+	/* Tracepoints sharing the first one's name print as name{,_suffix}. */
+	n = snprintf(s->how, sizeof(s->how), "%s", s->def->tps[0]);
+	for (i = 1; i < 3 && s->def->tps[i]; i++) {
+		size_t l = strlen(s->def->tps[0]);
+
+		if (!strncmp(s->def->tps[i], s->def->tps[0], l)) {
+			n += snprintf(s->how + n, sizeof(s->how) - n, "%s%s",
+				      braces ? "," : "{,", s->def->tps[i] + l);
+			braces = true;
+		} else {
+			n += snprintf(s->how + n, sizeof(s->how) - n, ",%s",
+				      s->def->tps[i]);
+		}
+	}
+	if (braces)
+		snprintf(s->how + n, sizeof(s->how) - n, "}");
 }
 
 static void probe_stages(struct tracer *t, bool all)
@@ -527,10 +548,10 @@ static int open_counters(struct tracer *t)
 	/* The usual case on VMs: one reason for every event, say it once. */
 	if (failed > 1 && first_err > 0)
 		snprintf(t->run.ctr_status, sizeof(t->run.ctr_status),
-			 "perf_event_open: %s for all %d events: %s",
-			 strerrorname_np(first_err) ?: "error", failed,
+			 "perf_event_open %s: %s",
+			 strerrorname_np(first_err) ?: "error",
 			 first_err == ENOENT || first_err == EOPNOTSUPP ?
-			 "no PMU exposed to this machine" : strerror(first_err));
+			 "no PMU on this machine" : strerror(first_err));
 	return 0;
 }
 
@@ -583,6 +604,7 @@ static struct bpf_program *prog_by_name(struct tracer *t, const char *name)
 static int setup_and_load(struct tracer *t)
 {
 	struct bpf_program *p;
+	struct stat nst;
 	char name[128];
 	int i, err;
 
@@ -595,6 +617,8 @@ static int setup_and_load(struct tracer *t)
 		bpf_program__set_autoload(p, false);
 
 	t->skel->rodata->filter_ifindex = t->run.ifindex;
+	if (t->run.dev && !stat("/proc/self/ns/net", &nst))
+		t->skel->rodata->filter_netns = nst.st_ino;
 	t->skel->rodata->nr_counters = t->run.nr_ctr;
 	t->skel->rodata->nr_write = SYS_write;
 	t->skel->rodata->nr_writev = SYS_writev;

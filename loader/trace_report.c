@@ -6,6 +6,7 @@
 #include "trace_report.h"
 
 #define FN(n, g, fb, u) { .name = #n, .group = g, .func = #n, .fallback = fb, .unit = u }
+#define FN2(n, f, g, fb, u) { .name = n, .group = g, .func = #f, .fallback = fb, .unit = u }
 #define TP(n, g, u, ...) { .name = n, .group = g, .tps = { __VA_ARGS__ }, .unit = u }
 
 /* Indexed by enum vk_stage. */
@@ -23,7 +24,8 @@ const struct vk_stage_def vk_stage_defs[VK_ST_MAX] = {
 	[VK_ST_VHOST_HANDLE_TX]	= FN(handle_tx, "vhost_net", VK_FB_NONE, VK_UNIT_CALL),
 	[VK_ST_VHOST_HANDLE_RX]	= FN(handle_rx, "vhost_net", VK_FB_NONE, VK_UNIT_CALL),
 	[VK_ST_VHOST_GET_VQ_DESC] = FN(vhost_get_vq_desc, "vhost_net", VK_FB_NONE, VK_UNIT_CALL),
-	[VK_ST_VHOST_ADD_USED]	= FN(vhost_add_used_and_signal_n, "vhost_net", VK_FB_NONE, VK_UNIT_BATCH),
+	[VK_ST_VHOST_ADD_USED]	= FN2("vhost_add_used", vhost_add_used_and_signal_n, "vhost_net",
+				      VK_FB_NONE, VK_UNIT_BATCH),
 	[VK_ST_VHOST_SIGNAL]	= FN(vhost_signal, "vhost_net", VK_FB_NONE, VK_UNIT_CALL),
 	[VK_ST_XDP_PROG]	= { .name = "xdp_prog", .group = "xdp", .unit = VK_UNIT_PKT },
 	[VK_ST_XDP_EXCEPTION]	= TP("xdp_exception", "xdp", VK_UNIT_PKT, "xdp_exception"),
@@ -32,6 +34,7 @@ const struct vk_stage_def vk_stage_defs[VK_ST_MAX] = {
 	[VK_ST_XDP_BULK_TX]	= TP("xdp_bulk_tx", "xdp", VK_UNIT_BATCH, "xdp_bulk_tx"),
 	[VK_ST_XDP_DEVMAP_XMIT]	= TP("xdp_devmap_xmit", "xdp", VK_UNIT_BATCH, "xdp_devmap_xmit"),
 	[VK_ST_NET_DEV_XMIT]	= TP("net_dev_xmit", "net", VK_UNIT_PKT, "net_dev_start_xmit", "net_dev_xmit"),
+
 	[VK_ST_NETIF_RECEIVE_SKB] = TP("netif_receive_skb", "net", VK_UNIT_PKT, "netif_receive_skb",
 				       "netif_receive_skb_entry", "netif_receive_skb_exit"),
 };
@@ -139,12 +142,36 @@ void vk_trace_print_list(FILE *f, const struct vk_trace_run *r)
 		const struct vk_trace_stage *s = &r->st[i];
 
 		if (s->method == VK_M_NONE)
-			fprintf(f, "%-27s %-10s unavailable (%s)\n", s->def->name,
-				s->def->group, s->reason);
+			fprintf(f, "%-17s %-10s unavailable (%s)\n", s->def->name,
+				s->def->group, s->brief[0] ? s->brief : s->reason);
 		else
-			fprintf(f, "%-27s %-10s %-7s %s\n", s->def->name,
+			fprintf(f, "%-17s %-10s %-7s %s\n", s->def->name,
 				s->def->group, vk_method_name(s->method), s->how);
 	}
+}
+
+/* "  name: reason" folded at 80 columns on "; " and ", " boundaries. */
+static void print_wrapped(FILE *f, const char *name, const char *text)
+{
+	int col = fprintf(f, "  %s:", name);
+	const char *p = text;
+
+	while (*p) {
+		const char *end = p;
+		int len;
+
+		while (*end && !(end[0] == ' ' && end > p &&
+				 (end[-1] == ';' || end[-1] == ',')))
+			end++;
+		len = end - p;
+		if (col + 1 + len > 80 && col > 6) {
+			fputs("\n     ", f);
+			col = 5;
+		}
+		col += fprintf(f, " %.*s", len, p);
+		p = *end ? end + 1 : end;
+	}
+	fputc('\n', f);
 }
 
 static void print_counters_line(FILE *f, const struct vk_trace_run *r)
@@ -204,7 +231,7 @@ void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 		else
 			snprintf(pk, sizeof(pk), "%llu",
 				 (unsigned long long)t->packets);
-		fprintf(f, "%-27s %-7s %9llu %9s %7s %7s %7s\n", s->def->name,
+		fprintf(f, "%-19s %-7s %11llu %11s %8s %8s %8s\n", s->def->name,
 			vk_method_name(s->method), (unsigned long long)t->calls,
 			pk, fmt_ns(a, sizeof(a), hist_pct(t->lat_hist, t->lat_max, 50), lat),
 			fmt_ns(b, sizeof(b), hist_pct(t->lat_hist, t->lat_max, 99), lat),
@@ -216,7 +243,7 @@ void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 			const struct vk_trace_stage *s = &r->st[i];
 
 			if (stage_shown(s) && s->method == VK_M_NONE)
-				fprintf(f, "  %s: %s\n", s->def->name, s->reason);
+				print_wrapped(f, s->def->name, s->reason);
 		}
 	}
 

@@ -36,8 +36,9 @@ struct vk_trace_stage {
 	const struct vk_stage_def *def;
 	bool requested;
 	enum vk_method method;		/* VK_M_NONE: unavailable */
-	char how[96];			/* method detail for the report */
-	char reason[200];		/* why unavailable */
+	char how[160];			/* method detail for the report */
+	char reason[256];		/* why unavailable */
+	char brief[72];			/* the same, short, for --list */
 	struct vk_stage_stats tot;	/* summed over CPUs */
 };
 
