@@ -7,7 +7,23 @@
  * on the raw buffer and a dropped frame never becomes an skb. A blocking fd
  * (or a frame too big for one page) makes tun allocate an skb first and run
  * XDP in generic mode, at about 2.5x the cost - so the report names the
- * path that ran. */
+ * path that ran.
+ *
+ * --json schema (one object on stdout; stable, fields only ever added):
+ *  sender: mode "gen", interface, kind "tap"|"packet", blocking (bool),
+ *    path (string as in the table), native_xdp_path (bool; null for
+ *    packet), size, run_id, frames (written), bytes, errors (failed
+ *    writes), error_kinds {"EIO": n, "ENOBUFS": n, "short_write": n, ...},
+ *    seconds (wall), pps, bps, cpu_seconds (this thread, user + system),
+ *    cpu_ns_per_frame, returned, mac_swapped, foreign (with --recv: frames
+ *    of this run read back, those with source and destination swapped,
+ *    other frames read; null without --recv).
+ *  sink: mode "sink", interface, kind, run_id, expected (--count or null),
+ *    received (our frames incl. duplicates), unique, bytes, duplicates,
+ *    out_of_order (lower sequence than one already seen), missing,
+ *    first_seq, last_seq, other_runs (marked frames of another run id),
+ *    foreign (unmarked frames), seconds (first to last frame), pps,
+ *    complete (bool). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -50,6 +67,8 @@ struct gen_opts {
 struct gen_result {
 	uint64_t frames, bytes, errors, err_by[MAX_ERRNO];
 	double seconds;
+	double cpu_seconds;	/* this thread, user + system: the write path's
+				 * cost even when other jobs share the CPUs */
 	const char *path, *path_why;
 	bool native;
 	/* --recv */
@@ -443,12 +462,21 @@ static void drain_returns(int fd, bool poll_first, const struct gen_opts *o,
 	}
 }
 
+static double thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 {
 	const bool timed = o->duration > 0, paced = o->rate > 0;
 	uint8_t *frame = calloc(1, o->size), *rbuf = NULL;
 	const size_t rlen = VK_GEN_MAX_SIZE + 64;
 	uint64_t i, start_ns, end_ns = 0, step_ns = 0, next_ns;
+	double cpu0;
 	const size_t size = o->size;
 
 	if (!frame)
@@ -458,6 +486,7 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 		return -1;
 	}
 	vk_gen_build(frame, size, &o->flow);
+	cpu0 = thread_cpu();
 	start_ns = vk_now_ns();
 	if (timed)
 		end_ns = start_ns + (uint64_t)(o->duration * 1e9);
@@ -474,7 +503,7 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 		if (n == (ssize_t)size) {
 			r->frames++;
 			r->bytes += n;
-		} else {
+		} else if (n >= 0 || errno != EINTR) {
 			note_error(r, n < 0 ? errno : 0);
 		}
 		if (rbuf && (i % RECV_EVERY) == RECV_EVERY - 1)
@@ -494,6 +523,7 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 		}
 	}
 	r->seconds = (vk_now_ns() - start_ns) / 1e9;
+	r->cpu_seconds = thread_cpu() - cpu0;
 
 	if (rbuf) {
 		/* Frames may still be in flight (XDP_TX queues them on the TAP's
@@ -523,6 +553,7 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 	const char *ifname = o->tap ? o->tap : o->dev;
 	double pps = r->seconds > 0 ? r->frames / r->seconds : 0;
 	double bps = r->seconds > 0 ? r->bytes * 8 / r->seconds : 0;
+	double cpu_ns = r->frames ? r->cpu_seconds * 1e9 / r->frames : 0;
 	char rate[32], brate[32];
 	bool first = true;
 
@@ -545,7 +576,9 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 			       (unsigned long long)r->err_by[e]);
 			first = false;
 		}
-		printf("},\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f", r->seconds, pps, bps);
+		printf("},\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
+		       "\"cpu_seconds\":%.6f,\"cpu_ns_per_frame\":%.1f", r->seconds,
+		       pps, bps, r->cpu_seconds, cpu_ns);
 		if (o->recv)
 			printf(",\"returned\":%llu,\"mac_swapped\":%llu,\"foreign\":%llu}\n",
 			       (unsigned long long)r->returned,
@@ -563,7 +596,8 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 	       (unsigned long long)r->frames, (unsigned long long)o->size,
 	       o->flow.run_id);
 	printf("  bytes     %llu\n", (unsigned long long)r->bytes);
-	printf("  seconds   %.3f\n", r->seconds);
+	printf("  seconds   %.3f (cpu %.3f, %.0f ns/frame)\n", r->seconds,
+	       r->cpu_seconds, cpu_ns);
 	printf("  rate      %s pps, %sbit/s\n", vk_fmt_rate(rate, sizeof(rate), pps),
 	       vk_fmt_rate(brate, sizeof(brate), bps));
 	printf("  errors    %llu", (unsigned long long)r->errors);
@@ -615,6 +649,11 @@ static int do_gen(struct gen_opts *o)
 	}
 	close(fd);
 	print_gen(o, &r);
+	if (o->recv && r.returned < r.frames)
+		fprintf(stderr, "vnetkit: gen: note: only %llu of %llu frames came "
+			"back out of %s (is an XDP_TX program attached?)\n",
+			(unsigned long long)r.returned,
+			(unsigned long long)r.frames, o->tap);
 	if (!r.frames) {
 		vk_errf("gen", NULL, "no frame was written (%llu errors)",
 			(unsigned long long)r.errors);

@@ -76,6 +76,9 @@ int vk_netns_exists(const char *name)
  * as iproute2 does. */
 static int prepare_run_dir(void)
 {
+	/* A minimal root (the busybox guest) may lack /run itself. */
+	if (mkdir("/run", 0755) && errno != EEXIST)
+		return -1;
 	if (mkdir(VK_NETNS_RUN_DIR, 0755) && errno != EEXIST)
 		return -1;
 	if (!mount("", VK_NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL))

@@ -87,6 +87,20 @@ else
 	fail "gen: --rate (exit $rc: $js)"
 fi
 
+# Failed writes are counted by errno: the TAP goes down under a running gen.
+in_ns $V gen --tap vktap0 --duration 1.5 --rate 20000 --json >$TMP/err.json &
+G=$!
+sleep 0.4; ip -n $NS link set vktap0 down; sleep 0.3; ip -n $NS link set vktap0 up
+wait $G; rc=$?
+js=$(cat $TMP/err.json)
+if [ $rc -eq 0 ] && [ "$(jfield "$js" frames)" -gt 0 ] &&
+   [ "$(jfield "$js" errors)" -gt 0 ] &&
+   [ "$(jfield "$js" error_kinds.EIO)" = "$(jfield "$js" errors)" ]; then
+	ok "gen: writes failing while the TAP is down are counted as EIO"
+else
+	fail "gen: error counting (exit $rc: $js)"
+fi
+
 # --- AF_PACKET over the veth pair into a sink --------------------------------
 # sink_start OUT ARGS...: start a sink in the background, wait until it listens.
 sink_start() {
