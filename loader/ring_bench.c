@@ -28,6 +28,8 @@ struct bench_side {
 	pthread_barrier_t *start;
 	uint64_t *t_start;
 	volatile int *abort;
+	volatile int *prod_done;
+	uint64_t consumed;
 };
 
 static uint64_t now_ns(void)
@@ -90,6 +92,7 @@ static void *producer(void *arg)
 		if (!k)
 			cpu_relax();
 	}
+	__atomic_store_n(s->prod_done, 1, __ATOMIC_RELEASE);
 	free(items);
 	return NULL;
 }
@@ -107,7 +110,13 @@ static void *consumer(void *arg)
 		return NULL;
 	}
 	while (seq < s->ops && !*s->abort) {
+		/* A ring that lost items never delivers ops of them: stop once
+		 * the producer is done and the ring has nothing left. */
+		int done = __atomic_load_n(s->prod_done, __ATOMIC_ACQUIRE);
 		unsigned int k = s->a->consume(s->ring, items, s->chunk);
+
+		if (!k && done)
+			break;
 
 		for (unsigned int i = 0; i < k; i++) {
 			uint64_t pl = items[i]->payload;
@@ -121,6 +130,7 @@ static void *consumer(void *arg)
 			cpu_relax();
 	}
 	s->t_end = now_ns();
+	s->consumed = seq;
 	free(items);
 	return NULL;
 }
@@ -144,7 +154,7 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 		     uint64_t ops, struct ring_run *out, char *why, size_t len)
 {
 	struct bench_side prod = { 0 }, cons = { 0 };
-	volatile int abort_flag = 0;
+	volatile int abort_flag = 0, prod_done = 0;
 	pthread_barrier_t start;
 	pthread_t tp, tc;
 	uint64_t t_start = 0;
@@ -177,6 +187,7 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 	prod.start = cons.start = &start;
 	prod.t_start = cons.t_start = &t_start;
 	prod.abort = cons.abort = &abort_flag;
+	prod.prod_done = cons.prod_done = &prod_done;
 	pthread_barrier_init(&start, NULL, 2);
 
 	err = pthread_create(&tc, NULL, consumer, &cons);
@@ -204,7 +215,7 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 	}
 	out->ops = ops;
 	out->ns = cons.t_end - t_start;
-	out->errors = cons.errors + (prod.sum != cons.sum);
+	out->errors = cons.errors + (prod.sum != cons.sum) + (cons.consumed != ops);
 	out->prod_sum = prod.sum;
 	out->cons_sum = cons.sum;
 	return 0;
