@@ -124,6 +124,18 @@ static void print_log2_hist(FILE *f, const __u64 *hist, const char *unit)
 	}
 }
 
+/* Counter deltas are summed per entry/exit pair (per call); per packet
+ * divides by the stage's average packets per call. */
+static double ctr_divisor(const struct vk_trace_stage *s, bool *per_pkt)
+{
+	const struct vk_stage_stats *t = &s->tot;
+
+	*per_pkt = s->def->unit != VK_UNIT_CALL;
+	if (s->def->unit == VK_UNIT_BATCH && t->calls && t->packets)
+		return t->ctr_samples * ((double)t->packets / t->calls);
+	return t->ctr_samples;
+}
+
 static bool stage_shown(const struct vk_trace_stage *s)
 {
 	return s->requested;
@@ -283,13 +295,20 @@ void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 			fputc('\n', f);
 		}
 		if (r->nr_ctr && t->ctr_samples) {
-			fprintf(f, "per call (%llu samples):",
+			bool per_pkt;
+			double div = ctr_divisor(s, &per_pkt);
+
+			fprintf(f, "per %s (%llu samples):", per_pkt ? "packet" : "call",
 				(unsigned long long)t->ctr_samples);
 			for (k = 0; k < r->nr_ctr; k++)
 				fprintf(f, " %s %.1f", r->ctr_names[k],
-					(double)t->ctr_sum[k] / t->ctr_samples);
+					(double)t->ctr_sum[k] / div);
 			fputc('\n', f);
 		}
+		if (r->nr_ctr && (t->ctr_migrated || t->ctr_errors))
+			fprintf(f, "counters skipped: %llu calls changed CPU, %llu reads failed\n",
+				(unsigned long long)t->ctr_migrated,
+				(unsigned long long)t->ctr_errors);
 	}
 }
 
@@ -426,16 +445,21 @@ void vk_trace_print_json(FILE *f, const struct vk_trace_run *r)
 		} else {
 			fprintf(f, "null");
 		}
-		fprintf(f, ", \"counters_per_call\": ");
+		fprintf(f, ", \"counters\": ");
 		if (r->nr_ctr && t->ctr_samples) {
-			fputc('{', f);
-			for (k = 0; k < r->nr_ctr; k++) {
+			bool per_pkt;
+			double div = ctr_divisor(s, &per_pkt);
+
+			fprintf(f, "{\"per\": \"%s\", \"samples\": %llu, "
+				"\"skipped_migrated\": %llu, \"read_errors\": %llu, \"values\": {",
+				per_pkt ? "packet" : "call",
+				(unsigned long long)t->ctr_samples,
+				(unsigned long long)t->ctr_migrated,
+				(unsigned long long)t->ctr_errors);
+			for (k = 0; k < r->nr_ctr; k++)
 				fprintf(f, "%s\"%s\": %.2f", k ? ", " : "",
-					r->ctr_names[k],
-					(double)t->ctr_sum[k] / t->ctr_samples);
-			}
-			fprintf(f, ", \"samples\": %llu}",
-				(unsigned long long)t->ctr_samples);
+					r->ctr_names[k], (double)t->ctr_sum[k] / div);
+			fprintf(f, "}}");
 		} else {
 			fprintf(f, "null");
 		}
