@@ -47,6 +47,7 @@
 
 #include "commands.h"
 #include "gen_frame.h"
+#include "netns.h"
 #include "util.h"
 
 #define PATH_NATIVE	"tun_build_skb (native XDP path)"
@@ -56,7 +57,7 @@
 #define MAX_ERRNO	140
 
 struct gen_opts {
-	const char *tap, *dev, *ready;
+	const char *tap, *dev, *ready, *netns;
 	bool blocking, recv, sink, json, have_run_id;
 	uint64_t count, size, rate;
 	double duration, timeout;
@@ -81,9 +82,10 @@ static void usage(FILE *f)
 "usage: vnetkit gen (--tap NAME [--blocking] | --dev IF) [--count N] [--size B]\n"
 "                   [--rate PPS] [--duration S] [--src-mac M] [--dst-mac M]\n"
 "                   [--src-ip A] [--dst-ip A] [--sport P] [--dport P]\n"
-"                   [--run-id ID] [--recv [--timeout S]] [--json]\n"
+"                   [--run-id ID] [--recv [--timeout S]] [--netns NS] [--json]\n"
 "       vnetkit gen --sink (--dev IF | --tap NAME) [--count N] [--timeout S]\n"
-"                   [--duration S] [--run-id ID] [--ready FILE] [--json]\n"
+"                   [--duration S] [--run-id ID] [--ready FILE] [--netns NS]\n"
+"                   [--json]\n"
 "\n"
 "  --tap NAME    write into the existing TAP NAME (fd O_NONBLOCK: native XDP\n"
 "                path); --blocking uses a blocking fd (generic XDP path)\n"
@@ -98,6 +100,7 @@ static void usage(FILE *f)
 "  --sink        receive and count our frames until --count arrived or\n"
 "                --timeout S (default 2) passed without one; exit 1 if short\n"
 "  --ready FILE  (sink) create FILE once the socket listens\n"
+"  --netns NS    work inside namespace NS (as ip netns exec NS would)\n"
 "  --json        one JSON object instead of the table\n");
 }
 
@@ -132,7 +135,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 {
 	enum { O_TAP = 256, O_DEV, O_BLOCKING, O_COUNT, O_SIZE, O_RATE, O_DURATION,
 	       O_SRCMAC, O_DSTMAC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_RECV,
-	       O_SINK, O_TIMEOUT, O_JSON, O_RUNID, O_READY };
+	       O_SINK, O_TIMEOUT, O_JSON, O_RUNID, O_READY, O_NETNS };
 	static const struct option lopts[] = {
 		{ "tap", required_argument, NULL, O_TAP },
 		{ "dev", required_argument, NULL, O_DEV },
@@ -152,6 +155,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "run-id", required_argument, NULL, O_RUNID },
 		{ "ready", required_argument, NULL, O_READY },
+		{ "netns", required_argument, NULL, O_NETNS },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -183,6 +187,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_SINK: o->sink = true; break;
 		case O_JSON: o->json = true; break;
 		case O_READY: o->ready = optarg; break;
+		case O_NETNS: o->netns = optarg; break;
 		case O_COUNT:
 			if (vk_parse_u64("gen --count", optarg, 1, UINT64_MAX, &o->count))
 				return -1;
@@ -327,8 +332,8 @@ static bool dev_up(const char *name)
 static int check_dev(const char *what, const char *name)
 {
 	if (strlen(name) >= IFNAMSIZ || !if_nametoindex(name)) {
-		vk_errf(what, "create it with: vnetkit testbed up; then run inside "
-			"it: ip netns exec vnetkit vnetkit gen ...",
+		vk_errf(what, "create it with: vnetkit testbed up; then add "
+			"--netns vnetkit or run: ip netns exec vnetkit vnetkit gen ...",
 			"no such interface '%s' in this network namespace", name);
 		return -1;
 	}
@@ -876,5 +881,10 @@ int cmd_gen(int argc, char **argv)
 		return EXIT_USAGE;
 	if (vk_require_root("gen"))
 		return EXIT_FAIL;
+	if (o.netns && (vk_netns_exists(o.netns) != 1 || vk_netns_enter(o.netns) < 0)) {
+		vk_errf("gen --netns", "create it: vnetkit testbed up --name NS",
+			"no network namespace '%s'", o.netns);
+		return EXIT_FAIL;
+	}
 	return o.sink ? do_sink(&o) : do_gen(&o);
 }

@@ -50,6 +50,17 @@ else
 	fail "gen: --blocking (exit $rc, rx +$((rx1 - rx0)), $js)"
 fi
 
+rx0=$(stat_of vktap0 rx_packets)
+js=$($V gen --netns $NS --tap vktap0 --count 333 --json); rc=$?
+rx1=$(stat_of vktap0 rx_packets)
+if [ $rc -eq 0 ] && [ "$(jfield "$js" frames)" = 333 ] && [ $((rx1 - rx0)) -eq 333 ]; then
+	ok "gen: --netns NS reaches the namespace's TAP without ip netns exec"
+else
+	fail "gen: --netns (exit $rc, rx +$((rx1 - rx0)), $js)"
+fi
+expect_fail 1 "no network namespace 'vknons$$'" "gen: --netns of a missing namespace" \
+	$V gen --netns vknons$$ --tap vktap0
+
 out=$(in_ns $V gen --tap vktap0 --count 10); rc=$?
 if [ $rc -eq 0 ] && [[ "$out" == *"path      tun_build_skb (native XDP path)"* ]] &&
    [[ "$out" == *"frames    10 "* ]] && [[ "$out" == *"errors    0"* ]] &&
