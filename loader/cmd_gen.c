@@ -346,12 +346,14 @@ static int check_dev(const char *what, const char *name)
 }
 
 /* Attach to an EXISTING TAP: TUNSETIFF would create a missing one, so its
- * absence and its kind are checked first. */
+ * absence and its kind are checked first. TUNSETIFF also rewrites the
+ * device's feature flags, so a TAP set up for virtio-net headers (a VM's)
+ * is refused instead of being reconfigured under its user. */
 static int tap_open(const char *what, const char *name, bool blocking)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	char drv[32] = "", bus[32] = "";
-	int fd;
+	int flags, fd;
 
 	if (check_dev(what, name))
 		return -1;
@@ -361,6 +363,16 @@ static int tap_open(const char *what, const char *name, bool blocking)
 			drv[0] ? drv : "unknown", bus[0] ? ", " : "", bus);
 		return -1;
 	}
+	flags = vk_tun_flags(name);
+	if (flags >= 0 && (flags & IFF_VNET_HDR)) {
+		vk_errf(what, "use a TAP without vnet_hdr, e.g. from vnetkit testbed up",
+			"TAP '%s' expects virtio-net headers (vnet_hdr on); gen "
+			"writes plain Ethernet frames and will not reconfigure it",
+			name);
+		return -1;
+	}
+	if (flags >= 0 && (flags & IFF_MULTI_QUEUE))
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK));
 	if (fd < 0) {
 		vk_errf(what, "is the tun module loaded?", "cannot open /dev/net/tun: %s",
@@ -370,7 +382,7 @@ static int tap_open(const char *what, const char *name, bool blocking)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (!ioctl(fd, TUNSETIFF, &ifr))
 		return fd;
-	if (errno == EINVAL) {
+	if (errno == EINVAL && flags < 0) {
 		/* The queue flag has to match how the TAP was created. */
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 		if (!ioctl(fd, TUNSETIFF, &ifr))

@@ -301,6 +301,83 @@ int vk_link_del(const char *name, char *msg, size_t len)
 	return nl_talk(&req.nh, msg, len);
 }
 
+int vk_tun_flags(const char *name)
+{
+	struct nl_req req = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		.nh.nlmsg_type = RTM_GETLINK,
+		.nh.nlmsg_flags = NLM_F_REQUEST,
+		.ifi.ifi_family = AF_UNSPEC,
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, ret = -ENOENT, alen;
+	struct nlmsghdr *r;
+	struct rtattr *a;
+	char *buf;
+	ssize_t n;
+
+	req.ifi.ifi_index = if_nametoindex(name);
+	if (!req.ifi.ifi_index)
+		return -ENODEV;
+	buf = malloc(65536);
+	if (!buf)
+		return -ENOMEM;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		ret = -errno;
+		goto out_free;
+	}
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0 || (n = recv(fd, buf, 65536, 0)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	r = (void *)buf;
+	if (!NLMSG_OK(r, (size_t)n) || r->nlmsg_type != RTM_NEWLINK) {
+		ret = r->nlmsg_type == NLMSG_ERROR ?
+		      ((struct nlmsgerr *)NLMSG_DATA(r))->error : -EPROTO;
+		goto out;
+	}
+	a = IFLA_RTA(NLMSG_DATA(r));
+	alen = IFLA_PAYLOAD(r);
+	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		struct rtattr *li = RTA_DATA(a), *d;
+		int llen = RTA_PAYLOAD(a), dlen;
+		bool tun = false;
+
+		if (a->rta_type != IFLA_LINKINFO)
+			continue;
+		for (; RTA_OK(li, llen); li = RTA_NEXT(li, llen)) {
+			if (li->rta_type == IFLA_INFO_KIND)
+				tun = !strcmp(RTA_DATA(li), "tun");
+			if (li->rta_type != IFLA_INFO_DATA || !tun)
+				continue;
+			ret = 0;
+			d = RTA_DATA(li);
+			dlen = RTA_PAYLOAD(li);
+			for (; RTA_OK(d, dlen); d = RTA_NEXT(d, dlen)) {
+				uint8_t v = *(uint8_t *)RTA_DATA(d);
+
+				if (d->rta_type == IFLA_TUN_TYPE)
+					ret |= v;	/* IFF_TUN or IFF_TAP */
+				else if (d->rta_type == IFLA_TUN_PI && !v)
+					ret |= IFF_NO_PI;
+				else if (d->rta_type == IFLA_TUN_VNET_HDR && v)
+					ret |= IFF_VNET_HDR;
+				else if (d->rta_type == IFLA_TUN_PERSIST && v)
+					ret |= IFF_PERSIST;
+				else if (d->rta_type == IFLA_TUN_MULTI_QUEUE && v)
+					ret |= IFF_MULTI_QUEUE;
+			}
+		}
+	}
+out:
+	close(fd);
+out_free:
+	free(buf);
+	return ret;
+}
+
 static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;

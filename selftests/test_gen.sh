@@ -210,6 +210,21 @@ check "gen: missing TAP was not created" \
 	bash -c "! ip -n $NS link show vknotap$$ 2>/dev/null && ! ip link show vknotap$$ 2>/dev/null"
 expect_fail 1 "'vkveth0' is not a TAP device" "gen: --tap on a veth refused" \
 	in_ns $V gen --tap vkveth0
+# A TAP made for a VM (vnet_hdr) is refused, not reconfigured; a multi-queue
+# TAP is joined with the matching flag.
+ip -n $NS tuntap add mode tap name vkvh$$ vnet_hdr && ip -n $NS link set vkvh$$ up
+expect_fail 1 "expects virtio-net headers" "gen: TAP with vnet_hdr refused" \
+	$V gen --netns $NS --tap vkvh$$ --count 1
+check "gen: refused vnet_hdr TAP keeps its vnet_hdr flag" \
+	bash -c "ip -n $NS -d link show vkvh$$ | grep -q 'vnet_hdr on'"
+ip -n $NS tuntap add mode tap name vkmq$$ multi_queue && ip -n $NS link set vkmq$$ up
+js=$(in_ns $V gen --tap vkmq$$ --count 20 --json); rc=$?
+if [ $rc -eq 0 ] && [ "$(jfield "$js" frames)" = 20 ] &&
+   [ "$(stat_of vkmq$$ rx_packets)" = 20 ]; then
+	ok "gen: multi-queue TAP joined, 20 frames counted"
+else
+	fail "gen: multi-queue TAP (exit $rc: $js)"
+fi
 # A single-queue TAP takes one fd: a second user gets a clear EBUSY message.
 sink_start $TMP/sink.json --tap vktap0 --timeout 0.5
 expect_fail 1 "single-queue TAP takes one file descriptor" "gen: TAP held by another fd" \
