@@ -13,6 +13,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
+
 /* Set by user space between open and load. */
 const volatile __u32 filter_ifindex;
 const volatile __u32 filter_netns;	/* inode of the device's netns */
@@ -61,8 +63,11 @@ struct start_val {
 	__u32 ctr_ok;
 };
 
+/* Entries are reused in place (ts == 0: idle) rather than deleted at exit:
+ * a lookup is far cheaper than an update plus a delete per packet; LRU
+ * eviction drops the entries of tasks that are gone. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct start_key);
 	__type(value, struct start_val);
@@ -75,11 +80,23 @@ struct path_val {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct path_val);
 } paths SEC(".maps");
+
+/* Look a key up, inserting a zeroed value the first time. */
+static __always_inline void *lookup_or_init(void *map, const void *key,
+					    const void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
 
 /* One perf event array per counter; max_entries set to the CPU count. */
 #define CTR_MAP(n)						\
@@ -212,7 +229,7 @@ static __always_inline void path_note(struct vk_stage_stats *s, __u32 st,
 	if (is_path_head(st))
 		return;
 	pv = bpf_map_lookup_elem(&paths, &id);
-	if (!pv || now < pv->ts)
+	if (!pv || !pv->ts || now < pv->ts)
 		return;
 	hist_add(s->path_hist, &s->path_cnt, &s->path_sum, &s->path_max,
 		 now - pv->ts);
@@ -252,32 +269,41 @@ static __always_inline void stage_enter(__u32 st, bool count, __s64 batch,
 {
 	struct vk_stage_stats *s = stage_stats(st);
 	struct start_key k = { .id = ctx_id(), .stage = st };
-	struct start_val v = {};
+	static const struct start_val zero;
+	struct start_val *v;
+	__u64 now;
 
 	if (!s)
 		return;
-	v.ts = bpf_ktime_get_ns();
+	now = bpf_ktime_get_ns();
 	if (count) {
 		__sync_fetch_and_add(&s->calls, 1);
 		if (batch >= 0)
 			batch_note(s, batch);
 		else if (!ret_batch)
 			__sync_fetch_and_add(&s->packets, 1);
-		path_note(s, st, k.id, v.ts);
+		path_note(s, st, k.id, now);
 	}
 	if (is_path_head(st)) {
-		struct path_val pv = { .ts = v.ts, .head = st };
+		static const struct path_val pzero;
+		struct path_val *pv = lookup_or_init(&paths, &k.id, &pzero);
 
-		bpf_map_update_elem(&paths, &k.id, &pv, BPF_ANY);
+		if (pv) {
+			pv->ts = now;
+			pv->head = st;
+		}
 	}
-	v.cpu = bpf_get_smp_processor_id();
+	v = lookup_or_init(&starts, &k, &zero);
+	if (!v)
+		return;
+	v->cpu = bpf_get_smp_processor_id();
+	v->ts = now;
+	/* Counters last: the less of our own work they include, the better. */
 	if (nr_counters) {
-		v.ctr_ok = ctr_read(v.ctr);
-		if (!v.ctr_ok)
+		v->ctr_ok = ctr_read(v->ctr);
+		if (!v->ctr_ok)
 			__sync_fetch_and_add(&s->ctr_errors, 1);
 	}
-	/* Counters last: the less of our own work they include, the better. */
-	bpf_map_update_elem(&starts, &k, &v, BPF_ANY);
 }
 
 static __always_inline void stage_exit(__u32 st, bool ret_batch, __s64 ret)
@@ -289,7 +315,7 @@ static __always_inline void stage_exit(__u32 st, bool ret_batch, __s64 ret)
 	bool ctr_ok = false;
 
 	v = bpf_map_lookup_elem(&starts, &k);
-	if (!v)
+	if (!v || !v->ts)
 		return;
 	if (nr_counters && v->ctr_ok && v->cpu == bpf_get_smp_processor_id())
 		ctr_ok = ctr_read(ctr);
@@ -314,9 +340,13 @@ static __always_inline void stage_exit(__u32 st, bool ret_batch, __s64 ret)
 		if (ret_batch)
 			batch_note(s, ret);
 	}
-	bpf_map_delete_elem(&starts, &k);
-	if (is_path_head(st))
-		bpf_map_delete_elem(&paths, &k.id);
+	v->ts = 0;
+	if (is_path_head(st)) {
+		struct path_val *pv = bpf_map_lookup_elem(&paths, &k.id);
+
+		if (pv)
+			pv->ts = 0;
+	}
 }
 
 static __always_inline void verdict_note(__u32 st, __u32 act)
@@ -569,27 +599,34 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(tp_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task;
-	struct file **fds, *f;
-	unsigned int max_fds;
-	__u64 fd, wi;
+	struct fdtable *fdt;
+	struct file *f;
+	__u64 fd, p;
 
 	if (id != nr_write && id != nr_writev)
 		return 0;
+	/* Runs for every write on the system: BTF pointer loads instead of
+	 * probe reads wherever the verifier knows the type (about 300 ns
+	 * less per packet on the test VM). */
 	fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	task = bpf_get_current_task_btf();
-	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
-	if (fd >= max_fds)
+	fdt = task->files->fdt;
+	if (fd >= fdt->max_fds)
 		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+	if (bpf_probe_read_kernel(&p, sizeof(p), &fdt->fd[fd]) || !p)
 		return 0;
-	wi = (__u64)BPF_CORE_READ(f, f_op, write_iter);
-	if (wi != tun_write_iter)
+	f = bpf_rdonly_cast((void *)p, bpf_core_type_id_kernel(struct file));
+	if ((__u64)f->f_op->write_iter != tun_write_iter)
 		return 0;
 	if (filter_ifindex) {
-		struct tun_file___vk *tf = BPF_CORE_READ(f, private_data);
+		struct tun_file___vk *tf;
+		struct net_device *dev;
 
-		if (!netdev_match(BPF_CORE_READ(tf, tun, dev)))
+		tf = bpf_rdonly_cast(f->private_data,
+				     bpf_core_type_id_kernel(struct tun_file___vk));
+		dev = tf->tun->dev;
+		if (!dev || dev->ifindex != (int)filter_ifindex ||
+		    (filter_netns && dev->nd_net.net->ns.inum != filter_netns))
 			return 0;
 	}
 	stage_enter(VK_ST_TUN_GET_USER, true, -1, false);
@@ -601,7 +638,7 @@ int BPF_PROG(tp_sys_exit, struct pt_regs *regs, long ret)
 {
 #ifdef __TARGET_ARCH_x86
 	/* Runs for every syscall: skip the map lookup for all but writes. */
-	long id = BPF_CORE_READ(regs, orig_ax);
+	long id = regs->orig_ax;
 
 	if (id != nr_write && id != nr_writev)
 		return 0;
