@@ -59,6 +59,9 @@ struct ring_params {
 	unsigned int size;	/* slots / descriptors / queue length limit */
 	unsigned int batch;	/* the algorithm's batch (see each algorithm) */
 	enum ring_vq_layout vq_layout;
+	/* bench: work the consumer does per item (rounds of a 64-bit hash,
+	 * a few ns each), a stand-in for vhost copying the packet */
+	unsigned int cons_work;
 };
 
 struct ring_algo {
@@ -77,6 +80,11 @@ struct ring_algo {
 	/* Take up to n items in order; returns how many came out (0: empty). */
 	unsigned int (*consume)(void *ring, struct ring_item **items,
 				unsigned int n);
+	/* Optional: the same entries through a loop of single-entry produces
+	 * under one lock, as tun_xdp_xmit() does today - the baseline a
+	 * batched producer has to beat. */
+	unsigned int (*produce_locked_loop)(void *ring, struct ring_item **items,
+					    unsigned int n);
 	/* Largest number of items the ring holds at once for these params. */
 	unsigned int (*capacity)(const struct ring_params *p);
 };
@@ -111,6 +119,10 @@ struct ring_run {
 	uint64_t ns;		/* wall time, first produce to last consume */
 	uint64_t errors;	/* order, payload or checksum mismatches */
 	uint64_t prod_sum, cons_sum;
+	/* produce() calls that queued something / found the ring full, and
+	 * consume() calls that took something / found it empty: they tell
+	 * which side was waiting for the other. */
+	uint64_t prod_calls, prod_full, cons_calls, cons_empty;
 	int cpu[2];		/* producer, consumer CPU; -1 = not pinned */
 };
 /* Producer and consumer threads (pinned to CPUs 0 and 1 when there are
@@ -118,6 +130,13 @@ struct ring_run {
  * why filled when the threads could not be set up. */
 int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 		     uint64_t ops, struct ring_run *out, char *why, size_t len);
+
+/* Producer cost alone, one thread, warm caches: fill the ring in calls of
+ * the algorithm's chunk (timed), drain it (not timed), repeat. ns per
+ * entry. With loop set, use produce_locked_loop instead of produce. */
+int ring_time_producer(const struct ring_algo *a, const struct ring_params *p,
+		       uint64_t ops, bool loop, double *ns_per_entry,
+		       char *why, size_t len);
 
 /* ---- coherence model (ring_model.c) ---- */
 struct ring_model_result {

@@ -30,6 +30,9 @@ struct bench_side {
 	volatile int *abort;
 	volatile int *prod_done;
 	uint64_t consumed;
+	uint64_t calls, empty_calls;	/* calls that moved something / nothing */
+	unsigned int work;
+	uint64_t sink;
 };
 
 static uint64_t now_ns(void)
@@ -43,7 +46,7 @@ static uint64_t now_ns(void)
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
+	__asm__ __volatile__("" ::: "memory");
 #else
 	__asm__ __volatile__("" ::: "memory");
 #endif
@@ -89,8 +92,12 @@ static void *producer(void *arg)
 		for (unsigned int i = 0; i < k; i++)
 			s->sum += items[i]->payload;
 		seq += k;
-		if (!k)
+		if (k) {
+			s->calls++;
+		} else {
+			s->empty_calls++;
 			cpu_relax();
+		}
 	}
 	__atomic_store_n(s->prod_done, 1, __ATOMIC_RELEASE);
 	free(items);
@@ -124,10 +131,17 @@ static void *consumer(void *arg)
 			if (items[i]->seq != seq + i || pl != ring_payload(seq + i))
 				s->errors++;
 			s->sum += pl;
+			for (unsigned int w = 0; w < s->work; w++)
+				pl = ring_payload(pl);
+			s->sink += pl;
 		}
 		seq += k;
-		if (!k)
+		if (k) {
+			s->calls++;
+		} else {
+			s->empty_calls++;
 			cpu_relax();
+		}
 	}
 	s->t_end = now_ns();
 	s->consumed = seq;
@@ -182,6 +196,7 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 		return -1;
 	}
 	prod.ops = cons.ops = ops;
+	cons.work = p->cons_work;
 	prod.cpu = out->cpu[0];
 	cons.cpu = out->cpu[1];
 	prod.start = cons.start = &start;
@@ -216,7 +231,73 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 	out->ops = ops;
 	out->ns = cons.t_end - t_start;
 	out->errors = cons.errors + (prod.sum != cons.sum) + (cons.consumed != ops);
+	__asm__ __volatile__("" : : "r"(cons.sink));
+	out->prod_calls = prod.calls;
+	out->prod_full = prod.empty_calls;
+	out->cons_calls = cons.calls;
+	out->cons_empty = cons.empty_calls;
 	out->prod_sum = prod.sum;
 	out->cons_sum = cons.sum;
+	return 0;
+}
+
+int ring_time_producer(const struct ring_algo *a, const struct ring_params *p,
+		       uint64_t ops, bool loop, double *ns_per_entry,
+		       char *why, size_t len)
+{
+	unsigned int (*produce)(void *, struct ring_item **, unsigned int) =
+		loop ? a->produce_locked_loop : a->produce;
+	unsigned int chunk = loop ? p->batch : ring_prod_chunk(a, p);
+	unsigned int cap = a->capacity(p), cchunk = ring_cons_chunk(a, p);
+	struct ring_item *pool, **items, **out;
+	uint64_t done = 0, ns = 0;
+	void *ring;
+
+	if (!produce) {
+		snprintf(why, len, "%s has no per-entry loop producer", a->name);
+		return -1;
+	}
+	pool = aligned_alloc(RING_CACHE_BYTES, sizeof(*pool) * cap);
+	items = calloc(cap, sizeof(*items));
+	out = calloc(cchunk, sizeof(*out));
+	ring = pool && items && out ? a->create(p) : NULL;
+	if (!ring) {
+		free(pool);
+		free(items);
+		free(out);
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	memset(pool, 0, sizeof(*pool) * cap);
+	for (unsigned int i = 0; i < cap; i++)
+		items[i] = &pool[i];
+	while (done < ops) {
+		unsigned int filled = 0;
+		uint64_t t0 = now_ns();
+
+		while (filled < cap) {
+			unsigned int n = cap - filled < chunk ? cap - filled : chunk;
+			unsigned int k = produce(ring, items + filled, n);
+
+			filled += k;
+			if (k < n)
+				break;
+		}
+		ns += now_ns() - t0;
+		done += filled;
+		while (a->consume(ring, out, cchunk))
+			;
+		if (!filled) {
+			snprintf(why, len, "%s: the ring took nothing after a drain", a->name);
+			break;
+		}
+	}
+	a->destroy(ring);
+	free(pool);
+	free(items);
+	free(out);
+	if (done < ops)
+		return -1;
+	*ns_per_entry = (double)ns / done;
 	return 0;
 }

@@ -270,6 +270,21 @@ static unsigned int vk_ptr_ring_produce_batched(void *ring,
 	return k;
 }
 
+static unsigned int vk_ptr_ring_produce_locked_loop(void *ring,
+						    struct ring_item **items,
+						    unsigned int n)
+{
+	struct vk_ptr_ring *r = ring;
+	unsigned int i;
+
+	RA_LOCK(RT_LOCK, &r->producer_lock);
+	for (i = 0; i < n; i++)
+		if (vk_ptr_ring_produce_one(r, items[i]))
+			break;
+	RA_UNLOCK(RT_LOCK, &r->producer_lock);
+	return i;
+}
+
 /* Caller holds consumer_lock. Same protocol as the kernel's
  * __ptr_ring_consume + __ptr_ring_discard_one. */
 static struct ring_item *vk_ptr_ring_consume_one(struct vk_ptr_ring *r)
@@ -520,6 +535,7 @@ static const struct ring_algo ring_impl_algos[] = {
 		.uses_batch = true, .prod_batched = true, .cons_batched = true,
 		.create = vk_consume_batch_create, .destroy = vk_ptr_ring_destroy,
 		.produce = vk_ptr_ring_produce_batched,
+		.produce_locked_loop = vk_ptr_ring_produce_locked_loop,
 		.consume = vk_ptr_ring_consume_batched,
 		.capacity = vk_ptr_ring_capacity,
 	},

@@ -253,7 +253,7 @@ static void check_broken(void)
 {
 	static const char *const what[] = { "loses items", "reorders items" };
 	struct ring_algo broken;
-	struct ring_params p = { 64, 8, RING_VQ_SPEC };
+	struct ring_params p = { .size = 64, .batch = 8, .vq_layout = RING_VQ_SPEC };
 	struct ring_run run;
 	char why[200];
 
@@ -280,7 +280,7 @@ int main(int argc, char **argv)
 	for (int i = 0; ring_algos[i]; i++) {
 		const struct ring_algo *a = ring_algos[i];
 		unsigned int combos = 0, passed = 0;
-		struct ring_params p = { 256, 16, RING_VQ_SPEC };
+		struct ring_params p = { .size = 256, .batch = 16, .vq_layout = RING_VQ_SPEC };
 		const char *first_fail = NULL;
 		char why[200], where[64] = "";
 		struct ring_run run;
@@ -294,7 +294,10 @@ int main(int argc, char **argv)
 		}
 		for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
 			for (size_t bi = 0; bi < sizeof(batches) / sizeof(batches[0]); bi++) {
-				struct ring_params q = { sizes[si], batches[bi], RING_VQ_SPEC };
+				struct ring_params q = {
+					.size = sizes[si], .batch = batches[bi],
+					.vq_layout = RING_VQ_SPEC,
+				};
 
 				if (ring_params_check(a, &q, why, sizeof(why)))
 					continue;
