@@ -50,53 +50,33 @@ struct {
 	__type(value, struct vk_stage_stats);
 } stats SEC(".maps");
 
-struct start_key {
-	__u64 id;
-	__u32 stage;
-	__u32 pad;
-};
-
 struct start_val {
-	__u64 ts;
+	__u64 ts;			/* 0: no call in flight */
 	__u64 ctr[VK_NR_CTR];
 	__u32 cpu;
 	__u32 ctr_ok;
 };
 
-/* Entries are reused in place (ts == 0: idle) rather than deleted at exit:
- * a lookup is far cheaper than an update plus a delete per packet; LRU
- * eviction drops the entries of tasks that are gone. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct start_key);
-	__type(value, struct start_val);
-} starts SEC(".maps");
-
 struct path_val {
-	__u64 ts;
+	__u64 ts;			/* 0: not inside a path head */
 	__u32 head;
 	__u32 pad;
 };
 
+/* Entry state per task: entry/exit pairs of one stage run on one task, so
+ * task storage needs no key hashing, no insert and no delete per packet.
+ * Softirqs use the interrupted task's (or the per-CPU idle task's) slot. */
+struct task_state {
+	struct start_val st[VK_ST_MAX];
+	struct path_val path;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct path_val);
-} paths SEC(".maps");
-
-/* Look a key up, inserting a zeroed value the first time. */
-static __always_inline void *lookup_or_init(void *map, const void *key,
-					    const void *zero)
-{
-	void *v = bpf_map_lookup_elem(map, key);
-
-	if (v)
-		return v;
-	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
-}
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} tstate SEC(".maps");
 
 /* One perf event array per counter; max_entries set to the CPU count. */
 #define CTR_MAP(n)						\
@@ -112,13 +92,10 @@ CTR_MAP(2);
 CTR_MAP(3);
 CTR_MAP(4);
 
-/* Context identity: the task, or the CPU for the idle task (pid 0 runs on
- * every CPU at once, e.g. softirqs on an idle CPU). */
-static __always_inline __u64 ctx_id(void)
+static __always_inline struct task_state *task_state(void)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-
-	return id ? id : (1ULL << 63) | bpf_get_smp_processor_id();
+	return bpf_task_storage_get(&tstate, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
 static __always_inline __u32 log2_slot(__u64 v)
@@ -222,18 +199,13 @@ static __always_inline bool ctr_read(__u64 *v)
 }
 
 static __always_inline void path_note(struct vk_stage_stats *s, __u32 st,
-				      __u64 id, __u64 now)
+				      struct task_state *ts, __u64 now)
 {
-	struct path_val *pv;
-
-	if (is_path_head(st))
-		return;
-	pv = bpf_map_lookup_elem(&paths, &id);
-	if (!pv || !pv->ts || now < pv->ts)
+	if (is_path_head(st) || !ts || !ts->path.ts || now < ts->path.ts)
 		return;
 	hist_add(s->path_hist, &s->path_cnt, &s->path_sum, &s->path_max,
-		 now - pv->ts);
-	s->path_head = pv->head;
+		 now - ts->path.ts);
+	s->path_head = ts->path.head;
 }
 
 static __always_inline void batch_note(struct vk_stage_stats *s, __s64 n)
@@ -258,7 +230,7 @@ static __always_inline void stage_point(__u32 st, __s64 batch)
 		__sync_fetch_and_add(&s->packets, 1);
 	else
 		batch_note(s, batch);
-	path_note(s, st, ctx_id(), now);
+	path_note(s, st, task_state(), now);
 }
 
 /* Entry of an entry/exit pair. count: this event counts a call (false for
@@ -268,12 +240,11 @@ static __always_inline void stage_enter(__u32 st, bool count, __s64 batch,
 					bool ret_batch)
 {
 	struct vk_stage_stats *s = stage_stats(st);
-	struct start_key k = { .id = ctx_id(), .stage = st };
-	static const struct start_val zero;
+	struct task_state *ts = task_state();
 	struct start_val *v;
 	__u64 now;
 
-	if (!s)
+	if (!s || st >= VK_ST_MAX)
 		return;
 	now = bpf_ktime_get_ns();
 	if (count) {
@@ -282,20 +253,15 @@ static __always_inline void stage_enter(__u32 st, bool count, __s64 batch,
 			batch_note(s, batch);
 		else if (!ret_batch)
 			__sync_fetch_and_add(&s->packets, 1);
-		path_note(s, st, k.id, now);
+		path_note(s, st, ts, now);
 	}
-	if (is_path_head(st)) {
-		static const struct path_val pzero;
-		struct path_val *pv = lookup_or_init(&paths, &k.id, &pzero);
-
-		if (pv) {
-			pv->ts = now;
-			pv->head = st;
-		}
-	}
-	v = lookup_or_init(&starts, &k, &zero);
-	if (!v)
+	if (!ts)
 		return;
+	if (is_path_head(st)) {
+		ts->path.ts = now;
+		ts->path.head = st;
+	}
+	v = &ts->st[st];
 	v->cpu = bpf_get_smp_processor_id();
 	v->ts = now;
 	/* Counters last: the less of our own work they include, the better. */
@@ -308,14 +274,19 @@ static __always_inline void stage_enter(__u32 st, bool count, __s64 batch,
 
 static __always_inline void stage_exit(__u32 st, bool ret_batch, __s64 ret)
 {
-	struct start_key k = { .id = ctx_id(), .stage = st };
 	__u64 ctr[VK_NR_CTR] = {}, now;
 	struct vk_stage_stats *s;
+	struct task_state *ts;
 	struct start_val *v;
 	bool ctr_ok = false;
 
-	v = bpf_map_lookup_elem(&starts, &k);
-	if (!v || !v->ts)
+	if (st >= VK_ST_MAX)
+		return;
+	ts = bpf_task_storage_get(&tstate, bpf_get_current_task_btf(), 0, 0);
+	if (!ts)
+		return;
+	v = &ts->st[st];
+	if (!v->ts)
 		return;
 	if (nr_counters && v->ctr_ok && v->cpu == bpf_get_smp_processor_id())
 		ctr_ok = ctr_read(ctr);
@@ -341,12 +312,8 @@ static __always_inline void stage_exit(__u32 st, bool ret_batch, __s64 ret)
 			batch_note(s, ret);
 	}
 	v->ts = 0;
-	if (is_path_head(st)) {
-		struct path_val *pv = bpf_map_lookup_elem(&paths, &k.id);
-
-		if (pv)
-			pv->ts = 0;
-	}
+	if (is_path_head(st))
+		ts->path.ts = 0;
 }
 
 static __always_inline void verdict_note(__u32 st, __u32 act)

@@ -70,6 +70,7 @@ struct tracer {
 	struct ksym *ksyms;
 	size_t nr_ksyms;
 	bool kprobes;
+	unsigned int methods;		/* allowed: 1 << enum vk_method */
 	int xdp_prog_fd;
 	char xdp_func[128];
 };
@@ -78,8 +79,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vnetkit trace [--stages LIST] [--dev IF] [--duration S | --packets N]\n"
-"                     [--counters hw|sw|none] [--json] [-- CMD ARGS...]\n"
-"       vnetkit trace --list\n"
+"                     [--counters hw|sw|none] [--methods LIST] [--json]\n"
+"                     [-- CMD ARGS...]\n"
+"       vnetkit trace --list [--methods LIST] [--dev IF]\n"
 "Traces the TAP / veth / virtio-net / vhost-net packet path per stage:\n"
 "packets, entry->exit and path latency (log2 histograms), batch sizes, XDP\n"
 "verdicts, perf counters per call. Stops after --duration, after --packets\n"
@@ -89,7 +91,40 @@ static void usage(FILE *f)
 "  --dev IF        count only events of this interface\n"
 "  --counters M    hw: cache/instruction/cycle counters (default);\n"
 "                  sw: cpu-clock (software event); none\n"
+"  --methods LIST  attach methods allowed, of fentry,kprobe,tp (default\n"
+"                  all; the best that works is used per stage)\n"
 "  --list          print every stage and how this kernel can trace it\n");
+}
+
+/* --methods fentry,kprobe,tp: the attach methods a stage may use (the
+ * order of preference stays fentry, kprobe, tracepoints). */
+static int parse_methods(const char *arg, unsigned int *out)
+{
+	char *dup = strdup(arg), *tok, *save = NULL;
+	unsigned int m = 0;
+	int rc = 0;
+
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "fentry")) {
+			m |= 1u << VK_M_FENTRY;
+		} else if (!strcmp(tok, "kprobe")) {
+			m |= 1u << VK_M_KPROBE;
+		} else if (!strcmp(tok, "tp")) {
+			m |= 1u << VK_M_TP;
+		} else {
+			vk_errf(WHAT, "use fentry, kprobe and/or tp",
+				"--methods: unknown method '%s'", tok);
+			rc = -1;
+			break;
+		}
+	}
+	free(dup);
+	if (!rc && !m) {
+		vk_err(WHAT, "--methods: empty list", "use fentry, kprobe and/or tp");
+		rc = -1;
+	}
+	*out = m;
+	return rc;
 }
 
 /* ---- kernel symbols and BTF ---- */
@@ -256,7 +291,10 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 	char fe[96], kp[96], fb[32], kb[32];
 	int err;
 
-	if (!btf_has(t, fn, BTF_KIND_FUNC)) {
+	if (!(t->methods & 1u << VK_M_FENTRY)) {
+		snprintf(fe, sizeof(fe), "fentry: not in --methods");
+		snprintf(fb, sizeof(fb), "fentry off");
+	} else if (!btf_has(t, fn, BTF_KIND_FUNC)) {
 		snprintf(fe, sizeof(fe), "fentry: not in kernel BTF");
 		snprintf(fb, sizeof(fb), "not in BTF");
 	} else {
@@ -269,7 +307,10 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 		fmt_err(fe, sizeof(fe), "fentry", err, fentry_why(err));
 		snprintf(fb, sizeof(fb), "fentry %s", strerrorname_np(-err) ?: "error");
 	}
-	if (!t->kprobes) {
+	if (!(t->methods & 1u << VK_M_KPROBE)) {
+		snprintf(kp, sizeof(kp), "kprobe: not in --methods");
+		snprintf(kb, sizeof(kb), "kprobe off");
+	} else if (!t->kprobes) {
 		snprintf(kp, sizeof(kp), "kprobe: not supported by this kernel");
 		snprintf(kb, sizeof(kb), "no kprobes");
 	} else if (!ksym_addr(t, fn)) {
@@ -287,6 +328,8 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 	}
 	snprintf(s->brief, sizeof(s->brief), "%s, %s", fb, kb);
 
+	if (!(t->methods & 1u << VK_M_TP))
+		goto unavailable;
 	switch (s->def->fallback) {
 	case VK_FB_XMIT:
 		if (ksym_addr(t, fn) && tp_exists(t, "net_dev_start_xmit") &&
@@ -318,6 +361,7 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 	case VK_FB_NONE:
 		break;
 	}
+unavailable:
 	if (s->def->fallback != VK_FB_NONE && !ksym_addr(t, fn))
 		snprintf(s->reason, sizeof(s->reason), "%s; %s; no such function",
 			 fe, kp);
@@ -375,6 +419,10 @@ static void probe_xdp_prog_stage(struct tracer *t, struct vk_trace_stage *s)
 {
 	int err;
 
+	if (!(t->methods & 1u << VK_M_FENTRY)) {
+		snprintf(s->reason, sizeof(s->reason), "fentry: not in --methods");
+		return;
+	}
 	t->xdp_prog_fd = find_xdp_prog(t, s->reason, sizeof(s->reason));
 	if (t->xdp_prog_fd < 0)
 		return;
@@ -398,6 +446,10 @@ static void probe_tp_stage(struct tracer *t, struct vk_trace_stage *s)
 	bool braces = false;
 	int i, n;
 
+	if (!(t->methods & 1u << VK_M_TP)) {
+		snprintf(s->reason, sizeof(s->reason), "tp: not in --methods");
+		return;
+	}
 	for (i = 0; i < 3 && s->def->tps[i]; i++) {
 		if (!tp_exists(t, s->def->tps[i])) {
 			snprintf(s->reason, sizeof(s->reason),
@@ -815,6 +867,7 @@ int cmd_trace(int argc, char **argv)
 		{ "duration", required_argument, NULL, 't' },
 		{ "packets", required_argument, NULL, 'n' },
 		{ "counters", required_argument, NULL, 'c' },
+		{ "methods", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -830,9 +883,14 @@ int cmd_trace(int argc, char **argv)
 	pid_t child = -1;
 
 	t.run.ctr_mode = "hw";
+	t.methods = 1u << VK_M_FENTRY | 1u << VK_M_KPROBE | 1u << VK_M_TP;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+s:d:t:n:c:jlh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:d:t:n:c:m:jlh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'm':
+			if (parse_methods(optarg, &t.methods))
+				return EXIT_USAGE;
+			break;
 		case 's': stages = optarg; break;
 		case 'd': t.run.dev = optarg; break;
 		case 't':
@@ -864,7 +922,7 @@ int cmd_trace(int argc, char **argv)
 		vk_err(WHAT, "--duration and --packets are exclusive", "pick one");
 		return EXIT_USAGE;
 	}
-	if (list && (t.run.cmd || have_dur || packets || stages)) {
+	if (list && (t.run.cmd || have_dur || packets)) {
 		vk_err(WHAT, "--list takes no other option", NULL);
 		return EXIT_USAGE;
 	}

@@ -224,7 +224,7 @@ void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 	if (r->cmd)
 		fprintf(f, "command: %s, exit status %d\n", r->cmd[0],
 			r->cmd_status);
-	fprintf(f, "\n%-27s %-7s %9s %9s %7s %7s %7s\n", "STAGE", "METHOD",
+	fprintf(f, "\n%-19s %-7s %11s %11s %8s %8s %8s\n", "STAGE", "METHOD",
 		"CALLS", "PACKETS", "P50", "P99", "MAX");
 	for (i = 0; i < VK_ST_MAX; i++) {
 		const struct vk_trace_stage *s = &r->st[i];

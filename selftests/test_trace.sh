@@ -19,9 +19,21 @@ trace_progs() {
 		grep -cE ' name (tp_sys_enter|tp_sys_exit|tp_net_dev_|tp_napi_poll|tp_netif_rece|tp_xdp_|fentry_|fexit_|kprobe_|kretprobe_|xdp_prog_|probe_fentry|probe_kprobe) '
 }
 
+# Detached programs are freed after RCU grace periods (task storage after an
+# RCU tasks trace one): wait up to 10 s for the count to settle at $1.
+wait_progs() {
+	local i
+	for i in $(seq 100); do
+		[ "$(trace_progs)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 py_json() { python3 -c "import json,sys; d=json.load(open('$1')); $2"; }
 
 # --- refused input: clear errors, nothing attached ---------------------------
+wait_progs 0 || diag "programs of an earlier run still loaded: $(trace_progs)"
 progs0=$(trace_progs)
 expect_fail 2 "unknown stage or group 'nosuch'" "trace: unknown stage refused" \
 	$V trace --stages tun_get_user,nosuch --duration 1
@@ -207,12 +219,7 @@ done
 check "trace: programs are loaded while tracing" test $attached -eq 1
 wait $pid; rc=$?
 check "trace: --duration run exits 0" test $rc -eq 0
-# The kernel frees detached programs after an RCU grace period: allow 5 s.
-for _ in $(seq 50); do
-	[ "$(trace_progs)" = "$progs0" ] && break
-	sleep 0.1
-done
-check "trace: nothing left loaded after the run" test "$(trace_progs)" = "$progs0"
+check "trace: nothing left loaded after the run" wait_progs "$progs0"
 
 # --packets stops at the count (any stage reaching N).
 inns $V trace --dev vktap0 --stages tun_get_user --packets 100 --json >$tmp/pk.json 2>&1 &
