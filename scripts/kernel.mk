@@ -1,0 +1,39 @@
+# Kernel workflow (scripts/kernel.sh, scripts/qemu.sh).
+#   make kernel [BASE=1] [DEBUG=1]        build the 6.12 test kernel (+ series)
+#   make kernel-check [BASE=1] [DEBUG=1] [T=word]   boot it, run the guest suite
+#   make kernel-bisect                    build every prefix of the series
+#   make kernel-bench                     base vs patched guest benchmarks
+# Areas that need more programs in the guest append their paths to
+# GUEST_BINS in their own .mk fragment (shared libraries come along):
+#   GUEST_BINS += build/selftests/ptr_ring_stress
+
+GUEST_BINS ?=
+KERNEL_FLAGS := $(if $(filter 1,$(BASE)),--base) $(if $(filter 1,$(DEBUG)),--debug)
+GUEST_DEPS = $(BUILD)/vnetkit-static $(BPF_OBJS) $(GUEST_BINS)
+
+.PHONY: kernel kernel-check kernel-bisect kernel-bench kernel-harness
+
+kernel:
+	$(Q)scripts/setup.sh kernel
+	$(Q)scripts/kernel.sh build $(KERNEL_FLAGS)
+
+# kernel-check boots the kernel built last; it builds it first so one
+# command goes from a fresh clone to guest results. Without T, the harness
+# self-tests (a panicking, a failing and a hanging guest) run afterwards.
+kernel-check: kernel $(GUEST_DEPS)
+	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh check $(KERNEL_FLAGS) \
+		$(if $(T),--filter $(T))
+	$(Q)$(if $(T)$(filter 1,$(BASE) $(DEBUG)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness)
+
+kernel-harness: kernel $(GUEST_DEPS)
+	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness
+
+kernel-bisect:
+	$(Q)scripts/setup.sh kernel
+	$(Q)scripts/kernel.sh bisect
+
+kernel-bench: $(GUEST_DEPS)
+	$(Q)scripts/setup.sh kernel
+	$(Q)scripts/kernel.sh build --base
+	$(Q)scripts/kernel.sh build
+	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh bench

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# vnetkit test kernel: build Linux 6.12 with the quilt series in patches/.
+#
+#   scripts/kernel.sh build [--base] [--debug]   (make kernel [BASE=1] [DEBUG=1])
+#   scripts/kernel.sh bisect                     (make kernel-bisect)
+#   scripts/kernel.sh apply DIR                  apply DIR/series to a scratch copy
+#   scripts/kernel.sh check-series DIR           static checks of DIR/series
+#   scripts/kernel.sh image [--base] [--debug]   print the bzImage path
+#
+# The pristine tree from scripts/kernel-src.sh is never written to: the
+# patched source is a hard-link copy (cp -al) in build/linux-patched/, which
+# quilt modifies by replacing files (patch writes a new file and renames),
+# and every build is out of tree (O=build/kbuild*).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$top/build
+PATCHES_DIR=${VNETKIT_PATCHES:-$top/patches}
+SOB='Signed-off-by: vnetkit developers <dev@vnetkit.invalid>'
+JOBS=${JOBS:-2}
+
+die() { echo "vnetkit: kernel: $*" >&2; exit 1; }
+say() { echo "kernel: $*"; }
+
+# Options the debug variant adds on top of the fragment.
+debug_fragment() {
+	cat <<'EOF'
+CONFIG_KASAN=y
+CONFIG_KASAN_GENERIC=y
+# CONFIG_SLUB_TINY is not set
+CONFIG_PROVE_LOCKING=y
+CONFIG_DEBUG_ATOMIC_SLEEP=y
+EOF
+}
+
+# series_patches DIR: the patch names of DIR/series, in order.
+series_patches() {
+	[ -f "$1/series" ] || return 0
+	sed -e 's/#.*//' -e 's/[[:space:]].*//' "$1/series" | grep -v '^$' || true
+}
+
+# series_hash DIR: changes whenever the series file or any patch in it does.
+series_hash() {
+	local d=$1 p
+	{
+		cat "$d/series" 2>/dev/null || true
+		series_patches "$d" | while read -r p; do
+			echo "== $p"; cat "$d/$p" 2>/dev/null || echo missing
+		done
+	} | sha256sum | cut -c1-16
+}
+
+# quilt_push TREE DIR [N]: apply the first N patches (all without N) of
+# DIR/series to TREE with --fuzz=0; a patch that needs fuzz or does not
+# apply is an error naming it.
+quilt_push() {
+	local tree=$1 dir=$2 n=${3:-} out rc
+	local -a pats
+	mapfile -t pats < <(series_patches "$dir")
+	[ ${#pats[@]} -gt 0 ] || return 0
+	for p in "${pats[@]}"; do
+		[ -r "$dir/$p" ] || die "patch '$p' listed in $dir/series is missing"
+	done
+	[ -z "$n" ] && n=${#pats[@]}
+	ln -sfn "$dir" "$tree/patches"
+	for ((i = 0; i < n; i++)); do
+		out=$(cd "$tree" && QUILT_PATCHES=patches QUILT_PC=.pc \
+			quilt --quiltrc=- push --fuzz=0 2>&1) && rc=0 || rc=$?
+		if [ $rc -ne 0 ]; then
+			echo "$out" | tail -15 >&2
+			if patch -d "$tree" -p1 --dry-run -s -i "$dir/${pats[i]}" 2>&1 | grep -q 'with fuzz' ||
+				patch -d "$tree" -p1 --dry-run -i "$dir/${pats[i]}" 2>&1 | grep -q 'with fuzz'; then
+				die "patch ${pats[i]} ($((i + 1))/${#pats[@]}) applies only with fuzz; --fuzz=0 is required (rebase it on 6.12)"
+			fi
+			die "patch ${pats[i]} ($((i + 1))/${#pats[@]}) does not apply with --fuzz=0 (rebase it on 6.12)"
+		fi
+		if grep -qi 'fuzz' <<<"$out"; then
+			die "patch ${pats[i]} needs fuzz (rebase it on 6.12)"
+		fi
+	done
+	# patch(1) replaces files instead of writing through the hard link;
+	# check that, so the pristine tree can never be touched.
+	local f src
+	src=$(readlink -f "$tree/.vnetkit-pristine")
+	while read -r f; do
+		[ -e "$src/$f" ] || continue
+		[ "$tree/$f" -ef "$src/$f" ] && die "$f still shares its inode with the pristine tree after quilt"
+	done < <(cd "$tree" && QUILT_PATCHES=patches quilt --quiltrc=- files -a 2>/dev/null \
+		| sed 's/^[^ ]* //' || true)
+	return 0
+}
+
+# fresh_copy SRC DEST: a hard-link copy of the pristine tree.
+fresh_copy() {
+	rm -rf "$2"
+	mkdir -p "$(dirname "$2")"
+	cp -al "$1" "$2"
+	ln -s "$1" "$2/.vnetkit-pristine"
+}
+
+# patched_tree: build/linux-patched, re-created whenever the series changed.
+patched_tree() {
+	local src=$1 tree=$build/linux-patched h
+	h=$(series_hash "$PATCHES_DIR")
+	if [ "$(cat "$tree/.vnetkit-series" 2>/dev/null)" != "$h" ]; then
+		say "applying $(series_patches "$PATCHES_DIR" | wc -l) patch(es) from ${PATCHES_DIR#$top/}/series to a copy of $src" >&2
+		fresh_copy "$src" "$tree"
+		quilt_push "$tree" "$PATCHES_DIR" >&2
+		echo "$h" >"$tree/.vnetkit-series"
+	fi
+	echo "$tree"
+}
+
+# configure TREE OUT DEBUG: tinyconfig + fragment (+ debug options), then
+# check every fragment line survived olddefconfig.
+configure() {
+	local tree=$1 out=$2 debug=$3 frag h line opt val got missing=()
+	frag=$out/vnetkit.config
+	mkdir -p "$out"
+	{ cat "$top/patches/kernel.config"; [ "$debug" = 1 ] && debug_fragment; } >"$frag.new"
+	h=$(sha256sum <"$frag.new" | cut -c1-16)
+	if [ -f "$out/.config" ] && [ "$(cat "$out/.vnetkit-config" 2>/dev/null)" = "$h" ]; then
+		rm -f "$frag.new"
+		return 0
+	fi
+	mv "$frag.new" "$frag"
+	say "configuring ${out#$top/} (tinyconfig + patches/kernel.config$([ "$debug" = 1 ] && echo ' + debug'))"
+	make -s -C "$tree" O="$out" ARCH=x86_64 tinyconfig >/dev/null
+	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag") >"$out/merge.log" 2>&1 ||
+		{ tail "$out/merge.log" >&2; die "merge_config.sh failed (see ${out#$top/}/merge.log)"; }
+	make -s -C "$tree" O="$out" ARCH=x86_64 olddefconfig >/dev/null
+	while IFS= read -r line; do
+		if [[ "$line" =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
+			opt=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
+			got=$(grep -E "^$opt=" "$out/.config" | head -1 | cut -d= -f2- || true)
+			[ "$got" = "$val" ] || missing+=("$opt=$val (got ${got:-unset})")
+		elif [[ "$line" =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set ]]; then
+			opt=${BASH_REMATCH[1]}
+			grep -qE "^$opt=[ym]" "$out/.config" && missing+=("$opt off (still set)")
+		fi
+	done <"$frag"
+	if [ ${#missing[@]} -gt 0 ]; then
+		rm -f "$out/.vnetkit-config"
+		printf '  %s\n' "${missing[@]}" >&2
+		die "${#missing[@]} fragment option(s) dropped by olddefconfig, first: ${missing[0]%% *} (a dependency is off: add it to patches/kernel.config)"
+	fi
+	echo "$h" >"$out/.vnetkit-config"
+}
+
+# kbuild TREE OUT: build bzImage with ccache; prints the time taken.
+kbuild() {
+	local tree=$1 out=$2 t0 t1 log=$2/build.log
+	export CCACHE_BASEDIR=$top CCACHE_NOHASHDIR=1
+	t0=$(date +%s.%N)
+	if ! nice -n 10 make -C "$tree" O="$out" ARCH=x86_64 CC="ccache gcc" \
+		HOSTCC="ccache gcc" -j"$JOBS" bzImage >"$log" 2>&1; then
+		grep -E 'error|Error' "$log" | head -20 >&2
+		return 1
+	fi
+	t1=$(date +%s.%N)
+	BUILD_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+}
+
+variant_dir() {
+	local base=$1 debug=$2 d=$build/kbuild
+	[ "$base" = 1 ] && d=$d-base
+	[ "$debug" = 1 ] && d=$d-debug
+	echo "$d"
+}
+
+cmd_build() {
+	local base=0 debug=0 src tree out ver warn
+	for a in "$@"; do
+		case "$a" in
+		--base) base=1 ;;
+		--debug) debug=1 ;;
+		*) echo "vnetkit: kernel: unknown option '$a' (use --base, --debug)" >&2; exit 2 ;;
+		esac
+	done
+	src=$("$top/scripts/kernel-src.sh")
+	if [ "$base" = 1 ]; then tree=$src; else tree=$(patched_tree "$src"); fi
+	out=$(variant_dir "$base" "$debug")
+	configure "$tree" "$out" "$debug"
+	ver=$(make -s -C "$tree" kernelversion)
+	say "building $ver $([ "$base" = 1 ] && echo base || echo "patched ($(series_patches "$PATCHES_DIR" | wc -l) patches)")$([ "$debug" = 1 ] && echo ', debug') in ${out#$top/} (log: ${out#$top/}/build.log)"
+	kbuild "$tree" "$out" || die "build failed (see ${out#$top/}/build.log)"
+	warn=$(grep -c 'warning:' "$out/build.log" || true)
+	say "built ${out#$top/}/arch/x86/boot/bzImage in ${BUILD_SECS} s ($warn compiler warning(s) in this build)"
+	echo "$BUILD_SECS" >"$out/.vnetkit-build-secs"
+}
+
+cmd_bisect() {
+	local src tree out n i
+	local -a pats
+	src=$("$top/scripts/kernel-src.sh")
+	mapfile -t pats < <(series_patches "$PATCHES_DIR")
+	n=${#pats[@]}
+	if [ "$n" -eq 0 ]; then
+		say "bisect: the series is empty; nothing to build"
+		return 0
+	fi
+	tree=$build/linux-bisect
+	out=$build/kbuild-bisect
+	fresh_copy "$src" "$tree"
+	BISECT_TREE=$tree
+	trap 'rm -rf "$BISECT_TREE"' EXIT
+	ln -sfn "$PATCHES_DIR" "$tree/patches"
+	for ((i = 1; i <= n; i++)); do
+		(cd "$tree" && QUILT_PATCHES=patches quilt --quiltrc=- push --fuzz=0 >/dev/null 2>&1) ||
+			die "bisect: patch $i/$n ${pats[i - 1]} does not apply with --fuzz=0"
+		configure "$tree" "$out" 0
+		if ! kbuild "$tree" "$out"; then
+			die "bisect: the series stops building at patch $i/$n: ${pats[i - 1]} (see ${out#$top/}/build.log)"
+		fi
+		say "bisect: $i/$n ${pats[i - 1]}: builds (${BUILD_SECS} s)"
+	done
+	say "bisect: all $n prefixes of the series build"
+}
+
+cmd_apply() {
+	local dir=${1:?usage: kernel.sh apply DIR} src tree
+	dir=$(cd "$dir" && pwd)
+	src=$("$top/scripts/kernel-src.sh")
+	APPLY_TREE=$(mktemp -d "$build/apply.XXXXXX")
+	trap 'rm -rf "$APPLY_TREE"' EXIT
+	fresh_copy "$src" "$APPLY_TREE"
+	quilt_push "$APPLY_TREE" "$dir"
+	say "apply: $(series_patches "$dir" | wc -l) patch(es) of $dir/series apply with --fuzz=0"
+}
+
+# check_patch FILE: subject with a subsystem prefix, a body, our
+# Signed-off-by, and checkpatch.pl --strict clean. Prints one line per
+# problem and returns non-zero if there is any.
+check_patch() {
+	local f name subj body src out bad=0
+	f=$(readlink -f "$1")
+	name=$(basename "$f")
+	subj=$(sed -n 's/^Subject: *//p' "$f" | head -1 | sed 's/^\[[^]]*\] *//')
+	if [ -z "$subj" ]; then
+		echo "$name: no Subject: header (use git format-patch)"; bad=1
+	elif ! [[ "$subj" =~ ^[a-z0-9_./-]+(\ [a-z0-9_./-]+)?:\ [^[:space:]] ]]; then
+		echo "$name: subject '$subj' has no subsystem prefix (e.g. 'ptr_ring: ...')"; bad=1
+	fi
+	# Body: non-empty lines between the headers and the first trailer or ---.
+	body=$(awk 'hdr == 0 && /^$/ { hdr = 1; next }
+		hdr == 1 && (/^---$/ || /^[A-Za-z-]+-by: / || /^diff --git/) { exit }
+		hdr == 1 && NF { n++ } END { print n + 0 }' "$f")
+	[ "$body" -gt 0 ] || { echo "$name: commit message has no body (say why)"; bad=1; }
+	grep -qxF "$SOB" "$f" || { echo "$name: missing '$SOB'"; bad=1; }
+	src=$("$top/scripts/kernel-src.sh")
+	if ! out=$(cd "$src" && perl scripts/checkpatch.pl --strict --no-tree --quiet \
+		--show-types --no-signoff "$f" 2>&1); then
+		echo "$name: checkpatch.pl --strict:"
+		{ grep -E '^(ERROR|WARNING|CHECK)' <<<"$out" || echo "$out"; } | head -10 | sed 's/^/    /'
+		bad=1
+	fi
+	return $bad
+}
+
+cmd_check_series() {
+	local dir=${1:?usage: kernel.sh check-series DIR} p bad=0 n=0
+	local -a pats
+	dir=$(cd "$dir" && pwd) || die "check-series: no directory $1"
+	mapfile -t pats < <(series_patches "$dir")
+	for p in "${pats[@]}"; do
+		n=$((n + 1))
+		if [ ! -r "$dir/$p" ]; then
+			echo "$p: listed in series but missing"; bad=1; continue
+		fi
+		check_patch "$dir/$p" || bad=1
+	done
+	[ $bad -eq 0 ] && say "check-series: $n patch(es) pass"
+	return $bad
+}
+
+cmd="${1:-build}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+build) cmd_build "$@" ;;
+bisect) cmd_bisect ;;
+apply) cmd_apply "$@" ;;
+check-series) cmd_check_series "$@" ;;
+check-patch) check_patch "$@" ;;
+image)
+	base=0 debug=0
+	for a in "$@"; do case "$a" in --base) base=1 ;; --debug) debug=1 ;; esac; done
+	echo "$(variant_dir $base $debug)/arch/x86/boot/bzImage" ;;
+*) echo "vnetkit: kernel: unknown command '$cmd' (build, bisect, apply, check-series, image)" >&2; exit 2 ;;
+esac

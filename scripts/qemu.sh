@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# Boot the vnetkit test kernel under QEMU (TCG) and run the guest suite.
+#
+#   scripts/qemu.sh check [--base] [--debug] [--filter WORD]   (make kernel-check)
+#   scripts/qemu.sh bench                                      (make kernel-bench)
+#   scripts/qemu.sh harness                 self-tests of this harness (real boots)
+#   scripts/qemu.sh parse CONSOLE RESULTS   turn two saved serial logs into TAP
+#
+# The guest gets two virtio-net-pci NICs joined by a QEMU hub (eth0, eth1):
+# frames one sends reach the other through QEMU's device model, so XDP on
+# eth0 sees traffic "from QEMU's side" with no host network at all. Serial
+# port 0 is the kernel console (panics, splats, KUnit KTAP); serial port 1
+# carries the test output (see selftests/guest/init).
+#
+# Environment: GUEST_BINS (extra programs for the initramfs, with their
+# shared libraries), QEMU_TIMEOUT (seconds, default 900; x4 for --debug).
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$top/build
+QEMU=${QEMU:-qemu-system-x86_64}
+
+die() { echo "vnetkit: qemu: $*" >&2; exit 1; }
+
+# Programs every guest gets besides busybox: bash for the test scripts
+# (selftests/lib.sh needs it) and iproute2 for netns/veth/tuntap.
+BASE_BINS="/bin/bash /usr/bin/ip"
+
+# copy_bin ROOT FILE [DEST]: a program and the shared libraries it needs.
+copy_bin() {
+	local root=$1 f=$2 dest=${3:-/usr/local/bin/$(basename "$2")} lib
+	[ -x "$f" ] || die "guest binary $f missing (build it first)"
+	install -D -m 0755 "$f" "$root$dest"
+	ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' | while read -r lib; do
+		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
+}
+
+# make_initramfs OUT: busybox, vnetkit, BPF objects, guest tests, GUEST_BINS.
+make_initramfs() {
+	local out=$1 root b
+	root=$(dirname "$out")/root
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,proc,sys,dev,tmp,run,root}
+	mkdir -p "$root/usr/lib/vnetkit/bpf" "$root/usr/lib/vnetkit/selftests/guest"
+	install -m 0755 /bin/busybox "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	install -m 0755 "$top/selftests/guest/init" "$root/init"
+	[ -x "$build/vnetkit-static" ] || die "$build/vnetkit-static missing (make build/vnetkit-static)"
+	install -m 0755 "$build/vnetkit-static" "$root/usr/local/bin/vnetkit"
+	for b in $BASE_BINS ${GUEST_BINS:-}; do
+		copy_bin "$root" "$b"
+	done
+	cp "$build"/bpf/*.bpf.o "$root/usr/lib/vnetkit/bpf/" 2>/dev/null || true
+	install -m 0644 "$top/selftests/lib.sh" "$root/usr/lib/vnetkit/selftests/lib.sh"
+	cp "$top"/selftests/guest/*.sh "$root/usr/lib/vnetkit/selftests/guest/" 2>/dev/null || true
+	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+	echo "root:x:0:" >"$root/etc/group"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+}
+
+# strip_log FILE: the serial log without terminal escapes and CRs.
+strip_log() {
+	sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' \
+		-e 's/\x1b[cDEHM78=>]//g' -e 's/\r//g' "$1"
+}
+
+# --- TAP output -------------------------------------------------------------
+n=0 npass=0 nfail=0 nskip=0
+tap_ok() { n=$((n + 1)); npass=$((npass + 1)); echo "ok $n - $*"; }
+tap_fail() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok $n - $*"; }
+tap_skip() { n=$((n + 1)); nskip=$((nskip + 1)); echo "ok $n - $*"; }
+tap_line() {	# tap_line PREFIX "ok - what" | "not ok - what" | "ok - what # SKIP x"
+	local p=$1 l=$2
+	case "$l" in
+	"not ok"*) tap_fail "$p${l#not ok - }" ;;
+	*"# SKIP"*) tap_skip "$p${l#ok - }" ;;
+	*) tap_ok "$p${l#ok - }" ;;
+	esac
+}
+tap_summary() {
+	echo "1..$n"
+	if [ $nskip -gt 0 ]; then
+		echo "$npass passed, $nfail failed, $nskip skipped"
+	else
+		echo "$npass passed, $nfail failed"
+	fi
+}
+
+# parse_kernel CONSOLE: splats and KUnit KTAP from the kernel console.
+parse_kernel() {
+	local log=$1 line splats suite= depth cases=0 suites=0 name res
+	# Splats: one failure per distinct first line (a panic repeats itself).
+	splats=$(grep -E 'Kernel panic - not syncing|Oops:|BUG:|WARNING:|general protection fault|KASAN:|UBSAN:|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked for more than|soft lockup|hard LOCKUP|rcu: INFO: .*detected stall|sleeping function called from invalid context' "$log" |
+		sed -E 's/^\[ *[0-9.]+\] //' | awk '!seen[$0]++' | head -5)
+	if [ -n "$splats" ]; then
+		while IFS= read -r line; do
+			tap_fail "guest kernel: $line"
+		done <<<"$splats"
+	else
+		tap_ok "guest kernel: no panic, oops, BUG, WARNING, KASAN or lockdep report"
+	fi
+	# KUnit: "# Subtest: SUITE" opens a suite; its cases are the "ok N name"
+	# lines one level deeper (4 spaces); the suite result is at the top.
+	while IFS= read -r line; do
+		line=$(sed -E 's/^\[ *[0-9.]+\] //' <<<"$line")
+		if [[ "$line" =~ ^(\ *)#\ Subtest:\ (.+)$ ]]; then
+			depth=${#BASH_REMATCH[1]}
+			[ "$depth" -eq 4 ] && { suite=${BASH_REMATCH[2]}; }
+			continue
+		fi
+		[[ "$line" =~ ^(\ *)(ok|not\ ok)\ [0-9]+\ ([^#]*[^#\ ])(\ *#\ *(SKIP|skip).*)?$ ]] || continue
+		depth=${#BASH_REMATCH[1]} res=${BASH_REMATCH[2]} name=${BASH_REMATCH[3]}
+		if [ "$depth" -eq 4 ] && [ -n "$suite" ]; then
+			cases=$((cases + 1))
+			if [ -n "${BASH_REMATCH[4]}" ]; then
+				tap_skip "kunit: $suite: $name # SKIP ${BASH_REMATCH[4]#*SKIP}"
+			elif [ "$res" = ok ]; then
+				tap_ok "kunit: $suite: $name"
+			else
+				tap_fail "kunit: $suite: $name"
+			fi
+		elif [ "$depth" -eq 0 ] && [ -n "$suite" ]; then
+			suites=$((suites + 1))
+			if [ "$res" = ok ]; then
+				tap_ok "kunit: suite $name"
+			else
+				tap_fail "kunit: suite $name failed"
+			fi
+			suite=
+		fi
+	done < <(grep -E '^(\[ *[0-9.]+\] )? *(# Subtest:|ok [0-9]|not ok [0-9])' "$log")
+	[ -n "$suite" ] && tap_fail "kunit: suite $suite started but never finished (crash or hang inside it)"
+	KUNIT_SUITES=$suites KUNIT_CASES=$cases
+}
+
+# parse_results RESULTS: guest test output framed by the init markers.
+parse_results() {
+	local log=$1 line cur= saw=0 started=0 ended=0
+	METRICS=
+	while IFS= read -r line; do
+		case "$line" in
+		VNETKIT-GUEST-START*) started=1; GUEST_START=$(cut -d' ' -f2 <<<"$line") ;;
+		VNETKIT-GUEST-END*) ended=1; GUEST_END=$(cut -d' ' -f2 <<<"$line") ;;
+		VNETKIT-TEST-BEGIN*) cur=${line#VNETKIT-TEST-BEGIN }; saw=0 ;;
+		VNETKIT-TEST-END*)
+			set -- $line
+			if [ "$3" != 0 ] || [ $saw -eq 0 ]; then
+				if [ "$3" = 137 ]; then
+					tap_fail "guest/$2: killed after the per-test time limit"
+				else
+					tap_fail "guest/$2: script exited $3 after its tests"
+				fi
+			fi
+			cur= ;;
+		"ok "*|"not ok "*)
+			saw=1; tap_line "guest/${cur:-?}: " "$line" ;;
+		"metric "*)
+			METRICS+="${cur:-?} ${line#metric }"$'\n'; echo "# $line" ;;
+		*) [ -n "$line" ] && echo "#   $line" ;;
+		esac
+	done < <(strip_log "$log")
+	[ $started -eq 1 ] || tap_fail "guest: /init never reported (no VNETKIT-GUEST-START on ttyS1: boot failed, see the console log)"
+	[ -n "$cur" ] && tap_fail "guest/$cur: no end marker (the guest crashed or hung inside it)"
+	[ $started -eq 1 ] && [ $ended -eq 0 ] && tap_fail "guest: the run did not reach its end (no VNETKIT-GUEST-END)"
+	return 0
+}
+
+# boot IMAGE INITRD OUTDIR TIMEOUT CMDLINE: run QEMU, leave console.log and
+# results.log in OUTDIR; sets QEMU_RC, TIMED_OUT, WALL.
+boot() {
+	local img=$1 initrd=$2 dir=$3 limit=$4 cmdline=$5 t0 t1
+	rm -f "$dir/console.log" "$dir/results.log"
+	: >"$dir/results.log"
+	t0=$(date +%s.%N)
+	timeout -k 5 "$limit" "$QEMU" -accel tcg -m 1G -smp 2 -nographic -no-reboot \
+		-monitor none -serial stdio -serial "file:$dir/results.log" \
+		-kernel "$img" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 rdinit=/init $cmdline" \
+		-netdev hubport,id=vk0,hubid=0 -device virtio-net-pci,netdev=vk0,mac=52:54:00:00:00:01 \
+		-netdev hubport,id=vk1,hubid=0 -device virtio-net-pci,netdev=vk1,mac=52:54:00:00:00:02 \
+		</dev/null >"$dir/console.raw" 2>"$dir/qemu.err"
+	QEMU_RC=$?
+	t1=$(date +%s.%N)
+	TIMED_OUT=0
+	[ $QEMU_RC -eq 124 ] || [ $QEMU_RC -eq 137 ] && TIMED_OUT=1
+	WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	strip_log "$dir/console.raw" >"$dir/console.log"
+}
+
+image_for() {	# image_for BASE DEBUG
+	local a=()
+	[ "$1" = 1 ] && a+=(--base)
+	[ "$2" = 1 ] && a+=(--debug)
+	"$top/scripts/kernel.sh" image "${a[@]}"
+}
+
+# run_guest NAME BASE DEBUG MODE FILTER SELFTEST TIMEOUT: boot once, print TAP.
+run_guest() {
+	local name=$1 base=$2 debug=$3 mode=$4 filter=$5 st=$6 limit=$7 img dir cmd
+	img=$(image_for "$base" "$debug")
+	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1') first)"
+	dir=$build/qemu/$name
+	mkdir -p "$dir"
+	make_initramfs "$dir/initramfs.cpio.gz"
+	cmd="vnetkit.mode=$mode"
+	[ -n "$filter" ] && cmd+=" vnetkit.filter=$filter"
+	[ -n "$st" ] && cmd+=" vnetkit.selftest=$st"
+	echo "# booting ${img#$top/} ($mode$([ -n "$filter" ] && echo ", filter $filter")$([ -n "$st" ] && echo ", self-test $st"), limit ${limit} s)"
+	boot "$img" "$dir/initramfs.cpio.gz" "$dir" "$limit" "$cmd"
+	[ -s "$dir/qemu.err" ] && sed 's/^/# qemu: /' "$dir/qemu.err"
+	parse_kernel "$dir/console.log"
+	parse_results "$dir/results.log"
+	if [ "$TIMED_OUT" = 1 ]; then
+		tap_fail "guest: no power-off within ${limit} s (hang); last console lines:"
+		tail -5 "$dir/console.log" | sed 's/^/#   /'
+	fi
+	echo "# logs: ${dir#$top/}/console.log, ${dir#$top/}/results.log"
+	if [ -n "${GUEST_START:-}" ] && [ -n "${GUEST_END:-}" ]; then
+		echo "# boot-to-results: ${WALL} s wall (QEMU start to power-off); guest reached /init at ${GUEST_START} s, results done at ${GUEST_END} s guest uptime"
+	else
+		echo "# boot-to-results: ${WALL} s wall (QEMU start to exit; the run did not complete)"
+	fi
+	local bs
+	bs=$(cat "$(dirname "$(dirname "$(dirname "$(dirname "$img")")")")/.vnetkit-build-secs" 2>/dev/null) &&
+		echo "# kernel build time (last make kernel): ${bs} s"
+}
+
+cmd_check() {
+	local base=0 debug=0 filter= limit=${QEMU_TIMEOUT:-900} name=check
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--base) base=1; name+=-base ;;
+		--debug) debug=1; name+=-debug; limit=$((limit * 4)) ;;
+		--filter) filter=${2:-}; shift ;;
+		*) echo "vnetkit: qemu: unknown option '$1' (--base, --debug, --filter WORD)" >&2; exit 2 ;;
+		esac
+		shift
+	done
+	echo "TAP version 13"
+	run_guest "$name" "$base" "$debug" check "$filter" "" "$limit"
+	tap_summary
+	[ $nfail -eq 0 ]
+}
+
+# Each self-test boots a guest that must fail, and checks the harness says so.
+cmd_harness() {
+	local st want out rc
+	echo "TAP version 13"
+	for st in panic fail hang; do
+		case "$st" in
+		panic) want='guest kernel: Kernel panic - not syncing' ;;
+		fail) want='guest/selftest_fail: deliberately failing guest test' ;;
+		hang) want='no power-off within' ;;
+		esac
+		out=$(QEMU_TIMEOUT=25 "$0" _selftest "$st" 2>&1); rc=$?
+		if [ $rc -ne 0 ] && grep -qF "$want" <<<"$out"; then
+			tap_ok "harness: a guest that does '$st' fails the run ('$want')"
+		else
+			tap_fail "harness: a guest that does '$st' was not reported (exit $rc, no '$want')"
+			sed 's/^/#   /' <<<"$out" | tail -15
+		fi
+	done
+	tap_summary
+	[ $nfail -eq 0 ]
+}
+
+cmd_selftest() {
+	local limit=${QEMU_TIMEOUT:-120}
+	echo "TAP version 13"
+	run_guest "selftest-$1" 0 0 check "" "$1" "$limit"
+	tap_summary
+	[ $nfail -eq 0 ]
+}
+
+# kernel-bench: base then patched, same initramfs contents; ratios of the
+# "metric NAME VALUE UNIT" lines the bench scripts print.
+cmd_bench() {
+	local limit=${QEMU_TIMEOUT:-1800} v
+	declare -A val unit
+	local -a names=()
+	echo "TAP version 13"
+	for v in base patched; do
+		echo "# ==== $v kernel"
+		run_guest "bench-$v" "$([ $v = base ] && echo 1 || echo 0)" 0 bench "" "" "$limit"
+		while read -r t m value u; do
+			[ -n "$m" ] || continue
+			[ -n "${val[base:$t/$m]+x}${val[patched:$t/$m]+x}" ] || names+=("$t/$m")
+			val[$v:$t/$m]=$value unit[$t/$m]=$u
+		done <<<"$METRICS"
+	done
+	echo "# ==== ratios (patched / base)"
+	printf '# %-40s %12s %12s %8s\n' metric base patched ratio
+	for m in "${names[@]}"; do
+		printf '# %-40s %12s %12s %8s\n' "$m" "${val[base:$m]:--}" "${val[patched:$m]:--}" \
+			"$(awk -v a="${val[base:$m]:-0}" -v b="${val[patched:$m]:-0}" \
+				'BEGIN { if (a > 0 && b != "") printf "%.3f", b / a; else print "-" }')"
+	done
+	[ ${#names[@]} -gt 0 ] || echo "# no metric lines (selftests/guest/bench_*.sh print 'metric NAME VALUE UNIT')"
+	tap_summary
+	[ $nfail -eq 0 ]
+}
+
+cmd_parse() {
+	[ $# -eq 2 ] || { echo "usage: qemu.sh parse CONSOLE RESULTS" >&2; exit 2; }
+	local tmp
+	tmp=$(mktemp)
+	strip_log "$1" >"$tmp"
+	echo "TAP version 13"
+	parse_kernel "$tmp"
+	parse_results "$2"
+	rm -f "$tmp"
+	tap_summary
+	[ $nfail -eq 0 ]
+}
+
+cmd=${1:-check}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+check) cmd_check "$@" ;;
+bench) cmd_bench ;;
+harness) cmd_harness ;;
+_selftest) cmd_selftest "$@" ;;
+parse) cmd_parse "$@" ;;
+*) echo "vnetkit: qemu: unknown command '$cmd' (check, bench, harness, parse)" >&2; exit 2 ;;
+esac

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Static checks of the kernel patch series (no kernel build): every patch in
+# patches/series has a subsystem-prefixed subject, a body, our Signed-off-by
+# and passes checkpatch.pl --strict, and the series applies to a clean 6.12
+# copy with --fuzz=0. The checker itself is tested on fixtures that must be
+# rejected (selftests/fixtures/kernel/).
+source "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/.." && pwd)
+K=$top/scripts/kernel.sh
+FX=$top/selftests/fixtures/kernel
+
+n=$(sed -e 's/#.*//' "$top/patches/series" | grep -c '[^[:space:]]' || true)
+out=$("$K" check-series "$top/patches" 2>&1); rc=$?
+if [ $rc -eq 0 ]; then
+	ok "series: all $n patch(es) pass subject/body/Signed-off-by/checkpatch --strict"
+else
+	fail "series: static checks"
+	sed 's/^/# /' <<<"$out"
+fi
+if [ "$n" -eq 0 ]; then
+	ok "series: empty, nothing to apply (the fixtures below exercise the apply check)"
+else
+	out=$("$K" apply "$top/patches" 2>&1); rc=$?
+	if [ $rc -eq 0 ]; then ok "series: applies to a clean 6.12 copy with --fuzz=0"
+	else fail "series: does not apply with --fuzz=0"; sed 's/^/# /' <<<"$out"; fi
+fi
+
+# Fragment syntax: only CONFIG_X=v, "# CONFIG_X is not set", comments, blanks;
+# no option set twice.
+bad=$(grep -vE '^(#.*|CONFIG_[A-Za-z0-9_]+=.+|)$' "$top/patches/kernel.config")
+dups=$(sed -nE 's/^(CONFIG_[A-Za-z0-9_]+)=.*/\1/p; s/^# (CONFIG_[A-Za-z0-9_]+) is not set/\1/p' \
+	"$top/patches/kernel.config" | sort | uniq -d)
+if [ -z "$bad$dups" ]; then
+	ok "kernel.config: well-formed, no option set twice"
+else
+	fail "kernel.config: malformed lines '${bad}' or duplicates '${dups}'"
+fi
+
+# The checker on fixtures: the good patch passes, each broken one is
+# rejected with the reason named.
+check "checker: a well-formed patch passes" "$K" check-series "$FX/good"
+reject() {	# reject FIXTURE "expected message" description
+	local out rc
+	out=$("$K" check-series "$FX/$1" 2>&1); rc=$?
+	if [ $rc -ne 0 ] && [[ "$out" == *"$2"* ]]; then
+		ok "checker: rejects $3"
+	else
+		fail "checker: $3 not rejected (exit $rc: $out)"
+	fi
+}
+reject nosob "missing 'Signed-off-by: vnetkit developers" "a patch without Signed-off-by"
+reject noprefix "has no subsystem prefix" "a subject without a subsystem prefix"
+reject nobody "commit message has no body" "a patch without a body"
+reject style "ERROR:TRAILING_WHITESPACE" "a patch checkpatch --strict flags"
+
+check "apply: the well-formed patch applies with --fuzz=0" "$K" apply "$FX/good"
+expect_fail 1 "applies only with fuzz" "apply: a patch that needs fuzz is an error" \
+	"$K" apply "$FX/fuzz"
+expect_fail 1 "0001-noapply.patch (1/1) does not apply" "apply: a patch that does not apply is named" \
+	"$K" apply "$FX/noapply"
+left=$(ls -d "$top"/build/apply.* 2>/dev/null)
+check "apply: leaves no scratch tree behind" test -z "$left"
+exit $_vk_rc
