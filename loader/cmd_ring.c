@@ -657,6 +657,14 @@ static void model_json(const struct ring_opts *o, const struct ring_row *rows, i
 	printf("]}\n");
 }
 
+static bool plot_column(const struct ring_row *rows, int n,
+			const struct ring_algo *a, bool ops)
+{
+	const struct ring_row *r = find_row(rows, n, a->name, 0);
+
+	return r && (ops || r->have_model);
+}
+
 /* One column per algorithm, one line per batch size; "?" = no value. */
 static int write_plot_data(FILE *f, const struct ring_opts *o,
 			   const struct ring_row *rows, int n, bool ops)
@@ -665,7 +673,7 @@ static int write_plot_data(FILE *f, const struct ring_opts *o,
 
 	fprintf(f, "batch");
 	for (int i = 0; i < o->nalgos; i++) {
-		if (!find_row(rows, n, o->algos[i]->name, 0))
+		if (!plot_column(rows, n, o->algos[i], ops))
 			continue;
 		fprintf(f, " %s", o->algos[i]->name);
 		ncol++;
@@ -677,14 +685,14 @@ static int write_plot_data(FILE *f, const struct ring_opts *o,
 			const struct ring_algo *a = o->algos[i];
 			const struct ring_row *r;
 
-			if (!find_row(rows, n, a->name, 0))
+			if (!plot_column(rows, n, a, ops))
 				continue;
 			/* algorithms without a batch are flat lines */
 			r = find_row(rows, n, a->name, a->uses_batch ? o->batches[j] : 0);
-			if (!r)
+			if (!r || (!ops && !r->have_model))
 				fprintf(f, " ?");
 			else if (ops)
-				fprintf(f, " %.4f", r->mops);
+				fprintf(f, " %.4f", 1e3 / r->ns_min);
 			else
 				fprintf(f, " %.4f", model_total(&r->m, -1));
 		}
@@ -697,7 +705,7 @@ static int make_plot(const struct ring_opts *o, const struct ring_row *rows, int
 {
 	char dir[] = "/tmp/vnetkit-ring-plot.XXXXXX", dops[96], dmiss[96], gp[96];
 	bool svg = !strcmp(o->plot + strlen(o->plot) - 4, ".svg");
-	int ncol, status, ret = -1;
+	int ncol, ncol_ops = 0, status, ret = -1;
 	FILE *f;
 	pid_t pid;
 
@@ -718,24 +726,25 @@ static int make_plot(const struct ring_opts *o, const struct ring_row *rows, int
 		f = fopen(dops, "w");
 		if (!f)
 			goto out;
-		write_plot_data(f, o, rows, n, true);
+		ncol_ops = write_plot_data(f, o, rows, n, true);
 		fclose(f);
 	}
 	f = fopen(gp, "w");
 	if (!f)
 		goto out;
-	fprintf(f, "set terminal %s size 900,%d font ',11'\n",
+	fprintf(f, "set terminal %s noenhanced size 900,%d font ',11'\n",
 		svg ? "svg" : "pngcairo", o->bench ? 900 : 560);
 	fprintf(f, "set output '%s'\n", o->plot);
 	fprintf(f, "set datafile missing '?'\nset logscale x 2\nset grid\n"
 		   "set key outside right top\nset xlabel 'batch size'\n"
 		   "set style data linespoints\n");
 	if (o->bench)
-		fprintf(f, "set multiplot layout 2,1 title 'vnetkit ring bench: ring %u, %llu ops, median of %u rounds'\n"
+		fprintf(f, "set multiplot layout 2,1 title 'vnetkit ring bench: ring %u, %llu ops, consumer work %u, best of %u rounds'\n"
 			   "set ylabel 'Mops/s'\nset yrange [0:*]\n"
 			   "plot for [i=2:%d] '%s' using 1:i title columnhead(i)\n"
 			   "set title 'cache model (same code)'\n",
-			o->size, (unsigned long long)o->ops, o->rounds, ncol + 1, dops);
+			o->size, (unsigned long long)o->ops, o->cons_work, o->rounds,
+			ncol_ops + 1, dops);
 	else
 		fprintf(f, "set title 'vnetkit ring model: ring %u, coherence misses per packet (MESI, 2 cores)'\n",
 			o->size);

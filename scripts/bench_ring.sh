@@ -97,8 +97,8 @@ for name, b in zip(names, runs):
                   " (vs zero-batch 16: %.2fx)" % (n, best, med,
                   "met" if best >= 1.3 else "NOT met", zbest))
 
-print("\n== batched producer: produce-batch vs per-entry produce (consume-batch,"
-      " same consumer)")
+print("\n== batched producer: produce-batch vs per-entry produce")
+print("   (consume-batch: the same consumer)")
 print("%5s %8s %8s %8s %8s %8s %8s %8s %7s" % ("batch", "alone", "alone",
       "alone", "thr", "thr", "slow", "slow", "model"))
 print("%5s %8s %8s %8s %8s %8s %8s %8s %7s" % ("", "batched", "lock/ent",
@@ -124,6 +124,6 @@ print("    1 lock = single-entry produces under one lock (tun_xdp_xmit today)")
 print("  thr / slow: two threads, ns/op best round, ring alone / slow consumer")
 print("  model: producer-side coherence misses per entry (same for both")
 print("    producers unless a line below says otherwise)")
-print("\nresults: build/bench/ring{,-slowcons,-model}.json;"
-      " plots: build/bench/ring.svg, ring-slowcons.svg")
+print("\nresults: build/bench/ring{,-slowcons,-model}.json")
+print("plots:   build/bench/ring.svg, build/bench/ring-slowcons.svg")
 PY
