@@ -4,7 +4,9 @@
 # and with `vnetkit trace` attached (every stage this kernel can trace; with
 # and without software counters), in the same run. Rounds alternate the
 # order; min and median per mode; overhead = ratio of medians and the
-# per-packet ns it adds (1e9/pps_traced - 1e9/pps_base).
+# per-packet ns it adds (1e9/pps_traced - 1e9/pps_base). "no tun_get_user"
+# leaves out the one stage that needs the syscall tracepoints on kernels
+# without fentry/kprobes, to show what that hook costs by itself.
 # Environment: ROUNDS (default 5), FRAMES (default 300000).
 set -u
 cd "$(dirname "$0")/.."
@@ -32,11 +34,14 @@ run_mode() {	# mode round -> appends pps to $tmp/<mode>
 			sh -c "$gen >$out" >$tmp/report.json ;;
 	trace_sw) inns $V trace --dev vktap0 --counters sw --json -- \
 			sh -c "$gen >$out" >$tmp/report_sw.json ;;
+	trace_tp) inns $V trace --dev vktap0 --counters none --json \
+			--stages tun_net_xmit,veth,virtio_net,xdp,net -- \
+			sh -c "$gen >$out" >/dev/null ;;
 	esac || { echo "vnetkit: bench_trace: $1 round $2 failed" >&2; exit 1; }
 	pps_of $out >>$tmp/$1
 }
 
-modes="base trace trace_sw"
+modes="base trace trace_sw trace_tp"
 for r in $(seq "$ROUNDS"); do
 	if [ $((r % 2)) -eq 1 ]; then order=$modes; else order=$(echo $modes | tr ' ' '\n' | tac); fi
 	for m in $order; do run_mode $m $r; done
@@ -58,7 +63,8 @@ print(f"traced stages: {stages}")
 print(f"{'mode':<26} {'min pps':>12} {'median pps':>12} {'ratio':>7} {'ns/pkt added':>13}")
 bmed = statistics.median(base)
 for m, label in (("base", "no trace"), ("trace", "trace, counters none"),
-                 ("trace_sw", "trace, counters sw")):
+                 ("trace_sw", "trace, counters sw"),
+                 ("trace_tp", "trace, no tun_get_user")):
     v = load(m)
     med = statistics.median(v)
     added = 1e9 / med - 1e9 / bmed
