@@ -510,7 +510,7 @@ static void bench_text(const struct ring_opts *o, const struct ring_row *rows,
 	       "prod ns: producer alone on one warm CPU, ns per entry (best round)\n");
 	for (int i = 0; i < n; i++)
 		if (rows[i].loop_ns > 0)
-			printf("%s batch %u: %.1f ns/entry vs %.1f for single-entry produces under one lock\n",
+			printf("%s %u: prod %.1f ns/entry; single-entry produces under one lock %.1f\n",
 			       rows[i].a->name, rows[i].batch, rows[i].prod_ns, rows[i].loop_ns);
 	if (kern)
 		printf("kernel = %s\n  (per-entry produce/consume, the header's default zeroing batch)\n",

@@ -22,13 +22,18 @@ $(RING_SHIM_ERRNO):
 # The kernel builds its headers without these two warnings.
 RING_KERNEL_CFLAGS = $(CFLAGS) -Wno-sign-compare -Wno-type-limits
 
-# The tree is found (and extracted on first use) by scripts/kernel-src.sh;
-# without it the anchor reports "unavailable (<reason>)" instead of
-# breaking the build.
+# The tree is found (and extracted on first use) by scripts/kernel-src.sh
+# when Debian's linux-source-6.12 is installed; without it the anchor
+# reports "unavailable (<reason>)" instead of breaking the build (and the
+# build does not go installing packages).
 $(RING_KERNEL_OBJ): loader/ring/kernel_ptr_ring.c loader/ring.h $(RING_SHIM_HDRS) $(RING_SHIM_ERRNO)
 	$(Q)mkdir -p $(@D)
 	@echo "  CC       $@"
-	$(Q)tree=$$(scripts/kernel-src.sh 2>/dev/null); \
+	$(Q)tree=; \
+	if [ -r /usr/src/linux-source-6.12.tar.xz ] || \
+	   [ -e $(BUILD)/src/linux-source-6.12/.vnetkit-extracted ]; then \
+		tree=$$(scripts/kernel-src.sh 2>/dev/null); \
+	fi; \
 	hdr=$$tree/include/linux/ptr_ring.h; \
 	if [ -n "$$tree" ] && [ -r "$$hdr" ]; then \
 		$(CC) $(RING_KERNEL_CFLAGS) -I$(RING_SHIM_DIR) -DVK_KERNEL_PTR_RING_H="\"$$hdr\"" -c $< -o $@; \
