@@ -10,6 +10,8 @@
 #include <linux/ethtool.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
 #include <linux/sockios.h>
 
 #include "netdev.h"
@@ -183,21 +185,47 @@ int vk_driver_name(const char *ifname, char *buf, size_t len)
 	return err;
 }
 
+/* IFLA_LINK through rtnetlink rather than sysfs: /sys shows the namespace
+ * it was mounted in, which is not ours under nsenter. */
 int vk_veth_peer(const char *ifname)
 {
-	char drv[32], path[128];
-	FILE *f;
-	int peer = 0;
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+			.nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST },
+		.ifi = { .ifi_family = AF_UNSPEC },
+	};
+	char drv[32], buf[8192];
+	struct nlmsghdr *nh = (void *)buf;
+	int fd, peer = 0;
+	ssize_t n;
 
 	if (vk_driver_name(ifname, drv, sizeof(drv)) || strcmp(drv, "veth"))
 		return 0;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/iflink", ifname);
-	f = fopen(path, "r");
-	if (!f)
+	req.ifi.ifi_index = if_nametoindex(ifname);
+	if (!req.ifi.ifi_index)
 		return 0;
-	if (fscanf(f, "%d", &peer) != 1)
-		peer = 0;
-	fclose(f);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return 0;
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+		goto out;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0 || !NLMSG_OK(nh, (size_t)n) || nh->nlmsg_type != RTM_NEWLINK)
+		goto out;
+	{
+		struct ifinfomsg *ifi = NLMSG_DATA(nh);
+		struct rtattr *rta = IFLA_RTA(ifi);
+		int len = IFLA_PAYLOAD(nh);
+
+		for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+			if (rta->rta_type == IFLA_LINK)
+				peer = *(int *)RTA_DATA(rta);
+	}
+out:
+	close(fd);
 	return peer;
 }
 
