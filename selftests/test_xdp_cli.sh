@@ -9,7 +9,6 @@ ip -n $ns link add vkc0 type veth peer name vkc1
 ip -n $ns link set vkc0 up; ip -n $ns link set vkc1 up
 in_ns() { ip netns exec $ns "$@"; }
 nothing_attached() { ! ip -n $ns link show | grep -q ' xdp'; }
-}
 
 expect_fail 2 "unknown subcommand 'fly'" "unknown subcommand: exit 2" in_ns $V xdp fly
 expect_fail 2 "unknown action 'bounce'" "unknown action: exit 2 and the valid ones" \
