@@ -620,8 +620,14 @@ static void model_text(const struct ring_opts *o, const struct ring_row *rows, i
 	printf("ring model: ring %u, virtqueue layout %s; coherence misses per packet\n",
 	       o->size, o->layout == RING_VQ_SPEC ? "spec" : "talk");
 	printf("%-14s %5s %6s %6s %6s", "algo", "batch", "total", "prod", "cons");
+	/* short headers keep the table inside 80 columns */
+	static const char *const hdr[RT_NR] = {
+		[RT_INDEX] = "idx", [RT_SLOT] = "slot", [RT_DESC] = "desc",
+		[RT_AVAIL] = "avl", [RT_USED] = "used", [RT_LOCK] = "lock",
+		[RT_NODE] = "node",
+	};
 	for (int k = 0; k < RT_NR; k++)
-		printf(" %5s", ring_tag_names[k]);
+		printf(" %4s", hdr[k]);
 	printf("\n");
 	for (int i = 0; i < n; i++) {
 		const struct ring_model_result *m = &rows[i].m;
@@ -631,10 +637,17 @@ static void model_text(const struct ring_opts *o, const struct ring_row *rows, i
 		printf("%-14s %5s %6.3f %6.3f %6.3f", rows[i].a->name, b,
 		       model_total(m, -1), model_total(m, 0), model_total(m, 1));
 		for (int k = 0; k < RT_NR; k++)
-			printf(" %5.2f", model_tag(m, k));
+			printf(" %4.2f", model_tag(m, k));
 		printf("\n");
 	}
-	printf("prod/cons: misses taken by the producer / the consumer side\n");
+	printf("prod/cons: misses taken by the producer / the consumer side;\n"
+	       "  idx (indices), slot ... node (avl = avail ring): both sides\n");
+	if (find_row(rows, n, "ptr_ring", 0) || find_row(rows, n, "zero-batch", 0))
+		printf("slot misses: ptr_ring zeroes each slot right after reading it, in\n"
+		       "  the line the producer fills next: 4 misses per packet on that\n"
+		       "  line; zero-batch leaves consumed slots alone until --batch of\n"
+		       "  them are behind it; consume-batch also reads a batch of filled\n"
+		       "  slots per line transfer\n");
 	if (find_row(rows, n, "virtqueue", 0))
 		printf("virtqueue: prod = driver (guest), cons = device (vhost): the talk's\n"
 		       "  5 misses/packet unbatched and 1.25 at batch 4 are the cons column\n");
