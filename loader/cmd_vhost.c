@@ -490,6 +490,10 @@ static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 		unsigned int sub = 0;
 		uint64_t done;
 
+		if (vk_stop) {
+			r->interrupted = true;
+			break;
+		}
 		if (reap_tx(r))
 			progress = true;
 		while (sub < o->batch && next < stop_at && vr->num_free &&
@@ -680,6 +684,10 @@ static int run_rx(struct run *r, uint8_t *fb)
 		uint64_t room;
 		int s;
 
+		if (vk_stop) {
+			r->interrupted = true;
+			break;
+		}
 		if (reap_rx(r))
 			progress = true;
 		done = r->verified + r->corrupt;
@@ -770,6 +778,10 @@ static int run_pingpong(struct run *r)
 	for (uint64_t i = 0; i < o->frames; i++) {
 		uint64_t before = r->verified + r->corrupt + r->dup, t0;
 
+		if (vk_stop) {
+			r->interrupted = true;
+			break;
+		}
 		reap_tx(r);
 		while (!tx->num_free) {
 			if (!vk_vring_enable_cb(tx, 0) && !wait_events(r, false, true, false))
@@ -809,11 +821,16 @@ static const char *xdp_obj_path(const struct opts *o, char *buf, size_t len)
 {
 	static const char *const rel[] = { "bpf/xdp_drop.bpf.o",
 					   "../lib/vnetkit/bpf/xdp_drop.bpf.o" };
+	const char *dir = getenv("VNETKIT_BPF_DIR");
 	char exe[4096];
 	ssize_t n;
 
 	if (o->xdp_obj)
 		return o->xdp_obj;
+	if (dir) {
+		snprintf(buf, len, "%s/xdp_drop.bpf.o", dir);
+		return buf;
+	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = 0;

@@ -248,34 +248,46 @@ static int vhost_ioctl(struct vk_vhost *vh, unsigned long req, void *arg,
 	return -1;
 }
 
-static int find_worker(struct vk_vhost *vh)
+/* The worker is a thread of ours named vhost-<pid> (vhost_task), or a
+ * kthread of that name when fork_owner is off. */
+static pid_t scan_comm(const char *dir, const char *want)
 {
-	char want[32], path[300], comm[32];
+	char path[300], comm[32];
 	struct dirent *de;
+	pid_t tid = 0;
 	DIR *d;
 
-	snprintf(want, sizeof(want), "vhost-%d", getpid());
-	d = opendir("/proc/self/task");
+	d = opendir(dir);
 	if (!d)
 		return 0;
-	while ((de = readdir(d))) {
+	while (!tid && (de = readdir(d))) {
 		FILE *f;
 
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		snprintf(path, sizeof(path), "%s/%s/comm", dir, de->d_name);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
 		if (fgets(comm, sizeof(comm), f)) {
 			comm[strcspn(comm, "\n")] = 0;
 			if (!strcmp(comm, want))
-				vh->worker_tid = atoi(de->d_name);
+				tid = atoi(de->d_name);
 		}
 		fclose(f);
 	}
 	closedir(d);
-	return 0;
+	return tid;
+}
+
+static void find_worker(struct vk_vhost *vh)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), "vhost-%d", getpid());
+	vh->worker_tid = scan_comm("/proc/self/task", want);
+	if (!vh->worker_tid)
+		vh->worker_tid = scan_comm("/proc", want);
 }
 
 int vk_vhost_worker_cpu(struct vk_vhost *vh, uint64_t *ns, const char **source,
@@ -287,11 +299,12 @@ int vk_vhost_worker_cpu(struct vk_vhost *vh, uint64_t *ns, const char **source,
 	int n;
 
 	if (!vh->worker_tid) {
-		*why = "no vhost-<pid> task found in /proc/self/task";
+		*why = "no vhost-<pid> task found in /proc";
 		return -1;
 	}
 	/* schedstat has ns resolution; stat only clock ticks. */
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", vh->worker_tid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", vh->worker_tid,
+		 vh->worker_tid);
 	f = fopen(path, "r");
 	if (f) {
 		n = fscanf(f, "%llu", &run);
@@ -302,7 +315,8 @@ int vk_vhost_worker_cpu(struct vk_vhost *vh, uint64_t *ns, const char **source,
 			return 0;
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", vh->worker_tid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", vh->worker_tid,
+		 vh->worker_tid);
 	f = fopen(path, "r");
 	if (!f) {
 		*why = "cannot read the worker's /proc stat";
