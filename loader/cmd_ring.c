@@ -39,6 +39,7 @@ struct ring_opts {
 	uint64_t ops;
 	unsigned int rounds;
 	unsigned int cons_work;
+	bool full;
 	enum ring_vq_layout layout;
 	bool json;
 	const char *plot;
@@ -64,7 +65,8 @@ static void usage(FILE *f)
 "                          [--ops M] [--rounds R] [--cons-work W] [--json]\n"
 "                          [--plot FILE.svg|png]\n"
 "       vnetkit ring model [--algo A[,A..]] [--batch N[,N..]] [--ring-size S]\n"
-"                          [--vq-layout talk|spec] [--json] [--plot FILE.svg|png]\n"
+"                          [--fill empty|full] [--vq-layout talk|spec] [--json]\n"
+"                          [--plot FILE.svg|png]\n"
 "\n"
 "  bench  producer and consumer threads pinned to CPUs 0 and 1; every item is\n"
 "         checked for order and payload. Reports ops/s (median) and ns/op\n"
@@ -87,6 +89,9 @@ static void usage(FILE *f)
 "  --cons-work  per-item consumer work (bench): W rounds of a 64-bit hash\n"
 "               (a few ns each), a stand-in for vhost copying the packet;\n"
 "               default 0: the ring alone\n"
+"  --fill       model: empty = the consumer keeps up, the ring stays almost\n"
+"               empty (default); full = a slow consumer, the producer waits\n"
+"               for every slot the consumer frees\n"
 "  --vq-layout  model: talk = avail/used idx on their own cache line (default,\n"
 "               the talk's figure), spec = virtio 1.0 split layout\n"
 "  --plot       write misses/packet (model) or ops/s and misses/packet (bench)\n"
@@ -161,6 +166,7 @@ static int parse_opts(struct ring_opts *o, int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "vq-layout", required_argument, NULL, 'l' },
 		{ "cons-work", required_argument, NULL, 'w' },
+		{ "fill", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "plot", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
@@ -215,6 +221,21 @@ static int parse_opts(struct ring_opts *o, int argc, char **argv)
 			if (vk_parse_u64("ring: --cons-work", optarg, 0, 100000, &v))
 				return -1;
 			o->cons_work = v;
+			break;
+		case 'f':
+			if (o->bench) {
+				vk_err("ring bench: --fill", "only for ring model",
+				       "in the benchmark, --cons-work makes the consumer the slow side");
+				return -1;
+			}
+			if (!strcmp(optarg, "empty")) {
+				o->full = false;
+			} else if (!strcmp(optarg, "full")) {
+				o->full = true;
+			} else {
+				vk_errf("ring: --fill", "empty or full", "unknown fill '%s'", optarg);
+				return -1;
+			}
 			break;
 		case 'l':
 			if (!strcmp(optarg, "talk")) {
@@ -293,7 +314,11 @@ static int plan_rows(const struct ring_opts *o, struct ring_row **rows_out, int 
 		if (a->unavailable)
 			continue;
 		for (int j = 0; j < o->nbatches; j++) {
-			struct ring_params p = { o->size, o->batches[j], o->layout, o->cons_work };
+			struct ring_params p = {
+				.size = o->size, .batch = o->batches[j],
+				.vq_layout = o->layout, .full = o->full,
+				.cons_work = o->cons_work,
+			};
 			char why[160];
 
 			if (ring_params_check(a, &p, why, sizeof(why))) {
@@ -321,7 +346,10 @@ static int plan_rows(const struct ring_opts *o, struct ring_row **rows_out, int 
 
 static struct ring_params row_params(const struct ring_opts *o, const struct ring_row *r)
 {
-	struct ring_params p = { o->size, r->batch ? r->batch : 1, o->layout, o->cons_work };
+	struct ring_params p = {
+		.size = o->size, .batch = r->batch ? r->batch : 1,
+		.vq_layout = o->layout, .full = o->full, .cons_work = o->cons_work,
+	};
 
 	return p;
 }
@@ -617,8 +645,9 @@ static void bench_json(const struct ring_opts *o, const struct ring_row *rows,
 
 static void model_text(const struct ring_opts *o, const struct ring_row *rows, int n)
 {
-	printf("ring model: ring %u, virtqueue layout %s; coherence misses per packet\n",
-	       o->size, o->layout == RING_VQ_SPEC ? "spec" : "talk");
+	printf("ring model: ring %u, %s ring, virtqueue layout %s; misses per packet\n",
+	       o->size, o->full ? "full" : "almost empty",
+	       o->layout == RING_VQ_SPEC ? "spec" : "talk");
 	printf("%-14s %5s %6s %6s %6s", "algo", "batch", "total", "prod", "cons");
 	/* short headers keep the table inside 80 columns */
 	static const char *const hdr[RT_NR] = {
@@ -655,8 +684,9 @@ static void model_text(const struct ring_opts *o, const struct ring_row *rows, i
 
 static void model_json(const struct ring_opts *o, const struct ring_row *rows, int n)
 {
-	printf("{\"command\":\"ring model\",\"ring_size\":%u,\"vq_layout\":\"%s\",\"results\":[",
-	       o->size, o->layout == RING_VQ_SPEC ? "spec" : "talk");
+	printf("{\"command\":\"ring model\",\"ring_size\":%u,\"fill\":\"%s\",\"vq_layout\":\"%s\",\"results\":[",
+	       o->size, o->full ? "full" : "empty",
+	       o->layout == RING_VQ_SPEC ? "spec" : "talk");
 	for (int i = 0; i < n; i++) {
 		printf("%s{\"algo\":\"%s\",\"batch\":", i ? "," : "", rows[i].a->name);
 		if (rows[i].batch)

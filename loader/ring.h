@@ -59,6 +59,9 @@ struct ring_params {
 	unsigned int size;	/* slots / descriptors / queue length limit */
 	unsigned int batch;	/* the algorithm's batch (see each algorithm) */
 	enum ring_vq_layout vq_layout;
+	/* model: start with a full ring and keep it full (a slow consumer,
+	 * the producer waiting for room) instead of almost empty */
+	bool full;
 	/* bench: work the consumer does per item (rounds of a 64-bit hash,
 	 * a few ns each), a stand-in for vhost copying the packet */
 	unsigned int cons_work;

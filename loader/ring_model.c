@@ -10,10 +10,14 @@
  *
  * Schedule (the same for every algorithm): the two sides take turns. A
  * producer turn is one produce() call; a consumer turn is one consume()
- * call. A batched consumer waits (without polling) until a whole batch is
- * there, unless the producer could not add anything in its last turn. So
- * per-entry code meets the other side between every two entries - the
- * "almost empty ring" case of the talk - and batched code once per batch.
+ * call. By default the ring is almost empty (the consumer keeps up): a
+ * batched consumer waits (without polling) until a whole batch is there,
+ * unless the producer could not add anything in its last turn, so
+ * per-entry code meets the other side between every two entries and
+ * batched code once per batch. With params->full the ring starts full and
+ * stays full (a slow consumer): the producer's turn comes right after each
+ * consumer turn and fills all the room the consumer has zeroed -
+ * the talk's "slow consumer" case that batch zeroing is for.
  * Warm-up runs several laps of the ring before the measured window, and
  * the window covers whole laps and whole batches, so results are exact
  * and repeatable.
@@ -182,23 +186,43 @@ int ring_model_run(const char *name, const struct ring_params *p,
 	warm = period * ((4 * (uint64_t)p->size + period - 1) / period);
 	end = warm + period * ((8 * (uint64_t)p->size + period - 1) / period);
 
+	if (p->full) {
+		/* Fill it before the warm-up: from here on every slot the
+		 * consumer frees is taken by the waiting producer. */
+		M.agent = 0;
+		for (;;) {
+			for (unsigned int i = 0; i < gp; i++) {
+				pool[(produced + i) % npool].seq = produced + i;
+				pitems[i] = &pool[(produced + i) % npool];
+			}
+			unsigned int k = a->produce(ring, pitems, gp);
+
+			produced += k;
+			if (k < gp)
+				break;
+		}
+	}
 	while (consumed < end) {
 		unsigned int k, i;
 
 		if (consumed >= warm && !M.counting)
 			M.counting = true;
 		M.agent = 0;
-		for (i = 0; i < gp; i++) {
-			struct ring_item *it = &pool[(produced + i) % npool];
+		do {
+			for (i = 0; i < gp; i++) {
+				struct ring_item *it = &pool[(produced + i) % npool];
 
-			it->seq = produced + i;
-			pitems[i] = it;
-		}
-		k = a->produce(ring, pitems, gp);
-		produced += k;
-		prod_stuck = k == 0;
+				it->seq = produced + i;
+				pitems[i] = it;
+			}
+			k = a->produce(ring, pitems, gp);
+			produced += k;
+			prod_stuck = k == 0;
+			/* a fast producer keeps a full ring full */
+		} while (p->full && k == gp);
 
-		if (a->cons_batched && produced - consumed < gc && !prod_stuck)
+		if (!p->full && a->cons_batched && produced - consumed < gc &&
+		    !prod_stuck)
 			continue;
 		M.agent = 1;
 		k = a->consume(ring, citems, gc);

@@ -51,6 +51,22 @@ if "$VNETKIT" ring model --algo virtqueue,ptr_ring,zero-batch,consume-batch,list
 else
 	fail "ring model --json exited non-zero"
 fi
+mf=$tmp/full.json
+if "$VNETKIT" ring model --fill full --algo ptr_ring,zero-batch --batch 16 --json >"$mf"; then
+	jcheck "model, slow consumer (full ring): ptr_ring bounces the slot line per pointer (4.0)" "$mf" \
+		"d['fill'] == 'full' and [r for r in d['results'] if r['algo']=='ptr_ring'][0]['model']['misses_per_packet'] == 4.0"
+	jcheck "model, slow consumer: batch zeroing (16) cuts that to 0.5 (talk slides 15-17)" "$mf" \
+		"[r for r in d['results'] if r['algo']=='zero-batch'][0]['model']['misses_per_packet'] == 0.5"
+else
+	fail "ring model --fill full exited non-zero"
+fi
+out=$("$VNETKIT" ring model --batch 1,4,16)
+wide=$(printf '%s\n' "$out" | awk 'length > 80' | wc -l)
+if [ "$wide" -eq 0 ] && [[ "$out" == *"virtqueue          4  2.500  1.250  1.250"* ]]; then
+	ok "model: text table fits 80 columns, virtqueue batch 4 row"
+else
+	fail "model text table ($wide wide lines): $out"
+fi
 m2=$tmp/model2.json
 "$VNETKIT" ring model --algo virtqueue --batch 1,4 --json >"$m2"
 if cmp -s <(json "$m" "[r for r in d['results'] if r['algo']=='virtqueue' and r['batch'] in (1,4)]") \
@@ -126,5 +142,7 @@ expect_fail 2 "FILE.svg or FILE.png" "plot file without .svg/.png is rejected" \
 expect_fail 2 "access macro" "model of the kernel header is refused with the reason" \
 	"$VNETKIT" ring model --algo kernel
 expect_fail 2 "unknown subcommand" "unknown subcommand" "$VNETKIT" ring frobnicate
+expect_fail 2 "only for ring model" "--fill is refused for the benchmark" \
+	"$VNETKIT" ring bench --fill full
 [ ! -e "$tmp/out.pdf" ] && ok "rejected --plot wrote nothing" || fail "rejected --plot left a file"
 exit 0
