@@ -1034,7 +1034,9 @@ static int cmd_bench(const struct opts *o)
 			err = bpf_prog_test_run_opts(bpf_program__fd(x.prog), &t);
 			if (err)
 				err = -errno;
-			ns[r] = t.duration;	/* kernel's average ns per run */
+			/* The kernel's own timer: it stops while the test task is
+			 * preempted, so a busy machine does not inflate it. */
+			ns[r] = t.duration;
 		}
 		vk_xdp_close(&x);
 		if (err) {
@@ -1063,7 +1065,7 @@ static int cmd_bench(const struct opts *o)
 		       (unsigned long long)o->rounds);
 		printf("  %-10s %10s %10s %8s\n", "program", "min ns", "median ns", "ratio");
 		for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-			printf("  %-10s %10.1f %10.1f %7.2fx\n", vk_action_name(order[i]), min[i],
+			printf("  %-10s %10.0f %10.0f %7.2fx\n", vk_action_name(order[i]), min[i],
 			       med[i], med[0] > 0 ? med[i] / med[0] : 0.0);
 	}
 out:

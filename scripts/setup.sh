@@ -6,7 +6,7 @@
 #   scripts/setup.sh submit     also the upstream submission tools
 set -euo pipefail
 
-base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev
+base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev bc ethtool util-linux
 	pkg-config iproute2 python3 xdp-tools gnuplot-nox linux-source-6.12 quilt)
 kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 	busybox-static xz-utils sparse)
