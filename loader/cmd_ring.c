@@ -645,7 +645,7 @@ static void bench_json(const struct ring_opts *o, const struct ring_row *rows,
 
 static void model_text(const struct ring_opts *o, const struct ring_row *rows, int n)
 {
-	printf("ring model: ring %u, %s ring, virtqueue layout %s; misses per packet\n",
+	printf("ring model: misses per packet, ring %u %s, virtqueue layout %s\n",
 	       o->size, o->full ? "full" : "almost empty",
 	       o->layout == RING_VQ_SPEC ? "spec" : "talk");
 	printf("%-14s %5s %6s %6s %6s", "algo", "batch", "total", "prod", "cons");
