@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "util.h"
 #include "trace_report.h"
+#include "trace_events.h"
 #include "trace_path.skel.h"
 #include "trace_probe.skel.h"
 
@@ -73,13 +74,15 @@ struct tracer {
 	unsigned int methods;		/* allowed: 1 << enum vk_method */
 	int xdp_prog_fd;
 	char xdp_func[128];
+	struct vk_tp_events events;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vnetkit trace [--stages LIST] [--dev IF] [--duration S | --packets N]\n"
-"                     [--counters hw|sw|none] [--methods LIST] [--json]\n"
+"                     [--counters hw|sw|none] [--methods LIST]\n"
+"                     [--events PREFIX] [--json]\n"
 "                     [-- CMD ARGS...]\n"
 "       vnetkit trace --list [--methods LIST] [--dev IF]\n"
 "Traces the TAP / veth / virtio-net / vhost-net packet path per stage:\n"
@@ -93,6 +96,8 @@ static void usage(FILE *f)
 "                  sw: cpu-clock (software event); none\n"
 "  --methods LIST  attach methods allowed, of fentry,kprobe,tp (default\n"
 "                  all; the best that works is used per stage)\n"
+"  --events PREFIX also count every tracepoint named PREFIX* (default\n"
+"                  vhost_ when vhost_net stages are traced)\n"
 "  --list          print every stage and how this kernel can trace it\n");
 }
 
@@ -830,6 +835,8 @@ static void tracer_free(struct tracer *t)
 
 	while (t->nr_links)
 		bpf_link__destroy(t->links[--t->nr_links]);
+	if (t->run.events)
+		vk_tp_events_free(&t->events);
 	trace_path_bpf__destroy(t->skel);
 	if (t->ctr_fds)
 		for (k = 0; k < VK_NR_CTR * t->ncpus; k++)
@@ -868,12 +875,13 @@ int cmd_trace(int argc, char **argv)
 		{ "packets", required_argument, NULL, 'n' },
 		{ "counters", required_argument, NULL, 'c' },
 		{ "methods", required_argument, NULL, 'm' },
+		{ "events", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *stages = NULL;
+	const char *stages = NULL, *events = NULL;
 	bool json = false, list = false, have_dur = false;
 	struct tracer t = { .xdp_prog_fd = -1 };
 	int opt, i, rc = EXIT_FAIL, any = 0;
@@ -885,8 +893,17 @@ int cmd_trace(int argc, char **argv)
 	t.run.ctr_mode = "hw";
 	t.methods = 1u << VK_M_FENTRY | 1u << VK_M_KPROBE | 1u << VK_M_TP;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+s:d:t:n:c:m:jlh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:d:t:n:c:m:e:jlh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'e':
+			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+			    strlen(optarg)) {
+				vk_errf(WHAT, "a tracepoint name prefix such as vhost_",
+					"--events: invalid prefix '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			events = optarg;
+			break;
 		case 'm':
 			if (parse_methods(optarg, &t.methods))
 				return EXIT_USAGE;
@@ -948,13 +965,29 @@ int cmd_trace(int argc, char **argv)
 	}
 
 	probe_stages(&t, list);
+	/* Our vhost tracepoints come with the patched kernel: count whichever
+	 * exist whenever the vhost_net stages are traced. */
+	if (!events && (!stages || strstr(stages, "vhost") || !strcmp(stages, "all")))
+		events = "vhost_";
+	if (events) {
+		t.events.prefix = events;
+		vk_tp_events_find(&t.events, t.vmlinux_btf, t.mod_btfs, t.nr_mod_btfs);
+		t.run.events = &t.events;
+	}
 	if (list) {
 		vk_trace_print_list(stdout, &t.run);
+		if (t.run.events && t.events.status[0])
+			printf("%-17s %-10s unavailable (%s)\n", "events", "vhost_net",
+			       t.events.status);
+		for (i = 0; t.run.events && i < t.events.n; i++)
+			printf("%-17s %-10s raw_tp  %s (count only)\n", "events",
+			       "vhost_net", t.events.names[i]);
 		tracer_free(&t);
 		return 0;
 	}
 	for (i = 0; i < VK_ST_MAX; i++)
 		any += stage_on(&t, i);
+	any += t.events.n;
 	if (!any) {
 		for (i = 0; i < VK_ST_MAX; i++)
 			if (t.run.st[i].requested)
@@ -968,6 +1001,10 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	if (setup_and_load(&t))
 		goto out;
+	if (t.run.events && vk_tp_events_attach(&t.events, t.ncpus)) {
+		vk_errf(WHAT, NULL, "tracepoints %s*: %s", events, t.events.status);
+		goto out;
+	}
 
 	vk_install_signals();
 	start = vk_now();
@@ -1009,7 +1046,9 @@ int cmd_trace(int argc, char **argv)
 	/* Detach before reading so the counts are final. */
 	while (t.nr_links)
 		bpf_link__destroy(t.links[--t.nr_links]);
+	vk_tp_events_detach(&t.events);
 	collect(&t);
+	vk_tp_events_read(&t.events);
 	if (json)
 		vk_trace_print_json(stdout, &t.run);
 	else

@@ -209,6 +209,22 @@ static void print_counters_line(FILE *f, const struct vk_trace_run *r)
 	fputc('\n', f);
 }
 
+static void print_events(FILE *f, const struct vk_trace_run *r)
+{
+	const struct vk_tp_events *e = r->events;
+	int i;
+
+	if (e->status[0]) {
+		fprintf(f, "\ntracepoints %s*: unavailable (%s)\n", e->prefix,
+			e->status);
+		return;
+	}
+	fprintf(f, "\ntracepoints %s* (every device)\n", e->prefix);
+	for (i = 0; i < e->n; i++)
+		fprintf(f, "  %-40s %12llu\n", e->names[i],
+			(unsigned long long)e->counts[i]);
+}
+
 void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 {
 	char a[16], b[16], c[16];
@@ -259,6 +275,8 @@ void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 		}
 	}
 
+	if (r->events)
+		print_events(f, r);
 	for (i = 0; i < VK_ST_MAX; i++) {
 		const struct vk_trace_stage *s = &r->st[i];
 		const struct vk_stage_stats *t = &s->tot;
@@ -387,6 +405,28 @@ void vk_trace_print_json(FILE *f, const struct vk_trace_run *r)
 			json_str(f, r->cmd[i]);
 		}
 		fprintf(f, "], \"exit_status\": %d}", r->cmd_status);
+	} else {
+		fprintf(f, "null");
+	}
+	fprintf(f, ",\n \"events\": ");
+	if (r->events) {
+		const struct vk_tp_events *e = r->events;
+
+		fprintf(f, "{\"prefix\": ");
+		json_str(f, e->prefix);
+		fprintf(f, ", \"status\": \"%s\", \"reason\": ",
+			e->status[0] ? "unavailable" : "ok");
+		if (e->status[0])
+			json_str(f, e->status);
+		else
+			fprintf(f, "null");
+		fprintf(f, ", \"counts\": {");
+		for (i = 0; !e->status[0] && i < e->n; i++) {
+			fprintf(f, "%s", i ? ", " : "");
+			json_str(f, e->names[i]);
+			fprintf(f, ": %llu", (unsigned long long)e->counts[i]);
+		}
+		fprintf(f, "}}");
 	} else {
 		fprintf(f, "null");
 	}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "trace.h"
+#include "trace_events.h"
 
 enum vk_unit {
 	VK_UNIT_PKT,		/* one call handles one packet */
@@ -54,6 +55,7 @@ struct vk_trace_run {
 	char **cmd;			/* NULL without -- CMD */
 	int cmd_status;
 	struct vk_trace_stage st[VK_ST_MAX];
+	struct vk_tp_events *events;	/* NULL: not asked for */
 };
 
 extern const struct vk_stage_def vk_stage_defs[VK_ST_MAX];

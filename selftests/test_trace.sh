@@ -67,12 +67,12 @@ bad=
 for s in $names; do
 	[ "$(grep -c "^$s " $tmp/list)" = 1 ] || bad="$bad $s"
 done
-if [ $rc -eq 0 ] && [ -z "$bad" ] && [ "$(wc -l <$tmp/list)" = 23 ]; then
+if [ $rc -eq 0 ] && [ -z "$bad" ] && [ "$(grep -vc '^events ' $tmp/list)" = 23 ]; then
 	ok "trace --list: every stage exactly once"
 else
 	fail "trace --list (exit $rc, missing:$bad): $(cat $tmp/list $tmp/list.err)"
 fi
-bad=$(grep -vE '^[a-z_]+ +[a-z_]+ +(fentry|kprobe|tp_btf|syscall) |^[a-z_]+ +[a-z_]+ +unavailable \(.+\)$' $tmp/list)
+bad=$(grep -vE '^[a-z_]+ +[a-z_]+ +(fentry|kprobe|tp_btf|raw_tp|syscall) |^[a-z_]+ +[a-z_]+ +unavailable \(.+\)$' $tmp/list)
 if [ -z "$bad" ]; then
 	ok "trace --list: each stage has a method or 'unavailable (reason)'"
 else
@@ -88,6 +88,10 @@ else
 	check "trace --list: tun_sendmsg on a function method" \
 		grep -qE '^tun_sendmsg .* (fentry|kprobe) ' $tmp/list
 fi
+check "trace --list: vhost tracepoints listed as events (or why not)" \
+	grep -qE '^events +vhost_net +(raw_tp +vhost_|unavailable \(kernel has no vhost_\* tracepoints\))' $tmp/list
+expect_fail 2 "invalid prefix" "trace: --events with a bad prefix refused" \
+	$V trace --events 'a b' --duration 1
 check "trace --list: xdp tracepoints on tp_btf" \
 	bash -c "grep -q '^xdp_exception .* tp_btf ' $tmp/list && grep -q '^netif_receive_skb .* tp_btf ' $tmp/list"
 
@@ -167,13 +171,18 @@ fi
 # them in batches.
 inns $V xdp attach --dev vkveth1 --action pass >/dev/null 2>&1
 inns $V xdp attach --dev vktap0 --action redirect --to vkveth0 --replace >/dev/null 2>$tmp/attach
-inns $V trace --dev vktap0 --json --stages tun_get_user,xdp_redirect,xdp_redirect_err -- \
+inns $V trace --dev vktap0 --json --stages tun_get_user,xdp_redirect,xdp_redirect_err \
+	--events xdp_redirect -- \
 	sh -c "$V gen --tap vktap0 --count $N >$tmp/gen 2>&1" >$tmp/redir.json 2>$tmp/trace.err
 inns $V xdp detach --dev vktap0 >/dev/null 2>&1
 check "trace: XDP_REDIRECT verdicts count exactly $N" py_json $tmp/redir.json "$(stage "
 r = st['xdp_redirect']
 assert r['packets'] == $N and r['verdicts']['redirect'] == $N, r
 assert st['xdp_redirect_err']['packets'] == 0 and st['tun_get_user']['packets'] == $N, st")"
+check "trace: --events xdp_redirect counts every xdp_redirect* tracepoint" py_json $tmp/redir.json "
+e = d['events']
+assert e['prefix'] == 'xdp_redirect' and e['status'] == 'ok', e
+assert e['counts']['xdp_redirect'] == $N and e['counts']['xdp_redirect_err'] == 0, e"
 inns $V xdp attach --dev vktap0 --action redirect --to vkveth0 --replace >/dev/null 2>&1
 inns $V trace --dev vkveth1 --json --stages veth_poll,xdp_devmap_xmit -- \
 	sh -c "$V gen --tap vktap0 --count $N >$tmp/gen 2>&1" >$tmp/veth.json 2>$tmp/trace.err
