@@ -156,6 +156,31 @@ static int parse_batches(struct ring_opts *o, const char *arg)
 	return ret;
 }
 
+/* Fail before a long benchmark, not after it. */
+static int plot_dir_check(const char *path)
+{
+	char *dup = strdup(path);
+	const char *slash, *dir;
+	int ret = 0;
+
+	if (!dup)
+		return -1;
+	slash = strrchr(dup, '/');
+	if (slash == dup)
+		dir = "/";
+	else if (slash)
+		*(char *)slash = 0, dir = dup;
+	else
+		dir = ".";
+	if (access(dir, W_OK)) {
+		vk_errf("ring: --plot", "create the directory or pick another path",
+			"cannot write in '%s': %s", dir, strerror(errno));
+		ret = -1;
+	}
+	free(dup);
+	return ret;
+}
+
 static int parse_opts(struct ring_opts *o, int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -274,6 +299,13 @@ static int parse_opts(struct ring_opts *o, int argc, char **argv)
 				"cannot tell the format of '%s'", o->plot);
 			return -1;
 		}
+		if (strchr(o->plot, '\'')) {
+			vk_errf("ring: --plot", "rename it", "a quote in '%s' would break the gnuplot script",
+				o->plot);
+			return -1;
+		}
+		if (plot_dir_check(o->plot))
+			return -1;
 	}
 	if (!o->nalgos) {
 		for (int i = 0; ring_algos[i]; i++) {
@@ -762,19 +794,19 @@ static int make_plot(const struct ring_opts *o, const struct ring_row *rows, int
 
 	f = fopen(dmiss, "w");
 	if (!f)
-		goto out;
+		goto out_io;
 	ncol = write_plot_data(f, o, rows, n, false);
 	fclose(f);
 	if (o->bench) {
 		f = fopen(dops, "w");
 		if (!f)
-			goto out;
+			goto out_io;
 		ncol_ops = write_plot_data(f, o, rows, n, true);
 		fclose(f);
 	}
 	f = fopen(gp, "w");
 	if (!f)
-		goto out;
+		goto out_io;
 	fprintf(f, "set terminal %s noenhanced size 900,%d font ',11'\n",
 		svg ? "svg" : "pngcairo", o->bench ? 900 : 560);
 	fprintf(f, "set output '%s'\n", o->plot);
@@ -789,8 +821,8 @@ static int make_plot(const struct ring_opts *o, const struct ring_row *rows, int
 			o->size, (unsigned long long)o->ops, o->cons_work, o->rounds,
 			ncol_ops + 1, dops);
 	else
-		fprintf(f, "set title 'vnetkit ring model: ring %u, coherence misses per packet (MESI, 2 cores)'\n",
-			o->size);
+		fprintf(f, "set title 'vnetkit ring model: coherence misses per packet (MESI, 2 cores), ring %u %s'\n",
+			o->size, o->full ? "full" : "almost empty");
 	fprintf(f, "set ylabel 'misses / packet'\nset yrange [0:*]\n"
 		   "plot for [i=2:%d] '%s' using 1:i title columnhead(i)\n",
 		ncol + 1, dmiss);
@@ -799,8 +831,10 @@ static int make_plot(const struct ring_opts *o, const struct ring_row *rows, int
 	fclose(f);
 
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		vk_errf("ring: --plot", NULL, "cannot start gnuplot: %s", strerror(errno));
 		goto out;
+	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
 
@@ -819,9 +853,10 @@ static int make_plot(const struct ring_opts *o, const struct ring_row *rows, int
 	} else {
 		ret = 0;
 	}
+	goto out;
+out_io:
+	vk_errf("ring: --plot", NULL, "cannot write in %s: %s", dir, strerror(errno));
 out:
-	if (ret && errno && !f)
-		vk_errf("ring: --plot", NULL, "cannot write in %s: %s", dir, strerror(errno));
 	unlink(dops);
 	unlink(dmiss);
 	unlink(gp);

@@ -139,6 +139,8 @@ expect_fail 2 "unknown algorithm 'ptr-ring'" "unknown algorithm is named" \
 expect_fail 2 "invalid value" "non-numeric --ops is rejected" "$VNETKIT" ring bench --ops lots
 expect_fail 2 "FILE.svg or FILE.png" "plot file without .svg/.png is rejected" \
 	"$VNETKIT" ring model --plot "$tmp/out.pdf"
+expect_fail 2 "cannot write in" "plot into a missing directory is refused before running" \
+	"$VNETKIT" ring bench --plot "$tmp/missing/dir/b.svg"
 expect_fail 2 "access macro" "model of the kernel header is refused with the reason" \
 	"$VNETKIT" ring model --algo kernel
 expect_fail 2 "unknown subcommand" "unknown subcommand" "$VNETKIT" ring frobnicate
