@@ -201,7 +201,7 @@ static __always_inline bool ctr_read(__u64 *v)
 static __always_inline void path_note(struct vk_stage_stats *s, __u32 st,
 				      struct task_state *ts, __u64 now)
 {
-	if (is_path_head(st) || !ts || !ts->path.ts || now < ts->path.ts)
+	if (!ts || !ts->path.ts || ts->path.head == st || now < ts->path.ts)
 		return;
 	hist_add(s->path_hist, &s->path_cnt, &s->path_sum, &s->path_max,
 		 now - ts->path.ts);
@@ -257,7 +257,11 @@ static __always_inline void stage_enter(__u32 st, bool count, __s64 batch,
 	}
 	if (!ts)
 		return;
-	if (is_path_head(st)) {
+	/* The outermost head owns the path (tun_get_user runs inside
+	 * tun_sendmsg inside handle_tx); a path older than a second was left
+	 * behind by a call whose exit we missed (attached mid-call). */
+	if (is_path_head(st) &&
+	    (!ts->path.ts || now - ts->path.ts > 1000000000ULL)) {
 		ts->path.ts = now;
 		ts->path.head = st;
 	}
@@ -312,7 +316,7 @@ static __always_inline void stage_exit(__u32 st, bool ret_batch, __s64 ret)
 			batch_note(s, ret);
 	}
 	v->ts = 0;
-	if (is_path_head(st))
+	if (is_path_head(st) && ts->path.head == st)
 		ts->path.ts = 0;
 }
 
