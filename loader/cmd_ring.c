@@ -7,6 +7,25 @@
  *   ring model  the same ring code with its shared accesses recorded and
  *               replayed through a two-agent MESI model: coherence misses
  *               per packet, split by structure
+ *
+ * --json schemas (fields are only ever added):
+ *   model: {"command":"ring model","ring_size":N,"fill":"empty"|"full",
+ *           "vq_layout":"talk"|"spec","results":[{"algo":S,"batch":N|null,
+ *           "model":MODEL}]}
+ *   bench: {"command":"ring bench","ring_size":N,"ops":N,"rounds":N,
+ *           "cons_work":N,"cpus":[P,C]|null,"kernel_header":PATH|null,
+ *           "results":[{"algo":S,"batch":N|null,"mops_median":X,
+ *           "ns_per_op_min":X,"ns_per_op_median":X,"rounds_ns_per_op":[X..],
+ *           "vs_kernel":X|null,"vs_ptr_ring":X|null,
+ *           "best_round":{"consumer_avg_batch":X,"consumer_empty_polls":N,
+ *           "producer_full_polls":N},"producer_ns_per_entry":X,
+ *           ["producer_loop_ns_per_entry":X,] "errors":N, ["model":MODEL]}],
+ *           "unavailable":[{"algo":S,"reason":S}]}
+ *   MODEL: {"packets":N,"misses_per_packet":X,
+ *           "producer":{"misses_per_packet":X,"by_structure":{TAG:X..}},
+ *           "consumer":{...},"by_structure":{TAG:X..}}
+ *   TAG: index slot desc avail used lock node. Ratios (vs_*) compare best
+ *   rounds (min ns/op); batch null = the algorithm has no batch.
  */
 #include <errno.h>
 #include <fcntl.h>
