@@ -20,6 +20,9 @@
 #    a real send would fail closed).
 # Exit 0: posting ready; 1: blocked (every violation listed); 2: usage.
 set -uo pipefail
+# Tool messages in plain ASCII English: the rules match and quote them.
+# (Kbuild unexports LC_ALL, so the compiler needs LANG/LC_MESSAGES too.)
+export LC_ALL=C LANG=C LC_MESSAGES=C LC_CTYPE=C
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 prog="vnetkit: submit"
@@ -206,7 +209,11 @@ patch_paths() {
 
 gitw am --abort >/dev/null 2>&1
 gitw rebase --abort >/dev/null 2>&1
-[ -z "$(gitw status --porcelain --untracked-files=no)" ] || die "$wt has uncommitted changes (commit or discard them first)"
+if [ -n "$(gitw status --porcelain --untracked-files=no)" ]; then
+	# Our own tree only ever holds what an interrupted run left behind.
+	[ "$wt" = "$work/tree" ] || die "$wt has uncommitted changes (commit or discard them first)"
+	gitw checkout -q -f --detach "$base" || die "cannot clean $wt"
+fi
 existing=()
 for p in "${patches[@]}"; do [ -r "$patchdir/$p" ] && existing+=("$patchdir/$p"); done
 mapfile -t touched_files < <(patch_paths "${existing[@]}")
@@ -249,7 +256,8 @@ for f in "$tmp"/cp/*.patch; do
 	res=$(cd "$wt" && perl scripts/checkpatch.pl --strict --terse --show-types --no-summary "$f" 2>&1)
 	if grep -Eq '(ERROR|WARNING|CHECK):' <<<"$res"; then
 		while IFS= read -r l; do
-			block "patch $i/$n (${patches[$((i - 1))]})" checkpatch "${l#"$f":}"
+			l=${l#"$f":}
+			block "patch $i/$n (${patches[$((i - 1))]})" checkpatch "${l#*: } (patch line ${l%%:*})"
 		done < <(grep -E '(ERROR|WARNING|CHECK):' <<<"$res")
 	else
 		note "patch $i/$n: clean"
@@ -298,6 +306,7 @@ configure_obj() {
 	if [ ! -e "$seed" ] || [ "$(cat "$obj/.vnetkit-stamp" 2>/dev/null)" != "$stamp" ]; then
 		note "configuring $obj: tinyconfig + ${config#$top/}"
 		rm -rf "$obj" && mkdir -p "$obj"
+		rm -f "$obj/.vnetkit-config-at"
 		kmake tinyconfig >"$obj/.vnetkit-config.log" 2>&1 || { cat "$obj/.vnetkit-config.log" >&2; die "make tinyconfig failed"; }
 		if [ -r "$config" ]; then
 			(cd "$wt" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$obj" "$obj/.config" "$config") \
@@ -307,9 +316,18 @@ configure_obj() {
 		echo "$stamp" >"$obj/.vnetkit-stamp"
 	fi
 	# Options the series adds exist only from their patch on: start each
-	# step from the same seed and let olddefconfig resolve it.
+	# step from the same seed and let olddefconfig resolve it, unless no
+	# Kconfig file changed since the last step (olddefconfig costs seconds).
+	local at head
+	at=$(cat "$obj/.vnetkit-config-at" 2>/dev/null)
+	head=$(gitw rev-parse HEAD)
+	if [ -n "$at" ] && gitw cat-file -e "$at^{commit}" 2>/dev/null &&
+		[ -z "$(gitw diff --name-only "$at" "$head" -- '*Kconfig*')" ]; then
+		return 0
+	fi
 	cp "$seed" "$obj/.config"
 	kmake olddefconfig >>"$obj/.vnetkit-config.log" 2>&1 || die "make olddefconfig failed (see $obj/.vnetkit-config.log)"
+	echo "$head" >"$obj/.vnetkit-config-at"
 }
 
 # build_step LOG OBJECTS...: W=1 build of the objects; 0 when all built.
@@ -318,7 +336,8 @@ build_step() {
 	shift
 	: >"$log"
 	[ $# -gt 0 ] || return 0
-	kmake -k -j2 W=1 "$@" >>"$log" 2>&1 || rc=1
+	# ccache may replay a compile made under a UTF-8 locale: ASCII quotes.
+	kmake -k -j2 W=1 "$@" 2>&1 | sed "s/\xe2\x80[\x98\x99]/'/g" >>"$log" || rc=1
 	for o in "$@"; do
 		[ -f "$obj/$o" ] || { echo "vnetkit: $o: not built" >>"$log"; rc=1; }
 	done
@@ -335,6 +354,7 @@ else
 	mapfile -t srcs < <(gitw diff --name-only "$base" "$tip" -- '*.c' '*.h')
 	# Objects in the base config: an object the configuration does not
 	# build (its CONFIG_ is off) cannot prove anything; say so.
+	s0=$SECONDS
 	gitw checkout -q --detach "$base"
 	configure_obj
 	mapfile -t base_objs < <(objects_for "${srcs[@]}")
@@ -343,24 +363,24 @@ else
 	built_base=()
 	for o in "${base_objs[@]}"; do [ -f "$obj/$o" ] && built_base+=("$o"); done
 	warnings_in "$tmp/build-base.log" "${srcs[@]}" >"$tmp/w-base"
-	note "base: ${#built_base[@]} object(s) built, $(wc -l <"$tmp/w-base") W=1 warning(s) in touched files"
+	note "base: ${#built_base[@]} object(s) built, $(wc -l <"$tmp/w-base") W=1 warning(s) in touched files ($((SECONDS - s0)) s)"
 	cp "$tmp/w-base" "$tmp/w-prev"
 	for i in "${!commits[@]}"; do
 		c=${commits[$i]}
 		id="patch $((i + 1))/$n (${patches[$i]})"
+		s0=$SECONDS
 		gitw checkout -q --detach "$c"
 		configure_obj
 		mapfile -t step_srcs < <(gitw diff --name-only "$base" "$c" -- '*.c' '*.h')
 		mapfile -t objs < <(objects_for "${step_srcs[@]}")
-		# Objects of files this patch changed must be rebuilt from scratch so
-		# their warnings show again; kbuild rebuilds the others as needed.
-		mapfile -t mine < <(objects_for $(gitw diff --name-only "$c~1" "$c" -- '*.c' '*.h'))
-		for o in "${mine[@]}"; do rm -f "$obj/$o"; done
+		# The checkout gave the files this patch changes a new mtime: kbuild
+		# recompiles exactly the objects they feed (ccache replays warnings).
 		log=$tmp/build-$((i + 1)).log
 		if ! build_step "$log" "${objs[@]}"; then
 			# An object the config cannot build at all is not this patch's
 			# fault: only errors and objects built at base count.
-			errs=$(grep -E ': (fatal )?error: |Error [0-9]+|undefined reference' "$log" | grep -v '^make' | head -3)
+			errs=$(grep -E ': (fatal )?error: |undefined reference' "$log" | head -2 |
+				sed "s#^$wt/##" | paste -sd ';' | sed 's/;/; /g')
 			missing=$(grep -E '^vnetkit: .*: not built' "$log" | sed 's/^vnetkit: //;s/: not built//' |
 				while read -r o; do printf '%s\n' "${built_base[@]}" | grep -qx "$o" && echo "$o"; done)
 			if [ -n "$errs" ] || [ -n "$missing" ]; then
@@ -378,7 +398,7 @@ else
 		while IFS= read -r w; do
 			[ -n "$w" ] && block "$id" w1-new-warning "new W=1 warning: $w"
 		done <<<"$new"
-		note "patch $((i + 1))/$n: built $nbuilt object(s)$([ -z "$new" ] && echo ", no new W=1 warnings")"
+		note "patch $((i + 1))/$n: built $nbuilt object(s)$([ -z "$new" ] && echo ", no new W=1 warnings") ($((SECONDS - s0)) s)"
 		# Judge each patch on what it adds: the next one is compared to this.
 		sort -u "$tmp/w-base" "$tmp/w-step" >"$tmp/w-prev"
 	done
@@ -486,6 +506,16 @@ EOF
 
 # ---- send-email, dry run -------------------------------------------------------------
 step "git send-email --dry-run"
+# Debian's git-email only recommends the module it cannot start without.
+if ! perl -MMail::Address -e 1 2>/dev/null; then
+	if [ "$(id -u)" -eq 0 ]; then
+		echo "submit: installing libmailtools-perl (git send-email needs Mail::Address)" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			libmailtools-perl >/dev/null 2>&1
+	fi
+	perl -MMail::Address -e 1 2>/dev/null ||
+		die "git send-email needs Perl's Mail::Address (apt-get install libmailtools-perl)"
+fi
 from=$(gitw log -1 --format='%an <%ae>' "$tip")
 (cd "$wt" && git -c sendemail.smtpServer=/bin/false -c sendemail.smtpServerOption= \
 	-c sendemail.confirm=never -c sendemail.annotate=false send-email --dry-run \
@@ -495,12 +525,12 @@ from=$(gitw log -1 --format='%an <%ae>' "$tip")
 sent=$(grep -c '^Dry-OK\. Log says:' "$tmp/send-email-dry-run.log")
 [ "$sent" -eq $((n + 1)) ] || { cat "$tmp/send-email-dry-run.log" >&2; die "send-email --dry-run handled $sent of $((n + 1)) mails"; }
 
+mid=$(sed -n 's/^Message-ID: <\(.*\)>$/\1/Ip' "$coverfile" | head -1)
 rm -rf "$out" && mkdir -p "$out" && mv "$stage"/*.patch "$tmp/send-email-dry-run.log" "$out"/ ||
 	die "cannot write $out"
 # Record this posting for the next version's range-diff and lore link.
 gitw update-ref "refs/vnetkit/$name/v$version" "$tip"
 gitw update-ref "refs/vnetkit/$name/v$version-base" "$base"
-mid=$(sed -n 's/^Message-ID: <\(.*\)>$/\1/Ip' "$coverfile" | head -1)
 gitw config "vnetkit.$name-v$version.message-id" "$mid"
 coverfile=$out/$(basename "$coverfile")
 

@@ -53,7 +53,7 @@ no-prefix|patch 1/1 (0001-fix-grammar-in-the-tun_struct-comment.patch): subject 
 bad-fixes|patch 1/1 (0001-tun-fix-grammar-in-the-tun_struct-comment.patch): malformed 'Fixes: 1234abcd (tun: persist device settings)'|fixes-tag
 no-apply|patch 1/1 (0001-tun-fix-grammar-in-the-tun_struct-comment.patch): does not apply|applies
 checkpatch|patch 1/1 (0001-lib-bcd-keep-_bin2bcd-on-one-line.patch): ERROR:TRAILING_WHITESPACE|checkpatch
-no-build|patch 1/2 (0001-lib-bcd-name-the-_bcd2bin-argument-after-what-it-h.patch): does not build on its own|bisect-build
+no-build|patch 1/2 (0001-lib-bcd-name-the-_bcd2bin-argument-after-what-it-hol.patch): does not build on its own|bisect-build
 w1|patch 1/1 (0001-lib-bcd-name-the-tens-digit-in-_bin2bcd.patch): new W=1 warning: lib/bcd.c: variable 'tens' set but not used|w1-new-warning
 EOF
 # The bisect rule must blame the broken step only: its repair is fine.
