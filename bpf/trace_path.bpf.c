@@ -400,7 +400,7 @@ FUNC_STAGE(start_xmit, VK_ST_VIRTNET_XMIT, VK_DEV_NETDEV, 1, VK_BATCH_NONE, 0)
 FUNC_STAGE(handle_tx, VK_ST_VHOST_HANDLE_TX, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
 FUNC_STAGE(handle_rx, VK_ST_VHOST_HANDLE_RX, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
 FUNC_STAGE(vhost_get_vq_desc, VK_ST_VHOST_GET_VQ_DESC, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
-FUNC_STAGE(vhost_add_used_and_signal_n, VK_ST_VHOST_ADD_USED, VK_DEV_NONE, 0, VK_BATCH_ARG, 3)
+FUNC_STAGE(vhost_add_used_n, VK_ST_VHOST_ADD_USED, VK_DEV_NONE, 0, VK_BATCH_ARG, 2)
 FUNC_STAGE(vhost_signal, VK_ST_VHOST_SIGNAL, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
 
 /* ---- the XDP program itself: fentry/fexit on the program on --dev ---- */

@@ -24,7 +24,7 @@ const struct vk_stage_def vk_stage_defs[VK_ST_MAX] = {
 	[VK_ST_VHOST_HANDLE_TX]	= FN(handle_tx, "vhost_net", VK_FB_NONE, VK_UNIT_CALL),
 	[VK_ST_VHOST_HANDLE_RX]	= FN(handle_rx, "vhost_net", VK_FB_NONE, VK_UNIT_CALL),
 	[VK_ST_VHOST_GET_VQ_DESC] = FN(vhost_get_vq_desc, "vhost_net", VK_FB_NONE, VK_UNIT_CALL),
-	[VK_ST_VHOST_ADD_USED]	= FN2("vhost_add_used", vhost_add_used_and_signal_n, "vhost_net",
+	[VK_ST_VHOST_ADD_USED]	= FN2("vhost_add_used", vhost_add_used_n, "vhost_net",
 				      VK_FB_NONE, VK_UNIT_BATCH),
 	[VK_ST_VHOST_SIGNAL]	= FN(vhost_signal, "vhost_net", VK_FB_NONE, VK_UNIT_CALL),
 	[VK_ST_XDP_PROG]	= { .name = "xdp_prog", .group = "xdp", .unit = VK_UNIT_PKT },
