@@ -6,6 +6,7 @@
 #   scripts/kernel.sh apply DIR                  apply DIR/series to a scratch copy
 #   scripts/kernel.sh check-series DIR           static checks of DIR/series
 #   scripts/kernel.sh image [--base] [--debug]   print the bzImage path
+#   scripts/kernel.sh config FRAGMENT OUTDIR     configure the pristine tree only
 #
 # The pristine tree from scripts/kernel-src.sh is never written to: the
 # patched source is a hard-link copy (cp -al) in build/linux-patched/, which
@@ -15,6 +16,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
 PATCHES_DIR=${VNETKIT_PATCHES:-$top/patches}
+FRAGMENT=$top/patches/kernel.config
 SOB='Signed-off-by: vnetkit developers <dev@vnetkit.invalid>'
 JOBS=${JOBS:-2}
 
@@ -116,14 +118,14 @@ configure() {
 	local tree=$1 out=$2 debug=$3 frag h line opt val got missing=()
 	frag=$out/vnetkit.config
 	mkdir -p "$out"
-	{ cat "$top/patches/kernel.config"; [ "$debug" = 1 ] && debug_fragment; } >"$frag.new"
+	{ cat "$FRAGMENT"; [ "$debug" = 1 ] && debug_fragment; } >"$frag.new"
 	h=$(sha256sum <"$frag.new" | cut -c1-16)
 	if [ -f "$out/.config" ] && [ "$(cat "$out/.vnetkit-config" 2>/dev/null)" = "$h" ]; then
 		rm -f "$frag.new"
 		return 0
 	fi
 	mv "$frag.new" "$frag"
-	say "configuring ${out#$top/} (tinyconfig + patches/kernel.config$([ "$debug" = 1 ] && echo ' + debug'))"
+	say "configuring ${out#$top/} (tinyconfig + ${FRAGMENT#$top/}$([ "$debug" = 1 ] && echo ' + debug'))"
 	make -s -C "$tree" O="$out" ARCH=x86_64 tinyconfig >/dev/null
 	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag") >"$out/merge.log" 2>&1 ||
 		{ tail "$out/merge.log" >&2; die "merge_config.sh failed (see ${out#$top/}/merge.log)"; }
@@ -141,7 +143,7 @@ configure() {
 	if [ ${#missing[@]} -gt 0 ]; then
 		rm -f "$out/.vnetkit-config"
 		printf '  %s\n' "${missing[@]}" >&2
-		die "${#missing[@]} fragment option(s) dropped by olddefconfig, first: ${missing[0]%% *} (a dependency is off: add it to patches/kernel.config)"
+		die "${#missing[@]} fragment option(s) dropped by olddefconfig, first: ${missing[0]%% *} (a dependency is off: add it to ${FRAGMENT#$top/})"
 	fi
 	echo "$h" >"$out/.vnetkit-config"
 }
@@ -280,6 +282,10 @@ bisect) cmd_bisect ;;
 apply) cmd_apply "$@" ;;
 check-series) cmd_check_series "$@" ;;
 check-patch) check_patch "$@" ;;
+config)
+	[ $# -eq 2 ] || { echo "usage: kernel.sh config FRAGMENT OUTDIR" >&2; exit 2; }
+	FRAGMENT=$(readlink -f "$1")
+	configure "$("$top/scripts/kernel-src.sh")" "$(readlink -f "$2")" 0 ;;
 image)
 	base=0 debug=0
 	for a in "$@"; do case "$a" in --base) base=1 ;; --debug) debug=1 ;; esac; done

@@ -44,6 +44,8 @@ make_initramfs() {
 	mkdir -p "$root/usr/lib/vnetkit/bpf" "$root/usr/lib/vnetkit/selftests/guest"
 	install -m 0755 /bin/busybox "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
+	mkdir -p "$root/var"
+	ln -s ../run "$root/var/run"
 	install -m 0755 "$top/selftests/guest/init" "$root/init"
 	[ -x "$build/vnetkit-static" ] || die "$build/vnetkit-static missing (make build/vnetkit-static)"
 	install -m 0755 "$build/vnetkit-static" "$root/usr/local/bin/vnetkit"
@@ -272,28 +274,32 @@ cmd_selftest() {
 	[ $nfail -eq 0 ]
 }
 
-# kernel-bench: base then patched, same initramfs contents; ratios of the
-# "metric NAME VALUE UNIT" lines the bench scripts print.
+# kernel-bench: base then patched kernel, same initramfs. Bench scripts
+# print "metric NAME VALUE UNIT [higher|lower] [extra...]"; the table gives
+# patched/base for each, and says which way is better when the script does.
 cmd_bench() {
-	local limit=${QEMU_TIMEOUT:-1800} v
-	declare -A val unit
+	local limit=${QEMU_TIMEOUT:-1800} v t m value u dir rest
+	declare -A val unit better
 	local -a names=()
 	echo "TAP version 13"
 	for v in base patched; do
 		echo "# ==== $v kernel"
 		run_guest "bench-$v" "$([ $v = base ] && echo 1 || echo 0)" 0 bench "" "" "$limit"
-		while read -r t m value u; do
+		while read -r t m value u dir rest; do
 			[ -n "$m" ] || continue
 			[ -n "${val[base:$t/$m]+x}${val[patched:$t/$m]+x}" ] || names+=("$t/$m")
 			val[$v:$t/$m]=$value unit[$t/$m]=$u
+			case "$dir" in higher|lower) better[$t/$m]=$dir ;; esac
 		done <<<"$METRICS"
 	done
-	echo "# ==== ratios (patched / base)"
-	printf '# %-40s %12s %12s %8s\n' metric base patched ratio
+	echo "# ==== patched / base (same run, same QEMU; TCG: compare ratios only)"
+	printf '# %-34s %11s %11s %-8s %7s %s\n' metric base patched unit ratio better
 	for m in "${names[@]}"; do
-		printf '# %-40s %12s %12s %8s\n' "$m" "${val[base:$m]:--}" "${val[patched:$m]:--}" \
-			"$(awk -v a="${val[base:$m]:-0}" -v b="${val[patched:$m]:-0}" \
-				'BEGIN { if (a > 0 && b != "") printf "%.3f", b / a; else print "-" }')"
+		printf '# %-34s %11s %11s %-8s %7s %s\n' "$m" "${val[base:$m]:--}" \
+			"${val[patched:$m]:--}" "${unit[$m]}" \
+			"$(awk -v a="${val[base:$m]:-}" -v b="${val[patched:$m]:-}" \
+				'BEGIN { if (a + 0 > 0 && b != "") printf "%.3f", b / a; else print "-" }')" \
+			"${better[$m]:-}"
 	done
 	[ ${#names[@]} -gt 0 ] || echo "# no metric lines (selftests/guest/bench_*.sh print 'metric NAME VALUE UNIT')"
 	tap_summary

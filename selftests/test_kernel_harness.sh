@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Self-tests of the kernel workflow harness (scripts/kernel.sh, qemu.sh).
+# Cheap parts always run: the serial-log parser on saved logs (a real boot
+# log of the test kernel, and copies edited to carry a failing KUnit case, an
+# oops, a KASAN and a lockdep report, a hang, a failing guest script), and
+# the config check on a fragment whose option olddefconfig drops.
+# The expensive part boots the test kernel three times (a panicking, a
+# failing and a hanging guest) when it has been built; make kernel-check
+# always runs those boots.
+source "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/.." && pwd)
+Q=$top/scripts/qemu.sh
+L=$top/selftests/fixtures/kernel/logs
+
+# parse_expect CONSOLE RESULTS RC "substring" description
+parse_expect() {
+	local out rc
+	out=$("$Q" parse "$L/$1" "$L/$2" 2>&1); rc=$?
+	if [ $rc -eq "$3" ] && grep -qE -- "$4" <<<"$out"; then
+		ok "parser: $5"
+	else
+		fail "parser: $5 (exit $rc, want $3; no '$4')"
+		sed 's/^/#   /' <<<"$out" | tail -12
+	fi
+}
+
+parse_expect boot_ok.console ok.results 0 "ok 2 - kunit: list-kernel-test: list_test_list_init" \
+	"a clean boot passes; each KUnit case becomes a TAP line"
+out=$("$Q" parse "$L/boot_ok.console" "$L/ok.results")
+check "parser: the summary line counts the guest and KUnit results" \
+	grep -qE '^[0-9]+ passed, 0 failed, 1 skipped$' <<<"$out"
+check "parser: escape codes before the first line are stripped" \
+	grep -q 'kunit: suite list-kernel-test$' <<<"$out"
+parse_expect kunit_fail.console ok.results 1 "not ok" \
+	"a failing KUnit case fails the run"
+parse_expect kunit_fail.console ok.results 1 "kunit: list-kernel-test: list_test_list_add" \
+	"the failing KUnit case is named"
+parse_expect kunit_fail.console ok.results 1 "kunit: suite list-kernel-test failed" \
+	"the failing KUnit suite is named"
+parse_expect kunit_crash.console ok.results 1 "suite list-kernel-test started but never finished" \
+	"a suite that never finishes (crash inside KUnit) fails the run"
+parse_expect oops.console ok.results 1 "guest kernel: BUG: kernel NULL pointer dereference" \
+	"an oops fails the run and is quoted"
+parse_expect kasan.console ok.results 1 "guest kernel: BUG: KASAN: slab-out-of-bounds" \
+	"a KASAN report fails the run"
+parse_expect lockdep.console ok.results 1 "WARNING: possible circular locking dependency detected" \
+	"a lockdep splat fails the run"
+parse_expect boot_ok.console hang.results 1 "guest/test_slow: no end marker" \
+	"a guest script that never ends (hang, crash) fails the run"
+parse_expect boot_ok.console fail.results 1 "^not ok [0-9]+ - guest/test_demo: frames counted$" \
+	"a failing guest check fails the run and keeps its name"
+parse_expect boot_ok.console exit.results 1 "guest/test_demo: script exited 3 after its tests" \
+	"a guest script exiting non-zero fails the run"
+parse_expect boot_ok.console empty.results 1 "/init never reported" \
+	"a guest that never reaches /init fails the run"
+
+# Config check: an option olddefconfig drops is an error that names it.
+tmp=$(mktemp -d)
+at_exit "rm -rf $tmp"
+expect_fail 1 "dropped by olddefconfig, first: CONFIG_LIST_KUNIT_TEST=y" \
+	"kernel.sh: a fragment option that does not survive olddefconfig is named" \
+	"$top/scripts/kernel.sh" config "$top/selftests/fixtures/kernel/config/dropped.config" "$tmp"
+
+# Real boots: a panicking, a failing and a hanging guest each fail the run.
+img=$("$top/scripts/kernel.sh" image)
+if [ -r "$img" ] && [ -x "$top/build/vnetkit-static" ]; then
+	out=$("$Q" harness 2>&1); rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*" - "*) ok "boot: ${line#* - }" ;;
+		"not ok "*" - "*) fail "boot: ${line#* - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <<<"$out"
+	[ $rc -eq 0 ] || diag "qemu.sh harness exited $rc"
+else
+	skip "boot: panicking, failing and hanging guests are detected" \
+		"test kernel not built (make kernel); make kernel-check runs these boots"
+fi
+exit 0
