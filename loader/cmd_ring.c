@@ -13,7 +13,7 @@
  *           "vq_layout":"talk"|"spec","results":[{"algo":S,"batch":N|null,
  *           "model":MODEL}]}
  *   bench: {"command":"ring bench","ring_size":N,"ops":N,"rounds":N,
- *           "cons_work":N,"cpus":[P,C]|null,"kernel_header":PATH|null,
+ *           "cons_work":N,"rt":B,"cpus":[P,C]|null,"kernel_header":PATH|null,
  *           "results":[{"algo":S,"batch":N|null,"mops_median":X,
  *           "ns_per_op_min":X,"ns_per_op_median":X,"rounds_ns_per_op":[X..],
  *           "vs_kernel":X|null,"vs_ptr_ring":X|null,
@@ -58,6 +58,7 @@ struct ring_opts {
 	uint64_t ops;
 	unsigned int rounds;
 	unsigned int cons_work;
+	bool rt;
 	bool full;
 	enum ring_vq_layout layout;
 	bool json;
@@ -81,7 +82,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vnetkit ring bench [--algo A[,A..]] [--batch N[,N..]] [--ring-size S]\n"
-"                          [--ops M] [--rounds R] [--cons-work W] [--json]\n"
+"                          [--ops M] [--rounds R] [--cons-work W] [--rt] [--json]\n"
 "                          [--plot FILE.svg|png]\n"
 "       vnetkit ring model [--algo A[,A..]] [--batch N[,N..]] [--ring-size S]\n"
 "                          [--fill empty|full] [--vq-layout talk|spec] [--json]\n"
@@ -108,6 +109,8 @@ static void usage(FILE *f)
 "  --cons-work  per-item consumer work (bench): W rounds of a 64-bit hash\n"
 "               (a few ns each), a stand-in for vhost copying the packet;\n"
 "               default 0: the ring alone\n"
+"  --rt         bench threads run SCHED_FIFO 1 (root): other work on CPUs 0/1\n"
+"               waits while a round runs, instead of preempting one side\n"
 "  --fill       model: empty = the consumer keeps up, the ring stays almost\n"
 "               empty (default); full = a slow consumer, the producer waits\n"
 "               for every slot the consumer frees\n"
@@ -211,6 +214,7 @@ static int parse_opts(struct ring_opts *o, int argc, char **argv)
 		{ "vq-layout", required_argument, NULL, 'l' },
 		{ "cons-work", required_argument, NULL, 'w' },
 		{ "fill", required_argument, NULL, 'f' },
+		{ "rt", no_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "plot", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
@@ -265,6 +269,13 @@ static int parse_opts(struct ring_opts *o, int argc, char **argv)
 			if (vk_parse_u64("ring: --cons-work", optarg, 0, 100000, &v))
 				return -1;
 			o->cons_work = v;
+			break;
+		case 't':
+			if (!o->bench) {
+				vk_err("ring model: --rt", "only for ring bench", "the model does not run threads");
+				return -1;
+			}
+			o->rt = true;
 			break;
 		case 'f':
 			if (o->bench) {
@@ -368,7 +379,7 @@ static int plan_rows(const struct ring_opts *o, struct ring_row **rows_out, int 
 			struct ring_params p = {
 				.size = o->size, .batch = o->batches[j],
 				.vq_layout = o->layout, .full = o->full,
-				.cons_work = o->cons_work,
+				.cons_work = o->cons_work, .rt_prio = o->rt,
 			};
 			char why[160];
 
@@ -400,6 +411,7 @@ static struct ring_params row_params(const struct ring_opts *o, const struct rin
 	struct ring_params p = {
 		.size = o->size, .batch = r->batch ? r->batch : 1,
 		.vq_layout = o->layout, .full = o->full, .cons_work = o->cons_work,
+		.rt_prio = o->rt,
 	};
 
 	return p;
@@ -568,6 +580,8 @@ static void bench_text(const struct ring_opts *o, const struct ring_row *rows,
 	       (unsigned long long)o->ops, o->rounds);
 	if (o->cons_work)
 		printf("consumer work %u, ", o->cons_work);
+	if (o->rt)
+		printf("SCHED_FIFO, ");
 	if (cpu[0] >= 0)
 		printf("producer CPU %d, consumer CPU %d\n", cpu[0], cpu[1]);
 	else
@@ -642,8 +656,9 @@ static void bench_json(const struct ring_opts *o, const struct ring_row *rows,
 	const struct ring_row *kern = find_row(rows, n, "kernel", 0);
 	const struct ring_row *ptr = find_row(rows, n, "ptr_ring", 0);
 
-	printf("{\"command\":\"ring bench\",\"ring_size\":%u,\"ops\":%llu,\"rounds\":%u,\"cons_work\":%u,",
-	       o->size, (unsigned long long)o->ops, o->rounds, o->cons_work);
+	printf("{\"command\":\"ring bench\",\"ring_size\":%u,\"ops\":%llu,\"rounds\":%u,\"cons_work\":%u,\"rt\":%s,",
+	       o->size, (unsigned long long)o->ops, o->rounds, o->cons_work,
+	       o->rt ? "true" : "false");
 	if (cpu[0] >= 0)
 		printf("\"cpus\":[%d,%d],", cpu[0], cpu[1]);
 	else
@@ -925,6 +940,8 @@ int cmd_ring(int argc, char **argv)
 		goto out;
 	}
 	vk_install_signals();
+	if (o.rt)
+		fprintf(stderr, "ring bench: --rt: producer and consumer run SCHED_FIFO 1 on CPUs 0/1; other work there waits during each round\n");
 	if (run_models(&o, rows, n))
 		goto out;
 	if (o.bench && run_bench(&o, rows, n, cpu))

@@ -65,6 +65,10 @@ struct ring_params {
 	/* bench: work the consumer does per item (rounds of a 64-bit hash,
 	 * a few ns each), a stand-in for vhost copying the packet */
 	unsigned int cons_work;
+	/* bench: run both threads SCHED_FIFO at this priority (0 = normal):
+	 * on a shared machine other work then cannot preempt one side of a
+	 * handoff and leave the other spinning */
+	int rt_prio;
 };
 
 struct ring_algo {

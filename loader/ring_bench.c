@@ -170,6 +170,7 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 	struct bench_side prod = { 0 }, cons = { 0 };
 	volatile int abort_flag = 0, prod_done = 0;
 	pthread_barrier_t start;
+	pthread_attr_t attr;
 	pthread_t tp, tc;
 	uint64_t t_start = 0;
 	int err;
@@ -205,9 +206,17 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 	prod.prod_done = cons.prod_done = &prod_done;
 	pthread_barrier_init(&start, NULL, 2);
 
-	err = pthread_create(&tc, NULL, consumer, &cons);
+	pthread_attr_init(&attr);
+	if (p->rt_prio) {
+		struct sched_param sp = { .sched_priority = p->rt_prio };
+
+		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+		pthread_attr_setschedparam(&attr, &sp);
+	}
+	err = pthread_create(&tc, &attr, consumer, &cons);
 	if (!err) {
-		err = pthread_create(&tp, NULL, producer, &prod);
+		err = pthread_create(&tp, &attr, producer, &prod);
 		if (err) {
 			/* the consumer waits at the barrier for a partner */
 			pthread_cancel(tc);
@@ -217,9 +226,15 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 			pthread_join(tc, NULL);
 		}
 	}
+	pthread_attr_destroy(&attr);
 	pthread_barrier_destroy(&start);
 	a->destroy(prod.ring);
 	free(prod.pool);
+	if (err == EPERM && p->rt_prio) {
+		snprintf(why, len, "cannot start SCHED_FIFO threads: %s (--rt needs root or CAP_SYS_NICE)",
+			 strerror(err));
+		return -1;
+	}
 	if (err) {
 		snprintf(why, len, "cannot start threads: %s", strerror(err));
 		return -1;

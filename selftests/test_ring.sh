@@ -98,6 +98,18 @@ if "$VNETKIT" ring bench --ops 50000 --rounds 1 --json >"$b"; then
 else
 	fail "ring bench --json exited non-zero"
 fi
+if [ "$(id -u)" = 0 ]; then
+	r=$tmp/rt.json
+	if "$VNETKIT" ring bench --rt --algo ptr_ring,produce-batch --ops 5000 --rounds 1 \
+		--json >"$r" 2>"$tmp/rt.err" && grep -q "SCHED_FIFO" "$tmp/rt.err"; then
+		jcheck "bench --rt: SCHED_FIFO threads, announced, items checked" "$r" \
+			"d['rt'] is True and all(x['errors'] == 0 for x in d['results'])"
+	else
+		fail "bench --rt failed: $(cat "$tmp/rt.err")"
+	fi
+else
+	skip "bench --rt" "not root (SCHED_FIFO needs CAP_SYS_NICE)"
+fi
 out=$("$VNETKIT" ring bench --algo ptr_ring,produce-batch --batch 1,4 --ops 20000 --rounds 2)
 rc=$?
 wide=$(printf '%s\n' "$out" | awk 'length > 80' | wc -l)
@@ -146,5 +158,7 @@ expect_fail 2 "access macro" "model of the kernel header is refused with the rea
 expect_fail 2 "unknown subcommand" "unknown subcommand" "$VNETKIT" ring frobnicate
 expect_fail 2 "only for ring model" "--fill is refused for the benchmark" \
 	"$VNETKIT" ring bench --fill full
+expect_fail 2 "only for ring bench" "--rt is refused for the model" \
+	"$VNETKIT" ring model --rt
 [ ! -e "$tmp/out.pdf" ] && ok "rejected --plot wrote nothing" || fail "rejected --plot left a file"
 exit 0
