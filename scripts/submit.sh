@@ -89,12 +89,12 @@ step() { echo "== $*"; }
 # meaningful for git am).
 patches=()
 while read -r p opt _; do
-	case "$p" in ''|'#'*) continue ;; esac
+	[ -n "$p" ] || continue
 	if [ -n "${opt:-}" ] && [ "$opt" != -p1 ]; then
 		block "$p" patch-level "quilt option '$opt': a posting needs -p1 patches"
 	fi
 	patches+=("$p")
-done <"$series"
+done < <(sed 's/#.*//' "$series")
 n=${#patches[@]}
 step "series: $n patches from ${series#$top/}, target $target, v$version"
 [ "$n" -gt 0 ] || die "${series#$top/} lists no patches: nothing to post"
@@ -117,7 +117,7 @@ message_of() {
 	     /^---$/ || /^diff --git / || /^Index: / { exit } { print }' "$1"
 }
 
-subjects=()
+subjects=() placeholder_sob=()
 for i in "${!patches[@]}"; do
 	p=${patches[$i]} f=$patchdir/${patches[$i]}
 	id="patch $((i + 1))/$n ($p)"
@@ -133,6 +133,8 @@ for i in "${!patches[@]}"; do
 	grep -q '^diff --git ' "$f" || block "$id" mail-format "no 'diff --git' in the patch"
 	if ! grep -Eq '^Signed-off-by: [^<]+ <[^>]+@[^>]+>$' <<<"$msg"; then
 		block "$id" signed-off-by "no 'Signed-off-by: Name <email>' in the commit message (DCO, submitting-patches.rst section 11)"
+	elif grep -Eq '^Signed-off-by: .*@([^>]*\.)?(invalid|example|example\.(com|org|net))>$' <<<"$msg"; then
+		placeholder_sob+=("patch $((i + 1))/$n")
 	fi
 	# "subsys: summary", "net: tun: summary", "selftests/net: ...": the
 	# prefix is one lower-case token without blanks, then a colon.
@@ -265,7 +267,9 @@ for f in "$tmp"/cp/*.patch; do
 done
 
 # ---- build: every step on its own, W=1, touched objects only ----------------
+# One O= directory per source tree: kbuild binds it to its srctree.
 obj=$work/obj
+[ "$wt" = "$work/tree" ] || obj=$work/obj-$(basename "$wt")
 kmake() {
 	nice -n 10 make -s -C "$wt" O="$obj" ARCH=x86_64 CC="ccache gcc" "$@"
 }
@@ -449,6 +453,10 @@ fi
 # the whole posting (cover, recipients, dry run) is good.
 stage=$tmp/posting
 mkdir -p "$stage"
+# The cover letter's From: and Message-ID come from the committer: make
+# them the series author's, not whoever ran git am.
+GIT_COMMITTER_NAME=$(gitw log -1 --format=%an "$tip") \
+GIT_COMMITTER_EMAIL=$(gitw log -1 --format=%ae "$tip") \
 gitw format-patch -q --cover-letter "${vflag[@]}" --subject-prefix="$prefix" \
 	--thread=shallow --base="$base" "${toargs[@]}" "${ccargs[@]}" \
 	"${rangediff[@]}" -o "$stage" "$base..$tip" >/dev/null || die "git format-patch failed"
@@ -486,6 +494,10 @@ for l in log:
         cur = int(m.group(1)); entries[cur] = []
     elif cur is not None and l.strip():
         entries[cur].append(l)
+bad = [l for l in lines if re.search(r"\bTODO\b|\bXXX\b|\bFIXME\b|\*\*\*", l)]
+if bad:
+    sys.exit("BLOCKED: cover letter: unfinished text in %s: '%s' [rule: cover-letter]"
+             % (src, bad[0].strip()))
 if ver > 1 and not entries.get(ver):
     sys.exit("BLOCKED: cover letter: no 'v%d:' entry under 'Changelog:' in %s"
              " [rule: changelog]" % (ver, src))
@@ -536,10 +548,18 @@ coverfile=$out/$(basename "$coverfile")
 
 
 note "$((n + 1)) mails in ${out#$top/}/ (cover + $n), send-email dry run: $sent Dry-OK"
-note "To: ${to[*]}"
-note "Cc: ${cc[*]:-(none)}"
+printf '  To: %s\n' "${to[0]}"; printf '      %s\n' "${to[@]:1}"
+printf '  Cc: %s\n' "${cc[0]:-(none)}"; printf '      %s\n' "${cc[@]:1}"
 note "subject: $(sed -n 's/^Subject: //p' "$coverfile" | head -1)"
+if [ ${#placeholder_sob[@]} -gt 0 ]; then
+	pl=$(printf '%s, ' "${placeholder_sob[@]}")
+	echo "WARNING: ${pl%, }: Signed-off-by uses a placeholder" \
+		"address; the DCO needs the sender's real name and address: fix" \
+		"it in the patches, then make submit again before sending"
+fi
 echo "Review ${out#$top/}/*.patch, then send with:"
-printf '  git -C %q send-email' "$wt"
-printf ' %q' "${toargs[@]}"
-printf ' %s/*.patch\n' "$out"
+tolist=$(printf '%s, ' "${to[@]}")
+echo "  git -C $wt send-email \\"
+echo "    --to='${tolist%, }' \\"
+echo "    $out/*.patch"
+echo "(Cc comes from the mails' headers; or let b4 take over, see README.)"
