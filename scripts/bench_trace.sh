@@ -47,13 +47,25 @@ for r in $(seq "$ROUNDS"); do
 	for m in $order; do run_mode $m $r; done
 done
 
+# Time inside our BPF programs, from the kernel's own accounting: switch
+# kernel.bpf_stats_enabled on for one traced run (said, and restored).
+old_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo)
+if [ -n "$old_stats" ]; then
+	echo "bench_trace: setting kernel.bpf_stats_enabled=1 for one run (was $old_stats)"
+	sysctl -q kernel.bpf_stats_enabled=1
+	inns $V trace --dev vktap0 --counters none --json -- \
+		sh -c "$gen >$tmp/stats_gen.json; bpftool prog show --json >$tmp/progs.json" \
+		>/dev/null
+	sysctl -q kernel.bpf_stats_enabled="$old_stats"
+fi
+
 stages=$(python3 -c "
 import json
 d = json.load(open('$tmp/report.json'))
 print(','.join(s['name'] for s in d['stages'] if s['status'] == 'ok'))")
 
 python3 - "$tmp" "$ROUNDS" "$FRAMES" "$stages" <<'EOF'
-import statistics, sys
+import json, statistics, sys
 tmp, rounds, frames, stages = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 def load(m):
     return [float(x) for x in open(f"{tmp}/{m}").read().split()]
@@ -70,6 +82,17 @@ for m, label in (("base", "no trace"), ("trace", "trace, counters none"),
     added = 1e9 / med - 1e9 / bmed
     print(f"{label:<26} {min(v):>12.0f} {med:>12.0f} {med / bmed:>7.3f} "
           f"{'-' if m == 'base' else f'{added:.0f}':>13}")
+try:
+    progs = json.load(open(f"{tmp}/progs.json"))
+    ours = [p for p in progs if p.get("name", "").startswith(("tp_", "fentry_", "fexit_", "kprobe_", "kretprobe_", "xdp_prog_"))]
+    total = sum(p.get("run_time_ns", 0) for p in ours)
+    print(f"time in vnetkit trace BPF programs (bpf_stats, one run): "
+          f"{total / frames:.0f} ns/packet over {len(ours)} programs")
+    for p in sorted(ours, key=lambda p: -p.get("run_time_ns", 0))[:4]:
+        if p.get("run_cnt"):
+            print(f"  {p['name']:<24} {p['run_cnt']:>9} runs {p['run_time_ns'] / p['run_cnt']:>7.0f} ns/run")
+except (OSError, ValueError):
+    print("time in BPF programs: unavailable (no bpf_stats run)")
 loss = 1 - statistics.median(load("trace")) / bmed
 print(f"throughput loss with trace attached: {loss * 100:.1f}% "
       f"(target <= 15%: {'met' if loss <= 0.15 else 'NOT met'})")
