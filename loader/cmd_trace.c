@@ -173,12 +173,19 @@ static int load_ksyms(struct tracer *t)
 	return 0;
 }
 
+/* Address of a text symbol; 0 when absent or when several static
+ * functions share the name (attaching to one of them would be a guess). */
 static unsigned long ksym_addr(struct tracer *t, const char *name)
 {
 	struct ksym key = { .name = (char *)name }, *k;
 
 	k = bsearch(&key, t->ksyms, t->nr_ksyms, sizeof(key), ksym_cmp);
-	return k ? k->addr : 0;
+	if (!k)
+		return 0;
+	if ((k > t->ksyms && !strcmp(k[-1].name, name)) ||
+	    (k + 1 < t->ksyms + t->nr_ksyms && !strcmp(k[1].name, name)))
+		return 0;
+	return k->addr;
 }
 
 static void load_btfs(struct tracer *t)
@@ -319,7 +326,7 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 		snprintf(kp, sizeof(kp), "kprobe: not supported by this kernel");
 		snprintf(kb, sizeof(kb), "no kprobes");
 	} else if (!ksym_addr(t, fn)) {
-		snprintf(kp, sizeof(kp), "kprobe: not in kallsyms (inlined?)");
+		snprintf(kp, sizeof(kp), "kprobe: not in kallsyms once (inlined or ambiguous)");
 		snprintf(kb, sizeof(kb), "not in kallsyms");
 	} else {
 		err = probe_kprobe(fn);
