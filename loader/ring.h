@@ -69,6 +69,9 @@ struct ring_params {
 	 * on a shared machine other work then cannot preempt one side of a
 	 * handoff and leave the other spinning */
 	int rt_prio;
+	/* bench: give up after this long without an item moving (a stuck
+	 * ring); 0 = 10 s */
+	unsigned int stall_ms;
 };
 
 struct ring_algo {

@@ -33,6 +33,7 @@ struct bench_side {
 	uint64_t calls, empty_calls;	/* calls that moved something / nothing */
 	unsigned int work;
 	uint64_t sink;
+	uint64_t stall_ns;
 };
 
 static uint64_t now_ns(void)
@@ -52,6 +53,25 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* A ring bug can leave one side waiting forever: give up after
+ * params->stall_ms (default 10 s) without a single item moving rather than
+ * hang a test run. */
+#define STALL_MS_DEFAULT 10000u
+
+enum { ABORT_NOMEM = 1, ABORT_PROD_STALL, ABORT_CONS_STALL };
+
+/* Called after each call that moved nothing; true once stalled. */
+static bool stalled(uint64_t *idle, uint64_t *since, uint64_t limit_ns)
+{
+	if (++*idle & 0xfff)
+		return false;
+	if (*idle == 0x1000) {
+		*since = now_ns();
+		return false;
+	}
+	return now_ns() - *since > limit_ns;
+}
+
 static void pin(int cpu)
 {
 	cpu_set_t set;
@@ -67,12 +87,12 @@ static void *producer(void *arg)
 {
 	struct bench_side *s = arg;
 	struct ring_item **items = calloc(s->chunk, sizeof(*items));
-	uint64_t seq = 0;
+	uint64_t seq = 0, idle = 0, since = 0;
 
 	pin(s->cpu);
 	pthread_barrier_wait(s->start);
 	if (!items) {
-		*s->abort = 1;
+		*s->abort = ABORT_NOMEM;
 		return NULL;
 	}
 	*s->t_start = now_ns();
@@ -94,8 +114,11 @@ static void *producer(void *arg)
 		seq += k;
 		if (k) {
 			s->calls++;
+			idle = 0;
 		} else {
 			s->empty_calls++;
+			if (stalled(&idle, &since, s->stall_ns))
+				*s->abort = ABORT_PROD_STALL;
 			cpu_relax();
 		}
 	}
@@ -108,12 +131,12 @@ static void *consumer(void *arg)
 {
 	struct bench_side *s = arg;
 	struct ring_item **items = calloc(s->chunk, sizeof(*items));
-	uint64_t seq = 0;
+	uint64_t seq = 0, idle = 0, since = 0;
 
 	pin(s->cpu);
 	pthread_barrier_wait(s->start);
 	if (!items) {
-		*s->abort = 1;
+		*s->abort = ABORT_NOMEM;
 		return NULL;
 	}
 	while (seq < s->ops && !*s->abort) {
@@ -138,8 +161,11 @@ static void *consumer(void *arg)
 		seq += k;
 		if (k) {
 			s->calls++;
+			idle = 0;
 		} else {
 			s->empty_calls++;
+			if (stalled(&idle, &since, s->stall_ns))
+				*s->abort = ABORT_CONS_STALL;
 			cpu_relax();
 		}
 	}
@@ -176,7 +202,10 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	two_cpus(out->cpu);
+	if (!two_cpus(out->cpu) && p->rt_prio) {
+		snprintf(why, len, "--rt needs CPUs 0 and 1: two spinning SCHED_FIFO threads on one CPU starve each other");
+		return -1;
+	}
 	prod.a = cons.a = a;
 	prod.chunk = ring_prod_chunk(a, p);
 	cons.chunk = ring_cons_chunk(a, p);
@@ -197,6 +226,8 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 		return -1;
 	}
 	prod.ops = cons.ops = ops;
+	prod.stall_ns = cons.stall_ns =
+		(uint64_t)(p->stall_ms ? p->stall_ms : STALL_MS_DEFAULT) * 1000000ull;
 	cons.work = p->cons_work;
 	prod.cpu = out->cpu[0];
 	cons.cpu = out->cpu[1];
@@ -237,6 +268,12 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 	}
 	if (err) {
 		snprintf(why, len, "cannot start threads: %s", strerror(err));
+		return -1;
+	}
+	if (abort_flag == ABORT_PROD_STALL || abort_flag == ABORT_CONS_STALL) {
+		snprintf(why, len, "%s: no item moved for %u ms: the ring stays %s (a ring bug)",
+			 a->name, p->stall_ms ? p->stall_ms : STALL_MS_DEFAULT,
+			 abort_flag == ABORT_PROD_STALL ? "full" : "empty");
 		return -1;
 	}
 	if (abort_flag) {

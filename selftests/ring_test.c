@@ -249,6 +249,12 @@ static unsigned int broken_consume(void *ring, struct ring_item **items,
 	return k;
 }
 
+static unsigned int stuck_consume(void *ring, struct ring_item **items,
+				  unsigned int n)
+{
+	return 0;
+}
+
 static void check_broken(void)
 {
 	static const char *const what[] = { "loses items", "reorders items" };
@@ -268,6 +274,14 @@ static void check_broken(void)
 		       run.errors > 0,
 		       "concurrent check catches a ring that %s", what[broken_mode]);
 	}
+	/* A ring that never gives anything back: the run must end with an
+	 * error, not hang. */
+	broken = *broken_base;
+	broken.consume = stuck_consume;
+	p.stall_ms = 300;
+	report(ring_run_threads(&broken, &p, 100000, &run, why, sizeof(why)) &&
+	       strstr(why, "no item moved"),
+	       "concurrent check gives up on a stuck ring instead of hanging");
 }
 
 static void concurrent(const struct ring_algo *a, unsigned int size,
