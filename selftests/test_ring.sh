@@ -46,6 +46,8 @@ if "$VNETKIT" ring model --algo virtqueue,ptr_ring,zero-batch,consume-batch,list
 		"$(tot zero-batch 16) == 2.25 and $(tot zero-batch 1) == $(tot ptr_ring None)"
 	jcheck "model: batch dequeue cuts them further (batch 16: 0.5, two lines per 16 entries)" "$m" \
 		"$(tot consume-batch 16) == 0.5 and $(tot consume-batch 16) < $(tot consume-batch 4) < $(tot zero-batch 16)"
+	jcheck "model: ptr_ring family never misses on its indices (each side's own line)" "$m" \
+		"all(r['model']['by_structure']['index'] == 0 and r['model']['by_structure']['lock'] == 0 for r in d['results'] if r['algo'] in ('ptr_ring', 'zero-batch', 'consume-batch'))"
 	jcheck "model: locked list bounces the lock and node lines every packet" "$m" \
 		"$(tot list None) >= 4.0 and [r for r in d['results'] if r['algo']=='list'][0]['model']['by_structure']['lock'] > 0"
 else
