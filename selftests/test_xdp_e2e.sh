@@ -113,7 +113,7 @@ check "detach --pin removes the pins and the directory" test ! -e $pin
 check "the detached, unpinned program is gone" bash -c "! bpftool prog show id $pid >/dev/null 2>&1"
 
 # 8. run: attach in the foreground, exit after --duration, detach.
-ip netns exec $ns $V xdp run --dev vkveth1 --action drop --duration 2 --json >"/tmp/vkrun$$" &
+(exec ip netns exec $ns $V xdp run --dev vkveth1 --action drop --duration 2 --json) >"/tmp/vkrun$$" &
 runner=$!
 sleep 0.7
 in_ns $V gen --dev vkveth0 --count $N >/dev/null
@@ -123,14 +123,20 @@ check "run --duration exits 0" test $rc -eq 0
 check "run's final summary counts the $N frames" test "$(json 'd["total"]["drop"]["packets"]' <<<"$r")" = $N
 check "run --json has per-interval samples" test "$(json 'len(d["samples"]) >= 1' <<<"$r")" = True
 check "run detached on exit" no_xdp vkveth1
-ip netns exec $ns $V xdp run --dev vkveth1 --action pass --interval 0.2 >"/tmp/vkrun$$" 2>&1 &
+# exec: $! must be vnetkit itself, not a subshell that ignores SIGINT
+(exec ip netns exec $ns $V xdp run --dev vkveth1 --action pass --interval 0.2) >"/tmp/vkrun$$" 2>&1 &
 runner=$!
 sleep 1
-kill -INT $runner; wait $runner; rc=$?
+kill -INT $runner
+for _ in $(seq 50); do kill -0 $runner 2>/dev/null || break; sleep 0.1; done
+if kill -0 $runner 2>/dev/null; then
+	fail "run did not exit within 5 s of SIGINT"; kill -KILL $runner
+fi
+wait $runner; rc=$?
 check "run stops on SIGINT with exit 0 and a summary" \
 	bash -c "[ $rc -eq 0 ] && grep -q 'interrupted, detaching' /tmp/vkrun$$ && grep -q 'verdict' /tmp/vkrun$$"
 check "run detached after SIGINT" no_xdp vkveth1
-kill -TERM $runner 2>/dev/null; rm -f /tmp/vkrun$$
+rm -f /tmp/vkrun$$
 
 # 9. stats with an interval prints rates, then a summary.
 in_ns $V xdp attach --dev vkveth1 --action drop >/dev/null
