@@ -263,9 +263,13 @@ static time_t load_wall_time(__u64 load_ns)
 {
 	struct timespec boot, real;
 
+	long long boot_ns, real_ns;
+
 	clock_gettime(CLOCK_BOOTTIME, &boot);
 	clock_gettime(CLOCK_REALTIME, &real);
-	return real.tv_sec - (boot.tv_sec - (time_t)(load_ns / 1000000000ull));
+	boot_ns = boot.tv_sec * 1000000000ll + boot.tv_nsec;
+	real_ns = real.tv_sec * 1000000000ll + real.tv_nsec;
+	return (time_t)((real_ns - (boot_ns - (long long)load_ns)) / 1000000000ll);
 }
 
 static const char *fmt_since(__u64 load_ns, char *buf, size_t len)
