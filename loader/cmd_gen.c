@@ -288,7 +288,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	if (!o->have_run_id && !o->sink) {
 		if (getrandom(&f->run_id, sizeof(f->run_id), 0) != sizeof(f->run_id))
 			f->run_id = (uint32_t)vk_now_ns();
-		f->run_id |= 1;	/* never 0: 0 means "any run" nowhere */
+		f->run_id |= 1;	/* never 0, so a zeroed buffer never matches */
 	}
 	return 0;
 }

@@ -101,6 +101,10 @@ static int parse(int argc, char **argv, struct tb_opts *o, bool creating)
 			"invalid namespace name '%s'", o->ns);
 		return -1;
 	}
+	if (o->json && strcmp(argv[0], "status")) {
+		vk_err("testbed --json", "only applies to status", NULL);
+		return -1;
+	}
 	if (!creating)
 		return 0;
 	if (!vk_valid_ifname(o->tap)) {
