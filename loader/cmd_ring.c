@@ -19,7 +19,10 @@
  *           "vs_kernel":X|null,"vs_ptr_ring":X|null,
  *           "best_round":{"consumer_avg_batch":X,"consumer_empty_polls":N,
  *           "producer_full_polls":N},"producer_ns_per_entry":X,
- *           ["producer_loop_ns_per_entry":X,] "errors":N, ["model":MODEL]}],
+ *           ["producer_loop_ns_per_entry":X,"loop_ns_per_op_min":X,
+ *           "loop_ns_per_op_median":X,] "errors":N, ["model":MODEL]}],
+ *           (loop_*: produce-batch's rounds run again with single-entry
+ *           produces under one lock, the baseline of the batched producer)
  *           "unavailable":[{"algo":S,"reason":S}]}
  *   MODEL: {"packets":N,"misses_per_packet":X,
  *           "producer":{"misses_per_packet":X,"by_structure":{TAG:X..}},
@@ -72,6 +75,8 @@ struct ring_row {
 	double ns[MAX_ROUNDS];		/* bench: ns/op per round */
 	double ns_min, ns_med, mops;
 	double prod_ns, loop_ns;	/* producer alone, ns/entry (best round) */
+	/* threaded, producer doing single-entry produces under one lock */
+	double loop_thr[MAX_ROUNDS], loop_thr_min, loop_thr_med;
 	uint64_t errors;
 	struct ring_run best;		/* the run of the best round */
 	struct ring_model_result m;
@@ -523,6 +528,17 @@ static int run_bench(const struct ring_opts *o, struct ring_row *rows, int n,
 			rows[i].errors += run.errors;
 			if (time_producer(o, &rows[i], &p, r))
 				return -1;
+			if (!rows[i].a->produce_locked_loop)
+				continue;
+			/* the same round with the baseline producer the
+			 * batched one has to beat */
+			p.prod_loop = true;
+			if (ring_run_threads(rows[i].a, &p, o->ops, &run, why, sizeof(why))) {
+				vk_err("ring bench", why, NULL);
+				return -1;
+			}
+			rows[i].loop_thr[r] = (double)run.ns / run.ops;
+			rows[i].errors += run.errors;
 		}
 	}
 	for (int i = 0; i < n; i++) {
@@ -534,6 +550,13 @@ static int run_bench(const struct ring_opts *o, struct ring_row *rows, int n,
 		rows[i].ns_med = o->rounds % 2 ? s[o->rounds / 2] :
 			(s[o->rounds / 2 - 1] + s[o->rounds / 2]) / 2;
 		rows[i].mops = 1e3 / rows[i].ns_med;
+		if (!rows[i].a->produce_locked_loop)
+			continue;
+		memcpy(s, rows[i].loop_thr, sizeof(double) * o->rounds);
+		qsort(s, o->rounds, sizeof(double), cmp_double);
+		rows[i].loop_thr_min = s[0];
+		rows[i].loop_thr_med = o->rounds % 2 ? s[o->rounds / 2] :
+			(s[o->rounds / 2 - 1] + s[o->rounds / 2]) / 2;
 	}
 	return 0;
 }
@@ -603,8 +626,10 @@ static void bench_text(const struct ring_opts *o, const struct ring_row *rows,
 	       "prod ns: producer alone on one warm CPU, ns per entry (best round)\n");
 	for (int i = 0; i < n; i++)
 		if (rows[i].loop_ns > 0)
-			printf("%s %u: prod %.1f ns/entry; single-entry produces under one lock %.1f\n",
-			       rows[i].a->name, rows[i].batch, rows[i].prod_ns, rows[i].loop_ns);
+			printf("%s %u vs single-entry produces under one lock: alone %.1f/%.1f\n"
+			       "  ns/entry, threads %.1f/%.1f ns/op (best round)\n",
+			       rows[i].a->name, rows[i].batch, rows[i].prod_ns, rows[i].loop_ns,
+			       rows[i].ns_min, rows[i].loop_thr_min);
 	if (kern)
 		printf("kernel = %s\n  (per-entry produce/consume, the header's default zeroing batch)\n",
 		       ring_kernel_header);
@@ -696,7 +721,8 @@ static void bench_json(const struct ring_opts *o, const struct ring_row *rows,
 		       (unsigned long long)r->best.prod_full);
 		printf(",\"producer_ns_per_entry\":%.2f", r->prod_ns);
 		if (r->loop_ns > 0)
-			printf(",\"producer_loop_ns_per_entry\":%.2f", r->loop_ns);
+			printf(",\"producer_loop_ns_per_entry\":%.2f,\"loop_ns_per_op_min\":%.2f,\"loop_ns_per_op_median\":%.2f",
+			       r->loop_ns, r->loop_thr_min, r->loop_thr_med);
 		printf(",\"errors\":%llu", (unsigned long long)r->errors);
 		if (r->have_model) {
 			printf(",\"model\":");

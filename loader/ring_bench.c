@@ -22,6 +22,8 @@ struct bench_side {
 	struct ring_item *pool;
 	uint64_t npool, ops;
 	unsigned int chunk;
+	unsigned int (*produce)(void *ring, struct ring_item **items,
+				unsigned int n);
 	int cpu;
 	uint64_t sum, errors;
 	uint64_t t_end;
@@ -108,7 +110,7 @@ static void *producer(void *arg)
 			it->payload = ring_payload(seq + i);
 			items[i] = it;
 		}
-		k = s->a->produce(s->ring, items, n);
+		k = s->produce(s->ring, items, n);
 		for (unsigned int i = 0; i < k; i++)
 			s->sum += items[i]->payload;
 		seq += k;
@@ -208,6 +210,15 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 	}
 	prod.a = cons.a = a;
 	prod.chunk = ring_prod_chunk(a, p);
+	prod.produce = a->produce;
+	if (p->prod_loop) {
+		if (!a->produce_locked_loop) {
+			snprintf(why, len, "%s has no single-entry loop producer", a->name);
+			return -1;
+		}
+		prod.produce = a->produce_locked_loop;
+		prod.chunk = p->batch;
+	}
 	cons.chunk = ring_cons_chunk(a, p);
 	/* An item may be reused once it can no longer be in the ring or in
 	 * the consumer's hands: the ring holds at most capacity() items. */

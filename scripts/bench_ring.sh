@@ -68,9 +68,10 @@ def ratio(a, base):
             base["ns_per_op_median"] / a["ns_per_op_median"])
 
 b0 = runs[0]
-print("ring %d, %d ops x %d rounds per case, CPUs %s%s, load average %s -> %s"
+print("ring %d, %d ops x %d rounds per case, CPUs %s%s,"
       % (b0["ring_size"], b0["ops"], b0["rounds"], b0["cpus"],
-         " SCHED_FIFO" if b0["rt"] else "", load0, load1))
+         " SCHED_FIFO" if b0["rt"] else ""))
+print("load average %s -> %s" % (load0, load1))
 if (float(load0) > 1.5 or float(load1) > 1.5) and not b0["rt"]:
     print("note: other work shared the 2 CPUs; medians are noisy, the best round"
           " (ns min) is the least disturbed")
@@ -95,8 +96,8 @@ for name, b in zip(names, runs):
     zb = row(b, "zero-batch", 16)
     if k and zb:
         best, med = ratio(zb, k)
-        print("  our ptr_ring (zero-batch 16 = the header's protocol) vs kernel:"
-              " %.2fx [%.2fx] within 10%%: %s" % (best, med,
+        print("  zero-batch 16 (the header's protocol) vs kernel: %.2fx [%.2fx]"
+              " within 10%%: %s" % (best, med,
               "met" if abs(best - 1) <= 0.10 else "NOT met"))
     if k and pr:
         best, med = ratio(pr, k)
@@ -108,37 +109,42 @@ for name, b in zip(names, runs):
         if cb and pr:
             best, med = ratio(cb, pr)
             zbest = ratio(cb, zb)[0] if zb else float("nan")
-            print("  batch dequeue %-3d vs ptr_ring: %.2fx [%.2fx] >= 1.3x: %-7s"
-                  " (vs zero-batch 16: %.2fx)" % (n, best, med,
+            print("  dequeue %-3d vs ptr_ring: %.2fx [%.2fx] >= 1.3x: %-7s"
+                  " (vs zb16 %.2fx)" % (n, best, med,
                   "met" if best >= 1.3 else "NOT met", zbest))
 
-print("\n== batched producer: produce-batch vs per-entry produce")
-print("   (consume-batch: the same consumer)")
-print("%5s %8s %8s %8s %8s %8s %8s %8s %7s" % ("batch", "alone", "alone",
-      "alone", "thr", "thr", "slow", "slow", "model"))
-print("%5s %8s %8s %8s %8s %8s %8s %8s %7s" % ("", "batched", "lock/ent",
-      "1 lock", "batched", "per-ent", "batched", "per-ent", "miss/e"))
+print("\n== batched producer (produce-batch) vs single-entry produces under one")
+print("   lock (1 lock: tun_xdp_xmit today) and a lock per entry (lock/ent:")
+print("   consume-batch's ptr_ring_produce); same consumer in all three")
+print("%5s %8s %8s %8s %8s %8s %8s %7s" % ("batch", "alone", "alone", "alone",
+      "thr", "thr", "thr", "model"))
+print("%5s %8s %8s %8s %8s %8s %8s %7s" % ("", "batched", "1 lock", "lock/ent",
+      "batched", "1 lock", "lock/ent", "miss/e"))
 for n in sorted({r["batch"] for r in b0["results"] if r["batch"]}):
     pb, cb = row(b0, "produce-batch", n), row(b0, "consume-batch", n)
-    ps, cs = row(runs[1], "produce-batch", n), row(runs[1], "consume-batch", n)
-    if not (pb and cb and ps and cs):
+    if not (pb and cb):
         continue
     mp, mc = mrow("produce-batch", n), mrow("consume-batch", n)
-    print("%5d %8.2f %8.2f %8.2f %8.1f %8.1f %8.1f %8.1f %7.3f" % (
-        n, pb["producer_ns_per_entry"], cb["producer_ns_per_entry"],
+    print("%5d %8.2f %8.2f %8.2f %8.1f %8.1f %8.1f %7.3f" % (
+        n, pb["producer_ns_per_entry"],
         pb.get("producer_loop_ns_per_entry", float("nan")),
-        pb["ns_per_op_min"], cb["ns_per_op_min"],
-        ps["ns_per_op_min"], cs["ns_per_op_min"],
+        cb["producer_ns_per_entry"], pb["ns_per_op_min"],
+        pb.get("loop_ns_per_op_min", float("nan")), cb["ns_per_op_min"],
         mp["producer"]["misses_per_packet"]))
     if mp["producer"]["misses_per_packet"] != mc["producer"]["misses_per_packet"]:
         print("      per-entry producer model: %.3f misses/entry"
               % mc["producer"]["misses_per_packet"])
-print("  alone: producer only on one warm CPU, ns per entry (best round):")
-print("    batched = produce-batch, lock/ent = a lock per entry (ptr_ring_produce),")
-print("    1 lock = single-entry produces under one lock (tun_xdp_xmit today)")
-print("  thr / slow: two threads, ns/op best round, ring alone / slow consumer")
-print("  model: producer-side coherence misses per entry (same for both")
-print("    producers unless a line below says otherwise)")
+print("  alone: producer only, one warm CPU, ns per entry; thr: two threads,")
+print("  ring alone, ns/op; both best round. model: producer-side coherence")
+print("  misses per entry (the same for the per-entry producers unless a line")
+print("  says otherwise)")
+b1 = runs[1]
+print("  slow consumer, thr ns/op batched / 1 lock / lock/ent:")
+for n in sorted({r["batch"] for r in b1["results"] if r["batch"]}):
+    pb, cb = row(b1, "produce-batch", n), row(b1, "consume-batch", n)
+    if pb and cb:
+        print("  %5d %8.1f %8.1f %8.1f" % (n, pb["ns_per_op_min"],
+              pb.get("loop_ns_per_op_min", float("nan")), cb["ns_per_op_min"]))
 print("\nresults: build/bench/ring{,-slowcons,-model}.json")
 print("plots:   build/bench/ring.svg, build/bench/ring-slowcons.svg")
 PY
