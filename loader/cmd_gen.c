@@ -12,7 +12,7 @@
  * --json schema (one object on stdout; stable, fields only ever added):
  *  sender: mode "gen", interface, kind "tap"|"packet", blocking (bool),
  *    path (string as in the table), native_xdp_path (bool; null for
- *    packet), size, run_id, frames (written), bytes, errors (failed
+ *    packet), size, flows, run_id, frames (written), bytes, errors (failed
  *    writes), error_kinds {"EIO": n, "ENOBUFS": n, "short_write": n, ...},
  *    seconds (wall), pps, bps, cpu_seconds (this thread, user + system),
  *    cpu_ns_per_frame, returned, mac_swapped, foreign (with --recv: frames
@@ -22,8 +22,8 @@
  *    received (our frames incl. duplicates), unique, bytes, duplicates,
  *    out_of_order (lower sequence than one already seen), missing,
  *    first_seq, last_seq, other_runs (marked frames of another run id),
- *    foreign (unmarked frames), seconds (first to last frame), pps,
- *    complete (bool). */
+ *    foreign (unmarked frames), flows (distinct UDP source ports),
+ *    seconds (first to last frame), pps, complete (bool). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -59,7 +59,7 @@
 struct gen_opts {
 	const char *tap, *dev, *ready, *netns;
 	bool blocking, recv, sink, json, have_run_id;
-	uint64_t count, size, rate;
+	uint64_t count, size, rate, flows;
 	double duration, timeout;
 	bool count_set, timeout_set;
 	struct vk_gen_flow flow;
@@ -82,7 +82,8 @@ static void usage(FILE *f)
 "usage: vnetkit gen (--tap NAME [--blocking] | --dev IF) [--count N] [--size B]\n"
 "                   [--rate PPS] [--duration S] [--src-mac M] [--dst-mac M]\n"
 "                   [--src-ip A] [--dst-ip A] [--sport P] [--dport P]\n"
-"                   [--run-id ID] [--recv [--timeout S]] [--netns NS] [--json]\n"
+"                   [--flows N] [--run-id ID] [--recv [--timeout S]]\n"
+"                   [--netns NS] [--json]\n"
 "       vnetkit gen --sink (--dev IF | --tap NAME) [--count N] [--timeout S]\n"
 "                   [--duration S] [--run-id ID] [--ready FILE] [--netns NS]\n"
 "                   [--json]\n"
@@ -95,6 +96,14 @@ static void usage(FILE *f)
 "                64); below 58 the marker is cut, below 42 the headers too\n"
 "  --rate PPS    pace writes (default: as fast as possible)\n"
 "  --duration S  write for S seconds\n"
+"  --flows N     cycle the UDP source port over N values from --sport, so\n"
+"                hashing (RSS, RPS, fanout) spreads the frames\n"
+"  --src-mac M, --dst-mac M   default 02:00:00:00:00:01 -> :02, no device's\n"
+"                MAC: the stack drops the frames early and never answers\n"
+"  --src-ip A, --dst-ip A     default 192.0.2.1 -> 192.0.2.2\n"
+"  --sport P, --dport P       UDP ports, default 9 (discard)\n"
+"  --run-id ID   tag the frames (sender) or select a run (sink); the\n"
+"                sender picks a random one, the sink takes the first seen\n"
 "  --recv        (TAP) also read frames coming back out of the TAP fd, e.g.\n"
 "                XDP_TX, and check their MACs are swapped\n"
 "  --sink        receive and count our frames until --count arrived or\n"
@@ -135,7 +144,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 {
 	enum { O_TAP = 256, O_DEV, O_BLOCKING, O_COUNT, O_SIZE, O_RATE, O_DURATION,
 	       O_SRCMAC, O_DSTMAC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_RECV,
-	       O_SINK, O_TIMEOUT, O_JSON, O_RUNID, O_READY, O_NETNS };
+	       O_SINK, O_TIMEOUT, O_JSON, O_RUNID, O_READY, O_NETNS, O_FLOWS };
 	static const struct option lopts[] = {
 		{ "tap", required_argument, NULL, O_TAP },
 		{ "dev", required_argument, NULL, O_DEV },
@@ -156,6 +165,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		{ "run-id", required_argument, NULL, O_RUNID },
 		{ "ready", required_argument, NULL, O_READY },
 		{ "netns", required_argument, NULL, O_NETNS },
+		{ "flows", required_argument, NULL, O_FLOWS },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -174,6 +184,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	f->dport = 9;
 	o->count = 1000;
 	o->size = 64;
+	o->flows = 1;
 	o->timeout = 2;
 
 	optind = 1;
@@ -196,6 +207,10 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_SIZE:
 			if (vk_parse_u64("gen --size", optarg, VK_GEN_MIN_SIZE,
 					 VK_GEN_MAX_SIZE, &o->size))
+				return -1;
+			break;
+		case O_FLOWS:
+			if (vk_parse_u64("gen --flows", optarg, 1, 65536, &o->flows))
 				return -1;
 			break;
 		case O_RATE:
@@ -516,6 +531,9 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 		ssize_t n;
 
 		vk_gen_set_seq(frame, size, r->frames);
+		if (o->flows > 1)
+			vk_gen_set_sport(frame, size, o->flow.sport +
+					 r->frames % o->flows);
 		n = write(fd, frame, size);
 		if (n == (ssize_t)size) {
 			r->frames++;
@@ -577,12 +595,14 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 	if (o->json) {
 		printf("{\"mode\":\"gen\",\"interface\":\"%s\",\"kind\":\"%s\","
 		       "\"blocking\":%s,\"path\":\"%s\",\"native_xdp_path\":%s,"
-		       "\"size\":%llu,\"run_id\":%u,\"frames\":%llu,\"bytes\":%llu,"
+		       "\"size\":%llu,\"flows\":%llu,\"run_id\":%u,\"frames\":%llu,"
+		       "\"bytes\":%llu,"
 		       "\"errors\":%llu,\"error_kinds\":{",
 		       ifname, o->tap ? "tap" : "packet",
 		       o->blocking ? "true" : "false", r->path,
 		       o->tap ? (r->native ? "true" : "false") : "null",
-		       (unsigned long long)o->size, o->flow.run_id,
+		       (unsigned long long)o->size, (unsigned long long)o->flows,
+		       o->flow.run_id,
 		       (unsigned long long)r->frames, (unsigned long long)r->bytes,
 		       (unsigned long long)r->errors);
 		for (int e = 0; e < MAX_ERRNO; e++) {
@@ -685,7 +705,8 @@ struct sink_state {
 	uint8_t *seen;		/* bitmap by sequence number */
 	uint64_t seen_bits;
 	uint64_t received, unique, bytes, duplicates, out_of_order, untracked;
-	uint64_t foreign, other_runs, max_seq, min_seq;
+	uint64_t foreign, other_runs, max_seq, min_seq, flows;
+	uint8_t sports[65536 / 8];	/* source ports seen: the flow count */
 	uint32_t run_id;
 	bool locked;
 };
@@ -732,6 +753,10 @@ static void sink_frame(struct sink_state *s, const uint8_t *buf, size_t n)
 	}
 	s->received++;
 	s->bytes += n;
+	if (!(s->sports[m.sport / 8] & (1 << (m.sport % 8)))) {
+		s->sports[m.sport / 8] |= 1 << (m.sport % 8);
+		s->flows++;
+	}
 	if (!sink_mark(s, m.seq)) {
 		s->untracked++;
 		s->unique++;
@@ -843,16 +868,16 @@ static int do_sink(struct gen_opts *o)
 		printf("\"received\":%llu,\"unique\":%llu,\"bytes\":%llu,"
 		       "\"duplicates\":%llu,\"out_of_order\":%llu,\"missing\":%llu,"
 		       "\"first_seq\":%llu,\"last_seq\":%llu,\"other_runs\":%llu,"
-		       "\"foreign\":%llu,\"seconds\":%.6f,\"pps\":%.0f,"
-		       "\"complete\":%s}\n",
+		       "\"foreign\":%llu,\"flows\":%llu,\"seconds\":%.6f,"
+		       "\"pps\":%.0f,\"complete\":%s}\n",
 		       (unsigned long long)s.received, (unsigned long long)s.unique,
 		       (unsigned long long)s.bytes, (unsigned long long)s.duplicates,
 		       (unsigned long long)s.out_of_order,
 		       (unsigned long long)missing, (unsigned long long)s.min_seq,
 		       (unsigned long long)s.max_seq,
 		       (unsigned long long)s.other_runs,
-		       (unsigned long long)s.foreign, secs, pps,
-		       complete ? "true" : "false");
+		       (unsigned long long)s.foreign, (unsigned long long)s.flows,
+		       secs, pps, complete ? "true" : "false");
 	} else {
 		printf("sink: %s (%s), run id %u\n", ifname, o->tap ? "TAP fd" :
 		       "AF_PACKET", s.run_id);
@@ -863,9 +888,10 @@ static int do_sink(struct gen_opts *o)
 		       (unsigned long long)s.out_of_order);
 		printf("  bytes         %llu\n", (unsigned long long)s.bytes);
 		if (s.unique)
-			printf("  sequence      %llu..%llu\n",
+			printf("  sequence      %llu..%llu, %llu flow%s\n",
 			       (unsigned long long)s.min_seq,
-			       (unsigned long long)s.max_seq);
+			       (unsigned long long)s.max_seq,
+			       (unsigned long long)s.flows, s.flows == 1 ? "" : "s");
 		printf("  other frames  %llu (other runs %llu)\n",
 		       (unsigned long long)s.foreign,
 		       (unsigned long long)s.other_runs);

@@ -76,6 +76,7 @@ bool vk_gen_parse(const uint8_t *buf, size_t len, struct vk_gen_mark *m)
 	memcpy(&seq, buf + off + 8, 8);
 	m->run_id = ntohl(run);
 	m->seq = be64toh(seq);
+	m->sport = ntohs(((const struct udphdr *)(buf + off - sizeof(struct udphdr)))->source);
 	m->dst_mac = eth->h_dest;
 	m->src_mac = eth->h_source;
 	return true;

@@ -45,9 +45,19 @@ static inline void vk_gen_set_seq(uint8_t *buf, size_t len, uint64_t seq)
 	}
 }
 
+/* Patch the UDP source port (the checksum is 0, nothing else covers it). */
+static inline void vk_gen_set_sport(uint8_t *buf, size_t len, uint16_t port)
+{
+	if (len >= VK_GEN_HDR_LEN - 6) {
+		buf[VK_GEN_HDR_LEN - 8] = port >> 8;
+		buf[VK_GEN_HDR_LEN - 7] = port & 0xff;
+	}
+}
+
 struct vk_gen_mark {
 	uint32_t run_id;
 	uint64_t seq;
+	uint16_t sport;		/* host byte order */
 	const uint8_t *dst_mac, *src_mac;
 };
 

@@ -141,6 +141,16 @@ else
 	fail "gen: veth sink (gen $grc, sink $src: $js $(cat $TMP/sink.json.err))"
 fi
 
+sink_start $TMP/sink.json --dev vkveth1 --count 1000
+in_ns $V gen --dev vkveth0 --count 1000 --sport 4000 --flows 7 >/dev/null
+wait $SINK; src=$?
+if [ $src -eq 0 ] && [ "$(jq -r .flows $TMP/sink.json)" = 7 ] &&
+   [ "$(jq -r .duplicates $TMP/sink.json)" = 0 ]; then
+	ok "gen: --flows 7 gives the sink 7 distinct source ports"
+else
+	fail "gen: --flows (exit $src: $(cat $TMP/sink.json $TMP/sink.json.err))"
+fi
+
 sink_start $TMP/sink.json --dev vkveth1 --count 100 --timeout 0.5
 in_ns $V gen --dev vkveth0 --count 60 >/dev/null
 wait $SINK; src=$?
