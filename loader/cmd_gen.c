@@ -692,7 +692,9 @@ static int do_gen(struct gen_opts *o)
 			(unsigned long long)r.returned,
 			(unsigned long long)r.frames, o->tap);
 	if (!r.frames) {
-		vk_errf("gen", NULL, "no frame was written (%llu errors)",
+		vk_errf("gen", r.err_by[EMSGSIZE] ? "--size is above the interface "
+			"MTU + 14: raise the MTU or send smaller frames" : NULL,
+			"no frame was written (%llu errors)",
 			(unsigned long long)r.errors);
 		return EXIT_FAIL;
 	}
