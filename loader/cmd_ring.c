@@ -926,6 +926,23 @@ out:
 	return ret;
 }
 
+/* A spinning handoff measures the scheduler when other work shares the
+ * CPUs: say so, and how to avoid it. */
+static void warn_if_busy(void)
+{
+	double load = 0;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (!f)
+		return;
+	if (fscanf(f, "%lf", &load) != 1)
+		load = 0;
+	fclose(f);
+	if (load > 1.5)
+		fprintf(stderr, "ring bench: load average %.1f: other work shares the CPUs and preempts the threads (--rt, as root, keeps it off during a round)\n",
+			load);
+}
+
 int cmd_ring(int argc, char **argv)
 {
 	struct ring_opts o = { 0 };
@@ -966,8 +983,10 @@ int cmd_ring(int argc, char **argv)
 		goto out;
 	}
 	vk_install_signals();
-	if (o.rt)
+	if (o.bench && o.rt)
 		fprintf(stderr, "ring bench: --rt: producer and consumer run SCHED_FIFO 1 on CPUs 0/1; other work there waits during each round\n");
+	else if (o.bench)
+		warn_if_busy();
 	if (run_models(&o, rows, n))
 		goto out;
 	if (o.bench && run_bench(&o, rows, n, cpu))
