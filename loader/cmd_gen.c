@@ -72,6 +72,7 @@ struct gen_result {
 				 * cost even when other jobs share the CPUs */
 	const char *path, *path_why;
 	bool native;
+	bool gone;		/* stopped early: the device disappeared */
 	/* --recv */
 	uint64_t returned, mac_swapped, foreign;
 };
@@ -540,6 +541,13 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 			r->bytes += n;
 		} else if (n >= 0 || errno != EINTR) {
 			note_error(r, n < 0 ? errno : 0);
+			/* The device was removed under us: every later write
+			 * would fail the same way. */
+			if (n < 0 && (errno == EBADFD || errno == ENODEV ||
+				      errno == ENXIO)) {
+				r->gone = true;
+				break;
+			}
 		}
 		if (rbuf && (i % RECV_EVERY) == RECV_EVERY - 1)
 			drain_returns(fd, o->blocking, o, r, rbuf, rlen);
@@ -691,6 +699,12 @@ static int do_gen(struct gen_opts *o)
 			"back out of %s (is an XDP_TX program attached?)\n",
 			(unsigned long long)r.returned,
 			(unsigned long long)r.frames, o->tap);
+	if (r.gone) {
+		vk_errf("gen", NULL, "'%s' went away after %llu frames (%s)",
+			o->tap ? o->tap : o->dev, (unsigned long long)r.frames,
+			o->tap ? "TAP removed" : "interface removed");
+		return EXIT_FAIL;
+	}
 	if (!r.frames) {
 		vk_errf("gen", r.err_by[EMSGSIZE] ? "--size is above the interface "
 			"MTU + 14: raise the MTU or send smaller frames" : NULL,

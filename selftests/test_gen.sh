@@ -246,3 +246,18 @@ if [ $rc -eq 1 ] && [[ "$out" == *"needs root"* ]]; then
 else
 	fail "gen: non-root (exit $rc: $out)"
 fi
+
+# A TAP removed under a running gen ends the run at once with exit 1.
+ip -n $NS tuntap add mode tap name vkgone$$ && ip -n $NS link set vkgone$$ up
+$V gen --netns $NS --tap vkgone$$ --duration 5 --rate 1000 >/dev/null 2>$TMP/gone.err &
+G=$!
+sleep 0.4
+ip -n $NS link del vkgone$$
+t0=$(date +%s%N)
+wait $G; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+if [ $rc -eq 1 ] && grep -q "'vkgone$$' went away after" $TMP/gone.err && [ $ms -lt 3000 ]; then
+	ok "gen: TAP removed mid-run ends gen with exit 1 and says so"
+else
+	fail "gen: TAP removed mid-run (exit $rc after ${ms} ms: $(cat $TMP/gone.err))"
+fi
