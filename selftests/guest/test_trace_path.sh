@@ -121,6 +121,13 @@ if [ -e /dev/vhost-net ]; then
 		test "$(field calls "$d")" -ge $N
 	s=$(stage tun_sendmsg $T/vhost.json)
 	check "trace: tun_sendmsg called under vhost tx" test "$(field calls "$s")" -gt 0
+	check "trace: tun_sendmsg timed from handle_tx entry (stage to stage)" \
+		test "$(field path_from "$s")" = handle_tx
+	u=$(stage vhost_add_used $T/vhost.json)
+	check "trace: vhost_add_used_n put exactly $N used entries in batches" \
+		test "$(field packets "$u")" = $N
+	diag "$(grep -E '"name": "(handle_tx|tun_sendmsg|vhost_get_vq_desc|vhost_add_used|vhost_signal)"' \
+		$T/vhost.json | sed 's/"log2_hist": \[[^]]*\]//g')"
 else
 	skip "trace: vhost_net stages" "no /dev/vhost-net in this guest kernel"
 fi
