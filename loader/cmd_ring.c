@@ -939,7 +939,7 @@ static void warn_if_busy(void)
 		load = 0;
 	fclose(f);
 	if (load > 1.5)
-		fprintf(stderr, "ring bench: load average %.1f: other work shares the CPUs and preempts the threads (--rt, as root, keeps it off during a round)\n",
+		fprintf(stderr, "ring bench: load average %.1f: other work will preempt the threads (--rt avoids it)\n",
 			load);
 }
 
@@ -984,7 +984,7 @@ int cmd_ring(int argc, char **argv)
 	}
 	vk_install_signals();
 	if (o.bench && o.rt)
-		fprintf(stderr, "ring bench: --rt: producer and consumer run SCHED_FIFO 1 on CPUs 0/1; other work there waits during each round\n");
+		fprintf(stderr, "ring bench: --rt: threads run SCHED_FIFO 1, other work waits during a round\n");
 	else if (o.bench)
 		warn_if_busy();
 	if (run_models(&o, rows, n))
