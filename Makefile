@@ -37,8 +37,6 @@ all: $(BUILD)/vnetkit
 
 
 .PHONY: setup demo check bench clean
-# Keep generated skeletons and objects: they are inputs of later steps.
-.SECONDARY:
 
 setup:
 	$(Q)scripts/setup.sh
@@ -60,6 +58,9 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)mkdir -p $(@D)
 	@echo "  SKEL     $@"
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# Named here so make treats the skeletons as real targets, not intermediates.
+$(LOADER_OBJS): $(SKELS)
 
 $(BUILD)/loader/%.o: loader/%.c $(SKELS) $(wildcard include/*.h loader/*.h)
 	$(Q)mkdir -p $(@D)
