@@ -175,6 +175,9 @@ default_tree() {
 if [ -z "$tree" ]; then
 	tree=$(default_tree) || exit 1
 	wt=$tree
+	# Every new cp -al of the pristine tree (make kernel makes them) changes
+	# the shared inodes' ctime; without this git status re-reads 1.3 GB.
+	git -C "$wt" config core.trustctime false
 	base=$(git -C "$wt" rev-parse --verify -q refs/heads/base) || die "$wt has no branch 'base'"
 else
 	[ -d "$tree" ] || die "--tree '$tree': no such directory"
@@ -270,8 +273,9 @@ done
 # One O= directory per source tree: kbuild binds it to its srctree.
 obj=$work/obj
 [ "$wt" = "$work/tree" ] || obj=$work/obj-$(basename "$wt")
+# make submit's V=N must not reach kbuild (its V= is verbosity).
 kmake() {
-	nice -n 10 make -s -C "$wt" O="$obj" ARCH=x86_64 CC="ccache gcc" "$@"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL nice -n 10 make -s -C "$wt" O="$obj" ARCH=x86_64 CC="ccache gcc" "$@"
 }
 # Objects a path builds: foo.c -> foo.o; a header -> the .c files beside the
 # touched .c files that include it, plus up to 8 other includers (bounded:
@@ -293,15 +297,68 @@ objects_for() {
 		esac
 	done | sort -u
 }
+# enabled_objects OBJ...: those the configuration builds, judged from the
+# directory's Makefile/Kbuild: obj-y/lib-y, obj-$(CONFIG_X) with X set,
+# composites (foo-y := bar.o) through foo.o. Kbuild compiles any object it
+# is asked for, even one whose CONFIG_ is off - and that can fail for
+# reasons that are not the patch's (stubs in headers).
+enabled_objects() {
+	python3 - "$wt" "$obj/.config" "$@" <<'PY'
+import os, re, sys
+wt, cfgf, objs = sys.argv[1], sys.argv[2], sys.argv[3:]
+cfg = {}
+for l in open(cfgf):
+    m = re.match(r"(CONFIG_\w+)=(.*)", l)
+    if m:
+        cfg[m.group(1)] = m.group(2)
+assign = re.compile(r"^\s*([\w$().-]+?)\s*[:+?]?=\s*(.*)$")
+def rules(d):
+    out = []
+    for name in ("Kbuild", "Makefile"):
+        try:
+            text = open(os.path.join(wt, d, name)).read()
+        except OSError:
+            continue
+        for l in text.replace("\\\n", " ").split("\n"):
+            m = assign.match(l.split("#")[0])
+            if m:
+                out.append((m.group(1), m.group(2).split()))
+        break
+    return out
+def cond_ok(suffix):
+    if suffix in ("y", "m", "objs"):
+        return True
+    m = re.fullmatch(r"\$\((CONFIG_\w+)\)", suffix)
+    return bool(m) and cfg.get(m.group(1)) in ("y", "m")
+def enabled(d, o, depth=0):
+    if depth > 3:
+        return False
+    for lhs, rhs in rules(d):
+        if o not in rhs:
+            continue
+        head, _, suffix = lhs.partition("-")
+        if not cond_ok(suffix):
+            continue
+        if head in ("obj", "lib"):
+            return True
+        if enabled(d, head + ".o", depth + 1):
+            return True
+    return False
+for o in objs:
+    if enabled(os.path.dirname(o), os.path.basename(o)):
+        print(o)
+PY
+}
+
 # Warnings of a W=1 build log in the given source files, line numbers
-# dropped (patches move lines), one "file: text [flag]" per line.
+# dropped (patches move lines): the set of "file: text [flag]".
 warnings_in() {
 	local log=$1; shift
 	local f
 	for f in "$@"; do
 		grep -E "(^|/)${f//./\\.}:[0-9]+:([0-9]+:)? warning: " "$log" |
 			sed -E "s#^.*(${f//./\\.}):[0-9]+:([0-9]+:)? warning: #\1: #"
-	done | sort
+	done | sort -u
 }
 
 configure_obj() {
@@ -356,18 +413,20 @@ else
 	step "build: each patch on its own, W=1, touched objects"
 	t0=$(date +%s)
 	mapfile -t srcs < <(gitw diff --name-only "$base" "$tip" -- '*.c' '*.h')
-	# Objects in the base config: an object the configuration does not
-	# build (its CONFIG_ is off) cannot prove anything; say so.
 	s0=$SECONDS
 	gitw checkout -q --detach "$base"
 	configure_obj
-	mapfile -t base_objs < <(objects_for "${srcs[@]}")
+	mapfile -t base_objs < <(enabled_objects $(objects_for "${srcs[@]}"))
 	rm -f "${base_objs[@]/#/$obj/}"
 	build_step "$tmp/build-base.log" "${base_objs[@]}"
-	built_base=()
-	for o in "${base_objs[@]}"; do [ -f "$obj/$o" ] && built_base+=("$o"); done
+	# An object that does not build at the base is not the series' fault:
+	# leave it out of every step, and say so.
+	broken_base=()
+	for o in "${base_objs[@]}"; do [ -f "$obj/$o" ] || broken_base+=("$o"); done
+	[ ${#broken_base[@]} -eq 0 ] || note "base: ${broken_base[*]} do(es) not build at the base in this config: not checked"
 	warnings_in "$tmp/build-base.log" "${srcs[@]}" >"$tmp/w-base"
-	note "base: ${#built_base[@]} object(s) built, $(wc -l <"$tmp/w-base") W=1 warning(s) in touched files ($((SECONDS - s0)) s)"
+	note "objects the series touches in this config: ${base_objs[*]:-(none yet)}"
+	note "base: $((${#base_objs[@]} - ${#broken_base[@]})) object(s) built, $(wc -l <"$tmp/w-base") W=1 warning(s) in touched files ($((SECONDS - s0)) s)"
 	cp "$tmp/w-base" "$tmp/w-prev"
 	for i in "${!commits[@]}"; do
 		c=${commits[$i]}
@@ -376,27 +435,24 @@ else
 		gitw checkout -q --detach "$c"
 		configure_obj
 		mapfile -t step_srcs < <(gitw diff --name-only "$base" "$c" -- '*.c' '*.h')
-		mapfile -t objs < <(objects_for "${step_srcs[@]}")
+		mapfile -t objs < <(enabled_objects $(objects_for "${step_srcs[@]}") |
+			grep -vxF -f <(printf '%s\n' "${broken_base[@]}" ""))
 		# The checkout gave the files this patch changes a new mtime: kbuild
 		# recompiles exactly the objects they feed (ccache replays warnings).
 		log=$tmp/build-$((i + 1)).log
 		if ! build_step "$log" "${objs[@]}"; then
-			# An object the config cannot build at all is not this patch's
-			# fault: only errors and objects built at base count.
 			errs=$(grep -E ': (fatal )?error: |undefined reference' "$log" | head -2 |
 				sed "s#^$wt/##" | paste -sd ';' | sed 's/;/; /g')
-			missing=$(grep -E '^vnetkit: .*: not built' "$log" | sed 's/^vnetkit: //;s/: not built//' |
-				while read -r o; do printf '%s\n' "${built_base[@]}" | grep -qx "$o" && echo "$o"; done)
-			if [ -n "$errs" ] || [ -n "$missing" ]; then
-				block "$id" bisect-build "does not build on its own: ${errs:-$missing not built} (log: build/submit/build-$((i + 1)).log)"
-				cp "$log" "$work/build-$((i + 1)).log"
-				continue
-			fi
+			[ -n "$errs" ] || errs="$(grep -E '^vnetkit: .*: not built' "$log" | sed 's/^vnetkit: //' | paste -sd ' ')"
+			cp "$log" "$work/build-$((i + 1)).log"
+			block "$id" bisect-build "does not build on its own: $errs (log: build/submit/build-$((i + 1)).log)"
+			continue
 		fi
 		nbuilt=0
 		for o in "${objs[@]}"; do [ -f "$obj/$o" ] && nbuilt=$((nbuilt + 1)); done
-		# W=1: warnings in touched files the base did not have. Compare counts
-		# per warning text so a second copy of an old warning is still new.
+		# W=1: warnings in touched files that neither the base nor an earlier
+		# step had (a header's warning repeats once per includer: compare
+		# sets of distinct texts).
 		warnings_in "$log" "${step_srcs[@]}" >"$tmp/w-step"
 		new=$(comm -13 "$tmp/w-prev" "$tmp/w-step")
 		while IFS= read -r w; do
@@ -404,7 +460,8 @@ else
 		done <<<"$new"
 		note "patch $((i + 1))/$n: built $nbuilt object(s)$([ -z "$new" ] && echo ", no new W=1 warnings") ($((SECONDS - s0)) s)"
 		# Judge each patch on what it adds: the next one is compared to this.
-		sort -u "$tmp/w-base" "$tmp/w-step" >"$tmp/w-prev"
+		sort -u "$tmp/w-prev" "$tmp/w-step" >"$tmp/w-prev.new"
+		mv "$tmp/w-prev.new" "$tmp/w-prev"
 	done
 	gitw checkout -q --detach "$tip"
 	note "build checks took $(($(date +%s) - t0)) s"
@@ -559,7 +616,7 @@ if [ ${#placeholder_sob[@]} -gt 0 ]; then
 fi
 echo "Review ${out#$top/}/*.patch, then send with:"
 tolist=$(printf '%s, ' "${to[@]}")
-echo "  git -C $wt send-email \\"
+echo "  git -C $tree send-email \\"
 echo "    --to='${tolist%, }' \\"
 echo "    $out/*.patch"
 echo "(Cc comes from the mails' headers; or let b4 take over, see README.)"

@@ -156,6 +156,22 @@ if [ "$rc" -eq 1 ] && grep -q "no 'v3:' entry under 'Changelog:'.*\[rule: change
 else
 	fail "v3 without changelog: exit $rc:$(sed 's/^/ | /' "$tmp/good-v3.out")"
 fi
+# A cover letter with template text left in it is refused.
+cp -r "$fx/good" "$tmp/unfinished"
+echo "Results: TODO measure" >>"$tmp/unfinished/cover-letter.txt"
+run unfinished --patches "$tmp/unfinished" --name selftest-unfinished --no-build --out "$tmp/unf"
+if [ "$rc" -eq 1 ] && grep -q "unfinished text in .*'Results: TODO measure' \[rule: cover-letter\]" "$tmp/unfinished.out" && [ ! -e "$tmp/unf" ]; then
+	ok "a cover letter with TODO left in it is blocked [rule: cover-letter]"
+else
+	fail "unfinished cover letter: exit $rc:$(sed 's/^/ | /' "$tmp/unfinished.out")"
+fi
+# The fixtures sign off as selftest@example.org: the posting is written but
+# the sender is told the DCO needs a real identity.
+if grep -q "^WARNING: patch 1/2, patch 2/2: Signed-off-by uses a placeholder" "$tmp/good.out"; then
+	ok "placeholder Signed-off-by addresses (example.org) are flagged before sending"
+else
+	fail "placeholder Signed-off-by not flagged"
+fi
 run good-vhost --patches "$fx/good" --name selftest-vhost --target vhost --no-build --out "$tmp/vhost"
 if [ "$rc" -eq 0 ] && msg=$(mails_ok "$tmp/vhost" "PATCH vhost" 2); then
 	ok "TARGET=vhost: subjects [PATCH vhost 0/2] .. [PATCH vhost 2/2]"
