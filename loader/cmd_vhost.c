@@ -254,9 +254,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (!have_frames)
 		o->frames = o->mode == M_PINGPONG ? 10000 : 100000;
-	if (!have_batch && o->batch > o->ring)
+	if (!have_batch && o->batch > o->ring && o->mode != M_RX)
 		o->batch = o->ring;
-	if (o->batch > o->ring) {
+	/* rx: --batch is the injection burst, which the TAP queue absorbs. */
+	if (o->batch > o->ring && o->mode != M_RX) {
 		vk_errf("--batch", "a kick cannot cover more than the ring holds",
 			"%llu is larger than --ring-size %llu",
 			(unsigned long long)o->batch, (unsigned long long)o->ring);
@@ -699,11 +700,15 @@ static int run_rx(struct run *r, uint8_t *fb)
 				n = o->batch;
 			if (n > room)
 				n = room;
-			s = inject_frames(r, fb, r->host_frames, n);
-			if (s < 0)
-				return -1;
-			if (s)
+			while (n) {
+				s = inject_frames(r, fb, r->host_frames, n);
+				if (s < 0)
+					return -1;
+				if (!s)
+					break;
+				n -= s;
 				progress = true;
+			}
 		}
 		if (done >= o->frames)
 			break;

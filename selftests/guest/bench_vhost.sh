@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# vhost-net benchmark in the QEMU guest (make kernel-bench runs it on the
+# base and the patched kernel and compares). Under TCG the CPU is emulated:
+# absolute rates and latencies mean little, only ratios between kernels of
+# the same run do. The per-frame counts (kicks, interrupts, used entries per
+# reap) do not depend on CPU speed and are reported next to them.
+#
+# Output: "metric <name> <median> <unit>" per metric (scripts/qemu.sh turns
+# them into base/patched ratios), each followed by a "# <name>: better
+# <higher|lower>, min <v>, max <v>, <n> rounds" line.
+V=${VNETKIT:-vnetkit}
+[ -x "$V" ] || V=$(command -v vnetkit)
+ROUNDS=${VHOST_BENCH_ROUNDS:-3}
+N=${VHOST_BENCH_FRAMES:-200000}
+PP=${VHOST_BENCH_PINGPONG:-5000}
+
+if [ ! -e /dev/vhost-net ]; then
+	echo "# bench_vhost: unavailable (no /dev/vhost-net in this kernel)"
+	exit 0
+fi
+echo "# bench_vhost: TCG guest: absolute figures are emulation, compare ratios;"
+echo "# kicks, interrupts and used/reap per frame do not depend on the CPU"
+
+# num FIELD JSON: first number after "FIELD": (nested fields: the first).
+num() { echo "$2" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | head -1; }
+# vq FIELD QUEUE JSON: a field of the "tx" or "rx" queue object.
+vq() { echo "$3" | sed -n "s/.*\"$2\":{\([^}]*\)}.*/\1/p" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+
+# stats NAME UNIT DIR VALUES...: median, min, max of the rounds.
+stats() {
+	local name=$1 unit=$2 dir=$3
+	shift 3
+	printf '%s\n' "$@" | sort -g | awk -v n="$name" -v u="$unit" -v d="$dir" '
+		{ v[NR] = $1 }
+		END {
+			if (!NR) { print "# " n ": unavailable (no samples)"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "metric %s %.6g %s\n", n, m, u
+			printf "# %s: better %s, min %.6g, max %.6g, %d rounds\n",
+			       n, d, v[1], v[NR], NR
+		}'
+}
+
+# bench NAME ARGS...: ROUNDS runs of vnetkit vhost ARGS --json.
+bench() {
+	local name=$1 i out
+	local -a pps nsf wk tk ti tr rk ri rr p50 p99
+	shift
+	for ((i = 0; i < ROUNDS; i++)); do
+		out=$($V vhost "$@" --json 2>&1)
+		if [ "$(echo "$out" | sed -n 's/.*"result":"\([a-z_]*\)".*/\1/p')" != ok ]; then
+			echo "# $name: round $i failed: $(echo "$out" | head -c 300)"
+			continue
+		fi
+		pps+=("$(num pps "$out")")
+		nsf+=("$(num ns_per_frame "$out")")
+		wk+=("$(num cpu_ns_per_frame "$out")")
+		tk+=("$(vq kicks_per_frame tx "$out")")
+		ti+=("$(vq interrupts_per_frame tx "$out")")
+		tr+=("$(vq used_per_reap tx "$out")")
+		rk+=("$(vq kicks_per_frame rx "$out")")
+		ri+=("$(vq interrupts_per_frame rx "$out")")
+		rr+=("$(vq used_per_reap rx "$out")")
+		p50+=("$(num p50 "$out")")
+		p99+=("$(num p99 "$out")")
+	done
+	stats "vhost.$name.pps" pps higher "${pps[@]}"
+	stats "vhost.$name.ns_per_frame" ns lower "${nsf[@]}"
+	[ -n "${wk[0]}" ] && stats "vhost.$name.worker_cpu_ns_per_frame" ns lower "${wk[@]}"
+	stats "vhost.$name.tx_kicks_per_frame" count lower "${tk[@]}"
+	stats "vhost.$name.tx_irqs_per_frame" count lower "${ti[@]}"
+	stats "vhost.$name.tx_used_per_reap" count higher "${tr[@]}"
+	stats "vhost.$name.rx_kicks_per_frame" count lower "${rk[@]}"
+	stats "vhost.$name.rx_irqs_per_frame" count lower "${ri[@]}"
+	stats "vhost.$name.rx_used_per_reap" count higher "${rr[@]}"
+	if [ -n "${p50[0]}" ]; then
+		stats "vhost.$name.rtt_p50" ns lower "${p50[@]}"
+		stats "vhost.$name.rtt_p99" ns lower "${p99[@]}"
+	fi
+}
+
+bench tx tx --frames "$N" --ring-size 256 --batch 32
+bench tx_batch1 tx --frames "$((N / 4))" --ring-size 256 --batch 1
+bench rx rx --frames "$N" --ring-size 256 --batch 32
+bench pingpong pingpong --frames "$PP"
+bench pingpong_busy50 pingpong --frames "$PP" --busyloop-timeout 50
+exit 0
