@@ -39,6 +39,25 @@ struct tun_file___vk {
 	struct tun_struct___vk *tun;
 } __attribute__((preserve_access_index));
 
+struct tun_msg_ctl___vk {
+	unsigned short type;
+	unsigned short num;
+} __attribute__((preserve_access_index));
+
+#define VK_TUN_MSG_PTR 2	/* include/linux/if_tun.h */
+
+/* Packets in one tun_sendmsg(): vhost_net hands over a batch of XDP
+ * buffers at once (TUN_MSG_PTR); any other caller sends one. */
+static __always_inline __s64 tun_msg_batch(__u64 msghdr)
+{
+	struct tun_msg_ctl___vk *ctl;
+
+	ctl = BPF_CORE_READ((struct msghdr *)msghdr, msg_control);
+	if (ctl && BPF_CORE_READ(ctl, type) == VK_TUN_MSG_PTR)
+		return BPF_CORE_READ(ctl, num);
+	return 1;
+}
+
 struct virtnet_info___vk {
 	struct net_device *dev;
 } __attribute__((preserve_access_index));
@@ -344,6 +363,15 @@ static __always_inline __u64 kparm(struct pt_regs *ctx, int n)
 	return 0;
 }
 
+static __always_inline __s64 batch_of(int kind, __u64 arg)
+{
+	if (kind == VK_BATCH_ARG)
+		return (int)arg;
+	if (kind == VK_BATCH_TUN_MSG)
+		return tun_msg_batch(arg);
+	return -1;
+}
+
 /* fn: kernel function; st: stage; dk/da: device kind and argument index;
  * bk/ba: batch kind and argument index. */
 #define FUNC_STAGE(fn, st, dk, da, bk, ba)				\
@@ -355,10 +383,9 @@ int fentry_##fn(void *ctx)						\
 	bpf_get_func_arg(ctx, da, &d);					\
 	if (!dev_match(dk, d))						\
 		return 0;						\
-	if (bk == VK_BATCH_ARG)						\
+	if (bk == VK_BATCH_ARG || bk == VK_BATCH_TUN_MSG)		\
 		bpf_get_func_arg(ctx, ba, &b);				\
-	stage_enter(st, true, bk == VK_BATCH_ARG ? (__s64)(int)b : -1,	\
-		    bk == VK_BATCH_RET);				\
+	stage_enter(st, true, batch_of(bk, b), bk == VK_BATCH_RET);	\
 	return 0;							\
 }									\
 SEC("fexit/" #fn)							\
@@ -375,8 +402,7 @@ int kprobe_##fn(struct pt_regs *ctx)					\
 {									\
 	if (!dev_match(dk, kparm(ctx, da)))				\
 		return 0;						\
-	stage_enter(st, true,						\
-		    bk == VK_BATCH_ARG ? (__s64)(int)kparm(ctx, ba) : -1, \
+	stage_enter(st, true, batch_of(bk, kparm(ctx, ba)),		\
 		    bk == VK_BATCH_RET);				\
 	return 0;							\
 }									\
@@ -389,7 +415,7 @@ int kretprobe_##fn(struct pt_regs *ctx)					\
 
 FUNC_STAGE(tun_get_user, VK_ST_TUN_GET_USER, VK_DEV_TUN, 0, VK_BATCH_NONE, 0)
 FUNC_STAGE(tun_net_xmit, VK_ST_TUN_NET_XMIT, VK_DEV_NETDEV, 1, VK_BATCH_NONE, 0)
-FUNC_STAGE(tun_sendmsg, VK_ST_TUN_SENDMSG, VK_DEV_TUN_SOCK, 0, VK_BATCH_NONE, 0)
+FUNC_STAGE(tun_sendmsg, VK_ST_TUN_SENDMSG, VK_DEV_TUN_SOCK, 0, VK_BATCH_TUN_MSG, 1)
 FUNC_STAGE(tun_recvmsg, VK_ST_TUN_RECVMSG, VK_DEV_TUN_SOCK, 0, VK_BATCH_NONE, 0)
 FUNC_STAGE(tun_xdp_xmit, VK_ST_TUN_XDP_XMIT, VK_DEV_NETDEV, 0, VK_BATCH_ARG, 1)
 FUNC_STAGE(veth_xmit, VK_ST_VETH_XMIT, VK_DEV_NETDEV, 1, VK_BATCH_NONE, 0)

@@ -53,6 +53,8 @@ enum vk_batch_kind {
 	VK_BATCH_NONE,		/* one call is one packet (or not countable) */
 	VK_BATCH_ARG,		/* an integer argument */
 	VK_BATCH_RET,		/* the return value (NAPI poll: work done) */
+	VK_BATCH_TUN_MSG,	/* msghdr arg: tun_msg_ctl.num of a TUN_MSG_PTR
+				 * batch (vhost_net TX), else one packet */
 };
 
 /* Method a stage is attached with; user space fills one per stage. */

@@ -13,7 +13,7 @@
 const struct vk_stage_def vk_stage_defs[VK_ST_MAX] = {
 	[VK_ST_TUN_GET_USER]	= FN(tun_get_user, "tun", VK_FB_SYSCALL, VK_UNIT_PKT),
 	[VK_ST_TUN_NET_XMIT]	= FN(tun_net_xmit, "tun", VK_FB_XMIT, VK_UNIT_PKT),
-	[VK_ST_TUN_SENDMSG]	= FN(tun_sendmsg, "tun", VK_FB_NONE, VK_UNIT_CALL),
+	[VK_ST_TUN_SENDMSG]	= FN(tun_sendmsg, "tun", VK_FB_NONE, VK_UNIT_BATCH),
 	[VK_ST_TUN_RECVMSG]	= FN(tun_recvmsg, "tun", VK_FB_NONE, VK_UNIT_PKT),
 	[VK_ST_TUN_XDP_XMIT]	= FN(tun_xdp_xmit, "tun", VK_FB_NONE, VK_UNIT_BATCH),
 	[VK_ST_VETH_XMIT]	= FN(veth_xmit, "veth", VK_FB_XMIT, VK_UNIT_PKT),

@@ -121,6 +121,8 @@ if [ -e /dev/vhost-net ]; then
 		test "$(field calls "$d")" -ge $N
 	s=$(stage tun_sendmsg $T/vhost.json)
 	check "trace: tun_sendmsg called under vhost tx" test "$(field calls "$s")" -gt 0
+	check "trace: tun_sendmsg carried exactly $N frames in TUN_MSG_PTR batches" \
+		test "$(field packets "$s")" = $N
 	check "trace: tun_sendmsg timed from handle_tx entry (stage to stage)" \
 		test "$(field path_from "$s")" = handle_tx
 	u=$(stage vhost_add_used $T/vhost.json)
