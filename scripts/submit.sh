@@ -277,25 +277,35 @@ obj=$work/obj
 kmake() {
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL nice -n 10 make -s -C "$wt" O="$obj" ARCH=x86_64 CC="ccache gcc" "$@"
 }
-# Objects a path builds: foo.c -> foo.o; a header -> the .c files beside the
-# touched .c files that include it, plus up to 8 other includers (bounded:
-# this is a bisect check, not a full build).
+# Objects to build for the changed sources: foo.c -> foo.o when the config
+# enables it; a header -> up to 8 enabled .c files that include it directly,
+# those in the directories of the changed .c files first (bounded: this is
+# a bisect check, not a full build).
 objects_for() {
-	local f c
+	local f inc
+	local -a direct=() incl=()
 	for f in "$@"; do
 		case "$f" in
-		Documentation/*|tools/*|scripts/*|usr/*) ;;
-		*.c) [ -f "$wt/$f" ] && echo "${f%.c}.o" ;;
+		Documentation/*|tools/*|scripts/*|usr/*|samples/*) ;;
+		*.c) [ -f "$wt/$f" ] && direct+=("${f%.c}.o") ;;
 		include/*.h|arch/*/include/*.h)
-			local inc=${f#include/}
+			inc=${f#include/}
 			inc=${inc#arch/*/include/}
-			(cd "$wt" && git grep -l -F "#include <$inc>" -- '*.c' ':!tools' ':!scripts' ':!samples' ':!Documentation') 2>/dev/null | head -8 |
-				sed 's/\.c$/.o/' ;;
+			mapfile -t -O ${#incl[@]} incl < <(cd "$wt" && git grep -l -F "#include <$inc>" -- '*.c' \
+				':!tools' ':!scripts' ':!samples' ':!Documentation' 2>/dev/null | sed 's/\.c$/.o/') ;;
 		*.h)
-			(cd "$wt" && git grep -l -F "#include \"$(basename "$f")\"" -- "$(dirname "$f")/*.c") 2>/dev/null |
-				sed 's/\.c$/.o/' ;;
+			mapfile -t -O ${#incl[@]} incl < <(cd "$wt" && git grep -l -F "#include \"$(basename "$f")\"" \
+				-- "$(dirname "$f")/*.c" 2>/dev/null | sed 's/\.c$/.o/') ;;
 		esac
-	done | sort -u
+	done
+	[ ${#direct[@]} -gt 0 ] && enabled_objects "${direct[@]}"
+	[ ${#incl[@]} -gt 0 ] || return 0
+	local dirs
+	dirs=$(printf '%s\n' "${direct[@]}" | xargs -r -n1 dirname | sort -u)
+	enabled_objects $(printf '%s\n' "${incl[@]}" | sort -u | grep -vxF -f <(printf '%s\n' "${direct[@]}" "")) |
+		awk -v dirs="$dirs" 'BEGIN { n = split(dirs, d, "\n"); for (i = 1; i <= n; i++) near[d[i]] = 1 }
+			{ dir = $0; sub(/\/[^\/]*$/, "", dir); print (dir in near ? 0 : 1), $0 }' |
+		sort -k1,1n -k2 | head -8 | cut -d' ' -f2
 }
 # enabled_objects OBJ...: those the configuration builds, judged from the
 # directory's Makefile/Kbuild: obj-y/lib-y, obj-$(CONFIG_X) with X set,
@@ -416,7 +426,7 @@ else
 	s0=$SECONDS
 	gitw checkout -q --detach "$base"
 	configure_obj
-	mapfile -t base_objs < <(enabled_objects $(objects_for "${srcs[@]}"))
+	mapfile -t base_objs < <(objects_for "${srcs[@]}")
 	rm -f "${base_objs[@]/#/$obj/}"
 	build_step "$tmp/build-base.log" "${base_objs[@]}"
 	# An object that does not build at the base is not the series' fault:
@@ -435,7 +445,7 @@ else
 		gitw checkout -q --detach "$c"
 		configure_obj
 		mapfile -t step_srcs < <(gitw diff --name-only "$base" "$c" -- '*.c' '*.h')
-		mapfile -t objs < <(enabled_objects $(objects_for "${step_srcs[@]}") |
+		mapfile -t objs < <(objects_for "${step_srcs[@]}" |
 			grep -vxF -f <(printf '%s\n' "${broken_base[@]}" ""))
 		# The checkout gave the files this patch changes a new mtime: kbuild
 		# recompiles exactly the objects they feed (ccache replays warnings).
@@ -492,7 +502,16 @@ while IFS= read -r l; do
 	*) cc+=("$addr") ;;
 	esac
 done <<<"$gm"
-[ ${#to[@]} -gt 0 ] || die "get_maintainer.pl found no maintainer for the series (does the tree's MAINTAINERS cover the files?)"
+if [ ${#to[@]} -eq 0 ]; then
+	# No MAINTAINERS entry (include/linux/ptr_ring.h has none in 6.12): post
+	# to the target tree's list, which is where such patches are picked up.
+	case "$target" in
+	net-next) to=(netdev@vger.kernel.org) ;;
+	vhost) to=(virtualization@lists.linux.dev) ;;
+	esac
+	note "get_maintainer.pl: no maintainer covers these files; To: ${to[0]} (the $target list)"
+	mapfile -t cc < <(printf '%s\n' "${cc[@]}" | grep -vxF "${to[0]}")
+fi
 toargs=() ccargs=()
 for a in "${to[@]}"; do toargs+=(--to="$a"); done
 for a in "${cc[@]}"; do ccargs+=(--cc="$a"); done
@@ -605,8 +624,10 @@ coverfile=$out/$(basename "$coverfile")
 
 
 note "$((n + 1)) mails in ${out#$top/}/ (cover + $n), send-email dry run: $sent Dry-OK"
-printf '  To: %s\n' "${to[0]}"; printf '      %s\n' "${to[@]:1}"
-printf '  Cc: %s\n' "${cc[0]:-(none)}"; printf '      %s\n' "${cc[@]:1}"
+printf '  To: %s\n' "${to[0]}"
+[ ${#to[@]} -lt 2 ] || printf '      %s\n' "${to[@]:1}"
+printf '  Cc: %s\n' "${cc[0]:-(none)}"
+[ ${#cc[@]} -lt 2 ] || printf '      %s\n' "${cc[@]:1}"
 note "subject: $(sed -n 's/^Subject: //p' "$coverfile" | head -1)"
 if [ ${#placeholder_sob[@]} -gt 0 ]; then
 	pl=$(printf '%s, ' "${placeholder_sob[@]}")
