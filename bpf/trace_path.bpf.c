@@ -13,7 +13,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
+/* Weak: kernels before 6.2 lack it; only the syscall fallback uses it. */
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym __weak;
 
 /* Set by user space between open and load. */
 const volatile __u32 filter_ifindex;
