@@ -117,7 +117,7 @@ message_of() {
 	     /^---$/ || /^diff --git / || /^Index: / { exit } { print }' "$1"
 }
 
-subjects=() placeholder_sob=()
+subjects=() placeholder_sob=() fixes=()
 for i in "${!patches[@]}"; do
 	p=${patches[$i]} f=$patchdir/${patches[$i]}
 	id="patch $((i + 1))/$n ($p)"
@@ -144,6 +144,8 @@ for i in "${!patches[@]}"; do
 	while IFS= read -r line; do
 		if ! [[ "$line" =~ ^Fixes:\ [0-9a-f]{12,40}\ \(\".+\"\)$ ]]; then
 			block "$id" fixes-tag "malformed '$line': use 'Fixes: <12+ hex digits> (\"subject\")'"
+		else
+			fixes+=("$id|$line")
 		fi
 	done < <(grep -Ei '^[[:space:]]*fixes[[:space:]]*:' <<<"$msg")
 done
@@ -199,6 +201,19 @@ gitw() { git -C "$wt" "$@"; }
 gitw config user.email >/dev/null || export GIT_COMMITTER_NAME="vnetkit submit" GIT_COMMITTER_EMAIL=submit@vnetkit.invalid
 branch=vnetkit/$name-v$version
 note "tree $tree, base $(gitw log -1 --format='%h ("%s")' "$base")"
+
+# A well-formed Fixes: must name a commit of the tree with that subject;
+# the default tree has no history, so there it can only be noted.
+for fx in "${fixes[@]}"; do
+	id=${fx%%|*} line=${fx#*|}
+	sha=${line#Fixes: } sha=${sha%% *}
+	want=${line#*(\"} want=${want%\")}
+	if ! have=$(gitw log -1 --format=%s "$sha^{commit}" -- 2>/dev/null); then
+		note "$id: $line: commit not in $tree, not verified"
+	elif [ "$have" != "$want" ]; then
+		block "$id" fixes-tag "'$line' names commit $sha whose subject is '$have'"
+	fi
+done
 
 unshare() {
 	local f

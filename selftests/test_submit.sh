@@ -156,6 +156,23 @@ if [ "$rc" -eq 1 ] && grep -q "no 'v3:' entry under 'Changelog:'.*\[rule: change
 else
 	fail "v3 without changelog: exit $rc:$(sed 's/^/ | /' "$tmp/good-v3.out")"
 fi
+# A well-formed Fixes: is checked against the tree: the right subject
+# passes, another commit's subject is refused.
+fixes_fixture() {
+	rm -rf "$tmp/$1" && cp -r "$fx/good" "$tmp/$1" &&
+		sed -i "0,/^Signed-off-by:/s//Fixes: $(git -C "$tree" rev-parse --short=12 base) (\"$2\")\nSigned-off-by:/" \
+			"$tmp/$1"/0001-*.patch
+}
+fixes_fixture fixes-ok "$(git -C "$tree" log -1 --format=%s base)"
+run fixes-ok --patches "$tmp/fixes-ok" --name selftest-fixes-ok --no-build --out "$tmp/fixes-ok-out"
+check "Fixes: naming a tree commit with its real subject passes" test "$rc" -eq 0
+fixes_fixture fixes-bad "tun: a subject that commit does not have"
+run fixes-bad --patches "$tmp/fixes-bad" --name selftest-fixes-bad --no-build --out "$tmp/fixes-bad-out"
+if [ "$rc" -eq 1 ] && grep -q "patch 1/2 .*names commit [0-9a-f]\{12\} whose subject is 'Linux 6.12.*\[rule: fixes-tag\]" "$tmp/fixes-bad.out"; then
+	ok "Fixes: with another commit's subject is blocked [rule: fixes-tag]"
+else
+	fail "Fixes: subject mismatch not blocked: exit $rc:$(sed 's/^/ | /' "$tmp/fixes-bad.out")"
+fi
 # A cover letter with template text left in it is refused.
 cp -r "$fx/good" "$tmp/unfinished"
 echo "Results: TODO measure" >>"$tmp/unfinished/cover-letter.txt"
