@@ -87,7 +87,7 @@ static void usage(FILE *f)
 "       vnetkit trace --list [--methods LIST] [--dev IF]\n"
 "Traces the TAP / veth / virtio-net / vhost-net packet path per stage:\n"
 "packets, entry->exit and path latency (log2 histograms), batch sizes, XDP\n"
-"verdicts, perf counters per call. Stops after --duration, after --packets\n"
+"verdicts, perf counters per packet. Stops after --duration, after --packets\n"
 "at any stage, when CMD exits (exit status = CMD's), or on Ctrl-C.\n"
 "  --stages LIST   comma-separated stage names or groups (tun, veth,\n"
 "                  virtio_net, vhost_net, xdp, net, all); default all\n"
@@ -98,6 +98,7 @@ static void usage(FILE *f)
 "                  all; the best that works is used per stage)\n"
 "  --events PREFIX also count every tracepoint named PREFIX* (default\n"
 "                  vhost_ when vhost_net stages are traced)\n"
+"  --json          one JSON report (schema vnetkit-trace/1)\n"
 "  --list          print every stage and how this kernel can trace it\n");
 }
 
