@@ -63,6 +63,16 @@ else
 	ok "bisect-build: only the breaking patch 1/2 is blamed, the repair 2/2 is not"
 fi
 
+# W=1 is judged against the base: lib/vsprintf.c has a W=1 warning in 6.12
+# already; a patch that adds none must pass.
+run w1-base --patches "$fx/w1-base" --name selftest-w1-base --out "$tmp/out-w1-base"
+if [ "$rc" -eq 0 ] && grep -q 'base: 1 object(s) built, 1 W=1 warning(s) in touched files' "$tmp/w1-base.out" &&
+	grep -q 'patch 1/1: built 1 object(s), no new W=1 warnings' "$tmp/w1-base.out"; then
+	ok "rule w1-new-warning: a warning the base already has (lib/vsprintf.c) does not block"
+else
+	fail "w1-base fixture: exit $rc:$(sed 's/^/ | /' "$tmp/w1-base.out")"
+fi
+
 # ---- a valid series: the posting ----
 t0=$(date +%s)
 run good --patches "$fx/good" --name selftest-good --out "$tmp/v1"
