@@ -5,6 +5,24 @@
  * AF_PACKET socket on the TAP receives what vhost transmits (tx), injects
  * what vhost must deliver into the RX ring (rx) and reflects frames
  * (pingpong). Every frame is verified byte for byte.
+ *
+ * --json prints one object (stable; fields are only ever added):
+ *   mode "tx"|"rx"|"pingpong", result "ok"|"verify_failed"|"stalled"|
+ *   "interrupted"|"vhost_error"|"error_missed", frames, size, ring_size,
+ *   batch, busyloop_timeout_us, window, hdr_len, rx_buf,
+ *   features {version_1, event_idx, mrg_rxbuf, negotiated, offered (hex)},
+ *   verified, corrupt, duplicate, lost, reordered, foreign (frames on the
+ *   TAP that are not ours), bad_used (used entries vhost got wrong),
+ *   socket_drops (packet socket overflow), [xdp_dropped],
+ *   [inject {chain, after, error_signalled, later_sent, later_processed}],
+ *   elapsed_s, pps, ns_per_frame,
+ *   tx and rx: {kicks, kicks_suppressed, kicks_per_frame, interrupts
+ *   (call eventfd signals), interrupts_per_frame, reaps (driver passes that
+ *   found used entries), used, used_per_reap, max_used_per_reap,
+ *   used_per_reap_log2 [17 buckets: 1, 2-3, 4-7, ...]},
+ *   vhost_worker {cpu_ns, cpu_ns_per_frame, source "schedstat"|"stat"} or
+ *   {unavailable: reason}, driver_cpu_ns,
+ *   [latency_ns {samples, min, p50, p99, max}] (pingpong).
  */
 #include <endian.h>
 #include <errno.h>

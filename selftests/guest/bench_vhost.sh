@@ -12,7 +12,7 @@ V=${VNETKIT:-vnetkit}
 [ -x "$V" ] || V=$(command -v vnetkit)
 ROUNDS=${VHOST_BENCH_ROUNDS:-3}
 N=${VHOST_BENCH_FRAMES:-200000}
-PP=${VHOST_BENCH_PINGPONG:-5000}
+PP=${VHOST_BENCH_PINGPONG:-2000}
 
 if [ ! -e /dev/vhost-net ]; then
 	echo "# bench_vhost: unavailable (no /dev/vhost-net in this kernel)"
@@ -67,12 +67,17 @@ bench() {
 	stats "vhost.$name.pps" pps higher "${pps[@]}"
 	stats "vhost.$name.ns_per_frame" ns lower "${nsf[@]}"
 	[ -n "${wk[0]}" ] && stats "vhost.$name.worker_cpu_ns_per_frame" ns lower "${wk[@]}"
-	stats "vhost.$name.tx_kicks_per_frame" count lower "${tk[@]}"
-	stats "vhost.$name.tx_irqs_per_frame" count lower "${ti[@]}"
-	stats "vhost.$name.tx_used_per_reap" count higher "${tr[@]}"
-	stats "vhost.$name.rx_kicks_per_frame" count lower "${rk[@]}"
-	stats "vhost.$name.rx_irqs_per_frame" count lower "${ri[@]}"
-	stats "vhost.$name.rx_used_per_reap" count higher "${rr[@]}"
+	# Only the queues the mode drives ($1 is the vnetkit vhost mode).
+	if [ "$1" != rx ]; then
+		stats "vhost.$name.tx_kicks_per_frame" count lower "${tk[@]}"
+		stats "vhost.$name.tx_irqs_per_frame" count lower "${ti[@]}"
+		stats "vhost.$name.tx_used_per_reap" count higher "${tr[@]}"
+	fi
+	if [ "$1" != tx ]; then
+		stats "vhost.$name.rx_kicks_per_frame" count lower "${rk[@]}"
+		stats "vhost.$name.rx_irqs_per_frame" count lower "${ri[@]}"
+		stats "vhost.$name.rx_used_per_reap" count higher "${rr[@]}"
+	fi
 	if [ -n "${p50[0]}" ]; then
 		stats "vhost.$name.rtt_p50" ns lower "${p50[@]}"
 		stats "vhost.$name.rtt_p99" ns lower "${p99[@]}"
