@@ -201,9 +201,14 @@ run_guest() {
 	local name=$1 base=$2 debug=$3 mode=$4 filter=$5 st=$6 limit=$7 img dir cmd
 	img=$(image_for "$base" "$debug")
 	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1') first)"
-	dir=$build/qemu/$name
-	mkdir -p "$dir"
+	# One directory per run: several sessions may boot guests at once.
+	mkdir -p "$build/qemu"
+	dir=$(mktemp -d "$build/qemu/$name.XXXXXX")
+	[ -L "$build/qemu/$name" ] || rm -rf "$build/qemu/$name"
+	ln -sfn "$(basename "$dir")" "$build/qemu/$name"
+	ls -dt "$build/qemu/$name".?????? 2>/dev/null | tail -n +4 | xargs -r rm -rf
 	make_initramfs "$dir/initramfs.cpio.gz"
+	rm -rf "$dir/root"
 	cmd="vnetkit.mode=$mode"
 	[ -n "$filter" ] && cmd+=" vnetkit.filter=$filter"
 	[ -n "$st" ] && cmd+=" vnetkit.selftest=$st"

@@ -24,10 +24,11 @@ for st in virtnet_poll receive_buf start_xmit handle_tx handle_rx \
 		ok "trace --list: $sub stage $st available ($(awk '{ print $3 }' <<<"$line"))"
 	fi
 done
-# Stages attached by fentry/kprobe name a function: it must exist here.
-while read -r st sub how _; do
-	case "$how" in fentry|fexit|kprobe) ;; *) continue ;; esac
-	check "trace --list: $st ($how) is a symbol of this kernel" \
-		grep -qE " [tT] $st\$" /proc/kallsyms
+# Stages on fentry/fexit or kprobes name the function ("fentry/fexit FN"):
+# it must be a real, not inlined, symbol of this build.
+while read -r st sub how fn _; do
+	case "$how" in fentry/fexit|kprobe/kretprobe) ;; *) continue ;; esac
+	check "trace --list: $st attaches to $fn ($how), a symbol of this kernel" \
+		grep -qE " [tT] $fn\$" /proc/kallsyms
 done <<<"$out"
 exit 0
