@@ -9,7 +9,7 @@
  * --json prints one object (stable; fields are only ever added):
  *   mode "tx"|"rx"|"pingpong", result "ok"|"verify_failed"|"stalled"|
  *   "interrupted"|"vhost_error"|"error_missed", frames, size, ring_size,
- *   batch, busyloop_timeout_us, window, hdr_len, rx_buf,
+ *   batch, busyloop_timeout_us, window, hdr_len, rx_buf, spin,
  *   features {version_1, event_idx, mrg_rxbuf, negotiated, offered (hex)},
  *   verified, corrupt, duplicate, lost, reordered, foreign (frames on the
  *   TAP that are not ours), bad_used (used entries vhost got wrong),
@@ -57,7 +57,7 @@ struct opts {
 	enum mode mode;
 	uint64_t frames, size, ring, batch, busyloop, rx_buf, window;
 	double timeout;
-	bool json, v1, event_idx, mrg;
+	bool json, v1, event_idx, mrg, spin;
 	const char *dev;
 	enum inject inject;
 	uint64_t inject_after;
@@ -120,6 +120,8 @@ static void usage(FILE *f)
 "  --xdp-obj PATH         the object for --xdp-drop\n"
 "  --inject bad-addr|loop post a malformed chain after --inject-after N\n"
 "                         frames (tx): vhost must stop the queue and say so\n"
+"  --spin                 pingpong: poll the RX used ring instead of sleeping\n"
+"                         on interrupts (a busy-polling guest)\n"
 "  --timeout SECS         fail when nothing progresses this long (10)\n"
 "  --dev PATH             vhost-net device (/dev/vhost-net)\n"
 "  --json                 one JSON object (schema in cmd_vhost.c)\n");
@@ -134,7 +136,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_FRAMES = 256, O_SIZE, O_RING, O_BATCH, O_BUSY, O_RXBUF,
 	       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_INJ,
-	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON };
+	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN };
 	static const struct option lo[] = {
 		{ "frames", required_argument, NULL, O_FRAMES },
 		{ "size", required_argument, NULL, O_SIZE },
@@ -153,6 +155,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "dev", required_argument, NULL, O_DEV },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "spin", no_argument, NULL, O_SPIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -250,6 +253,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_JSON:
 			o->json = true;
 			break;
+		case O_SPIN:
+			o->spin = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return -2;
@@ -284,6 +290,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	if ((o->xdp_drop || o->inject) && o->mode != M_TX) {
 		vk_errf("vhost", "they act on the TX ring",
 			"--xdp-drop and --inject work with 'tx' only");
+		return EXIT_USAGE;
+	}
+	if (o->spin && o->mode != M_PINGPONG) {
+		vk_err("--spin", "works with 'pingpong' only", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->xdp_obj && !o->xdp_drop) {
@@ -780,6 +790,24 @@ static void *reflect_fn(void *arg)
 	return NULL;
 }
 
+/* --spin: poll the used ring like a busy-polling guest, no interrupts;
+ * the same end conditions as wait_events(). */
+static bool spin_ok(struct run *r)
+{
+	check_err_fds(r);
+	if (r->vhost_error)
+		return false;
+	if (vk_stop) {
+		r->interrupted = true;
+		return false;
+	}
+	if (vk_now() - r->last_progress > r->o->timeout) {
+		r->stalled = true;
+		return false;
+	}
+	return true;
+}
+
 static int run_pingpong(struct run *r)
 {
 	struct vk_vring *rx = &r->vh.vq[VK_VQ_RX], *tx = &r->vh.vq[VK_VQ_TX];
@@ -796,6 +824,8 @@ static int run_pingpong(struct run *r)
 		return -1;
 	}
 	rx_post(r);
+	if (o->spin)
+		vk_vring_disable_cb(rx);
 	vk_vring_publish(rx);
 	vk_vring_kick(rx);
 	for (uint64_t i = 0; i < o->frames; i++) {
@@ -816,9 +846,15 @@ static int run_pingpong(struct run *r)
 		vk_vring_publish(tx);
 		t0 = vk_now_ns();
 		vk_vring_kick(tx);
-		while (r->verified + r->corrupt + r->dup == before) {
+		for (unsigned int spins = 0;
+		     r->verified + r->corrupt + r->dup == before; spins++) {
 			if (reap_rx(r))
-				break;
+				continue;
+			if (o->spin) {
+				if (!(spins & 1023) && !spin_ok(r))
+					goto out;
+				continue;
+			}
 			if (vk_vring_enable_cb(rx, 0))
 				continue;
 			if (!wait_events(r, true, false, false))
@@ -1008,11 +1044,12 @@ static void print_json(struct run *r)
 
 	printf("{\"mode\":\"%s\",\"result\":\"%s\",\"frames\":%llu,\"size\":%llu,"
 	       "\"ring_size\":%llu,\"batch\":%llu,\"busyloop_timeout_us\":%llu,"
-	       "\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,",
+	       "\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,\"spin\":%s,",
 	       mode_names[o->mode], outcome(r), (unsigned long long)o->frames,
 	       (unsigned long long)o->size, (unsigned long long)o->ring,
 	       (unsigned long long)o->batch, (unsigned long long)o->busyloop,
-	       (unsigned long long)r->window, r->vh.hdr_len, r->vh.buf_len[VK_VQ_RX]);
+	       (unsigned long long)r->window, r->vh.hdr_len, r->vh.buf_len[VK_VQ_RX],
+	       o->spin ? "true" : "false");
 	printf("\"features\":{\"version_1\":%s,\"event_idx\":%s,\"mrg_rxbuf\":%s,"
 	       "\"negotiated\":\"0x%llx\",\"offered\":\"0x%llx\"},",
 	       o->v1 ? "true" : "false", o->event_idx ? "true" : "false",
@@ -1268,6 +1305,9 @@ int cmd_vhost(int argc, char **argv)
 	r.drv1 = thread_cpu_ns();
 	if (r.wok)
 		r.wok = !vk_vhost_worker_cpu(&r.vh, &r.worker1, &r.wsrc, &r.wwhy);
+	/* Signals vhost sent while nobody waited count too. */
+	vk_vring_ack_irq(&r.vh.vq[VK_VQ_RX]);
+	vk_vring_ack_irq(&r.vh.vq[VK_VQ_TX]);
 	check_err_fds(&r);
 	pkt_stats(&r);
 	if (o.xdp_drop) {

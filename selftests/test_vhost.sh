@@ -22,6 +22,7 @@ expect_fail 2 "needs a value" "vhost: option without its value" $V vhost tx --fr
 expect_fail 2 "unknown option '--bogus'" "vhost: unknown option" $V vhost tx --bogus
 expect_fail 2 "'tx' only" "vhost: --xdp-drop needs tx" $V vhost rx --xdp-drop
 expect_fail 2 "'tx' only" "vhost: --inject needs tx" $V vhost pingpong --inject loop
+expect_fail 2 "'pingpong' only" "vhost: --spin needs pingpong" $V vhost tx --spin
 expect_fail 2 "expected bad-addr or loop" "vhost: unknown --inject chain" \
 	$V vhost tx --inject nonsense
 expect_fail 2 "below --frames" "vhost: --inject-after beyond the run" \

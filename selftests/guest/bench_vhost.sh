@@ -89,4 +89,7 @@ bench tx_batch1 tx --frames "$((N / 4))" --ring-size 256 --batch 1
 bench rx rx --frames "$N" --ring-size 256 --batch 32
 bench pingpong pingpong --frames "$PP"
 bench pingpong_busy50 pingpong --frames "$PP" --busyloop-timeout 50
+# Both sides polling: the driver spins on the used ring, vhost busy-polls.
+bench pingpong_spin pingpong --frames "$PP" --spin
+bench pingpong_spin_busy50 pingpong --frames "$PP" --spin --busyloop-timeout 50
 exit 0

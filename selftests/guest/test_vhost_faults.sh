@@ -52,6 +52,11 @@ p99=$(echo "$LAST" | sed -n 's/.*"p99":\([0-9]*\).*/\1/p')
 check "vhost pingpong: p99 latency reported ($p99 ns)" [ "${p99:-0}" -gt 0 ]
 run_ok "vhost pingpong: --busyloop-timeout 50" pingpong --frames 2000 \
 	--busyloop-timeout 50
+run_ok "vhost pingpong: --spin (driver polls the used ring)" pingpong \
+	--frames 2000 --spin --busyloop-timeout 50
+irqs=$(echo "$LAST" | sed -n 's/.*"rx":{[^}]*"interrupts":\([0-9]*\).*/\1/p')
+check "vhost pingpong --spin: interrupts stay off ($irqs for 2000 frames)" \
+	[ "${irqs:-9999}" -le 2 ]
 
 # 3. Malformed descriptor chains: vhost stops the queue, says so through
 # the error eventfd, processes nothing after it, and the guest survives.
