@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vnetkit vhost rx in the QEMU guest (make kernel-check): real /dev/vhost-net.
 # Every frame of every run is verified byte for byte by vnetkit itself; the
-# checks here read its JSON report. Budget under TCG: about two minutes.
+# checks here read its JSON report. Under TCG it takes about 1.5 minutes.
 source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 
 V=$VNETKIT
