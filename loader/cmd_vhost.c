@@ -9,7 +9,8 @@
  * --json prints one object (stable; fields are only ever added):
  *   mode "tx"|"rx"|"pingpong", result "ok"|"verify_failed"|"stalled"|
  *   "interrupted"|"vhost_error"|"error_missed", frames, size, ring_size,
- *   batch, busyloop_timeout_us, window, hdr_len, rx_buf, spin,
+ *   batch, busyloop_timeout_us, interval_us (pingpong pacing, 0: none),
+ *   window, hdr_len, rx_buf, spin,
  *   features {version_1, event_idx, mrg_rxbuf, negotiated, offered (hex)},
  *   verified, corrupt, duplicate, lost, reordered, foreign (frames on the
  *   TAP that are not ours), bad_used (used entries vhost got wrong),
@@ -55,7 +56,7 @@ static const char *const inject_names[] = { "none", "bad-addr", "loop" };
 
 struct opts {
 	enum mode mode;
-	uint64_t frames, size, ring, batch, busyloop, rx_buf, window;
+	uint64_t frames, size, ring, batch, busyloop, rx_buf, window, interval;
 	double timeout;
 	bool json, v1, event_idx, mrg, spin;
 	const char *dev;
@@ -111,6 +112,8 @@ static void usage(FILE *f)
 "  --batch N              frames added per kick (tx) / injected per burst\n"
 "                         (rx), 1..ring size (32)\n"
 "  --busyloop-timeout US  VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both rings (0)\n"
+"  --interval US          pingpong: start a frame every US microseconds, a\n"
+"                         paced load (0: back to back)\n"
 "  --rx-buf B             RX buffer length incl. virtio-net header (fits one\n"
 "                         frame; smaller needs mergeable buffers)\n"
 "  --window N             frames in flight on the host side (auto)\n"
@@ -136,7 +139,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_FRAMES = 256, O_SIZE, O_RING, O_BATCH, O_BUSY, O_RXBUF,
 	       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_INJ,
-	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN };
+	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN, O_INTERVAL };
 	static const struct option lo[] = {
 		{ "frames", required_argument, NULL, O_FRAMES },
 		{ "size", required_argument, NULL, O_SIZE },
@@ -155,6 +158,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "dev", required_argument, NULL, O_DEV },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "spin", no_argument, NULL, O_SPIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -253,6 +257,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_JSON:
 			o->json = true;
 			break;
+		case O_INTERVAL:
+			r = vk_parse_u64("--interval", optarg, 0, 1000000, &o->interval);
+			break;
 		case O_SPIN:
 			o->spin = true;
 			break;
@@ -294,6 +301,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->spin && o->mode != M_PINGPONG) {
 		vk_err("--spin", "works with 'pingpong' only", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->interval && o->mode != M_PINGPONG) {
+		vk_err("--interval", "it paces pingpong only", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->xdp_obj && !o->xdp_drop) {
@@ -813,6 +824,7 @@ static int run_pingpong(struct run *r)
 	struct vk_vring *rx = &r->vh.vq[VK_VQ_RX], *tx = &r->vh.vq[VK_VQ_TX];
 	struct reflector rf = { .r = r };
 	const struct opts *o = r->o;
+	struct timespec next;
 	pthread_t th;
 	int ret = 0;
 
@@ -828,9 +840,21 @@ static int run_pingpong(struct run *r)
 		vk_vring_disable_cb(rx);
 	vk_vring_publish(rx);
 	vk_vring_kick(rx);
+	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (uint64_t i = 0; i < o->frames; i++) {
 		uint64_t before = r->verified + r->corrupt + r->dup, t0;
 
+		/* --interval: absolute deadlines, so a slow round trip does not
+		 * shift the frames after it.
+		 */
+		if (o->interval && i) {
+			next.tv_nsec += o->interval * 1000;
+			next.tv_sec += next.tv_nsec / 1000000000;
+			next.tv_nsec %= 1000000000;
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+					       NULL) == EINTR && !vk_stop)
+				;
+		}
 		if (vk_stop) {
 			r->interrupted = true;
 			break;
@@ -1044,11 +1068,13 @@ static void print_json(struct run *r)
 
 	printf("{\"mode\":\"%s\",\"result\":\"%s\",\"frames\":%llu,\"size\":%llu,"
 	       "\"ring_size\":%llu,\"batch\":%llu,\"busyloop_timeout_us\":%llu,"
-	       "\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,\"spin\":%s,",
+	       "\"interval_us\":%llu,\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,"
+	       "\"spin\":%s,",
 	       mode_names[o->mode], outcome(r), (unsigned long long)o->frames,
 	       (unsigned long long)o->size, (unsigned long long)o->ring,
 	       (unsigned long long)o->batch, (unsigned long long)o->busyloop,
-	       (unsigned long long)r->window, r->vh.hdr_len, r->vh.buf_len[VK_VQ_RX],
+	       (unsigned long long)o->interval, (unsigned long long)r->window,
+	       r->vh.hdr_len, r->vh.buf_len[VK_VQ_RX],
 	       o->spin ? "true" : "false");
 	printf("\"features\":{\"version_1\":%s,\"event_idx\":%s,\"mrg_rxbuf\":%s,"
 	       "\"negotiated\":\"0x%llx\",\"offered\":\"0x%llx\"},",
@@ -1142,8 +1168,10 @@ static void print_human(struct run *r)
 	       vk_fmt_rate(rate, sizeof(rate), el > 0 ? fr / el : 0),
 	       fr ? el * 1e9 / fr : 0, el);
 	printf("queue  kicks/frame  irqs/frame  suppressed  used/reap  max\n");
-	human_vq("tx", &r->vh.vq[VK_VQ_TX], fr);
-	human_vq("rx", &r->vh.vq[VK_VQ_RX], fr);
+	if (o->mode != M_RX)
+		human_vq("tx", &r->vh.vq[VK_VQ_TX], fr);
+	if (o->mode != M_TX)
+		human_vq("rx", &r->vh.vq[VK_VQ_RX], fr);
 	if (r->wok)
 		printf("vhost worker cpu %.3f s, %.0f ns/frame (%s); driver cpu "
 		       "%.3f s\n", (r->worker1 - r->worker0) / 1e9,
