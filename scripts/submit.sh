@@ -4,7 +4,7 @@
 #
 #   scripts/submit.sh [--tree PATH] [--target net-next|vhost] [--version N]
 #                     [--patches DIR] [--cover FILE] [--config FILE]
-#                     [--out DIR] [--name NAME] [--no-build]
+#                     [--out DIR] [--name NAME] [--no-build] [--keep-going]
 #
 # 1. import patches/series into branch vnetkit/submit-vN on top of the tree
 #    (default: a git repository made once from the pristine 6.12 tree under
@@ -30,11 +30,11 @@ prog="vnetkit: submit"
 die() { echo "$prog: $*" >&2; exit 1; }
 usage() {
 	[ $# -gt 0 ] && echo "$prog: $*" >&2
-	sed -n '5,7s/^# \{0,1\}/usage: /p' "$0" | sed '2,$s/^usage: /       /' >&2
+	sed -n '5,7s/^#   //p' "$0" | sed -e '1s/^/usage: /' -e '2,$s/^/       /' >&2
 	exit 2
 }
 
-tree= target=net-next version=1 build=1 name=submit
+tree= target=net-next version=1 build=1 name=submit keep=0
 patchdir=$top/patches cover= config= out=
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -47,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:-}; shift ;;
 	--name) name=${2:-}; shift ;;
 	--no-build) build=0 ;;
+	--keep-going) keep=1 ;;
 	-h|--help) usage ;;
 	*) usage "unknown argument '$1'" ;;
 	esac
@@ -114,31 +115,31 @@ subject_of() {
 # Commit message: after the mail headers, up to the '---' separator or diff.
 message_of() {
 	awk 'h == 0 && /^$/ { h = 1; next } h == 0 { next }
-	     /^---$/ || /^diff --git / || /^Index: / { exit } { print }' "$1"
+	     /^---$/ || /^diff / || /^Index: / { exit } { print }' "$1"
 }
 
-subjects=() placeholder_sob=() fixes=()
+placeholder_sob=() fixes=()
 for i in "${!patches[@]}"; do
 	p=${patches[$i]} f=$patchdir/${patches[$i]}
 	id="patch $((i + 1))/$n ($p)"
-	subjects+=("")
 	[ -r "$f" ] || { block "$id" series "listed in the series but missing"; continue; }
 	if ! grep -q '^From: ..*@' "$f" || ! grep -q '^Subject: ..*' "$f"; then
 		block "$id" mail-format "no From:/Subject: headers: write patches with git format-patch (quilt keeps the headers)"
 		continue
 	fi
 	subj=$(subject_of "$f")
-	subjects[$i]=$subj
 	msg=$(message_of "$f")
-	grep -q '^diff --git ' "$f" || block "$id" mail-format "no 'diff --git' in the patch"
+	# git diff or quilt's "diff -uprN": either way a unified diff.
+	grep -q '^+++ [^[:space:]]' "$f" || block "$id" mail-format "no unified diff in the patch"
 	if ! grep -Eq '^Signed-off-by: [^<]+ <[^>]+@[^>]+>$' <<<"$msg"; then
 		block "$id" signed-off-by "no 'Signed-off-by: Name <email>' in the commit message (DCO, submitting-patches.rst section 11)"
 	elif grep -Eq '^Signed-off-by: .*@([^>]*\.)?(invalid|example|example\.(com|org|net))>$' <<<"$msg"; then
 		placeholder_sob+=("patch $((i + 1))/$n")
 	fi
 	# "subsys: summary", "net: tun: summary", "selftests/net: ...": the
-	# prefix is one lower-case token without blanks, then a colon.
-	if ! [[ "$subj" =~ ^[a-z0-9][a-z0-9_./+-]*:\ [^\ ] ]]; then
+	# prefix is one lower-case token without blanks, then a colon. A revert
+	# keeps the reverted subject: Revert "tun: ...".
+	if ! [[ "$subj" =~ ^[a-z0-9][a-z0-9_./+-]*:\ [^\ ] ]] && ! [[ "$subj" =~ ^Revert\ \"[a-z0-9][a-z0-9_./+-]*:\  ]]; then
 		block "$id" subsystem-prefix "subject '$subj' lacks a subsystem prefix ('ptr_ring: ', 'tun: ', 'vhost_net: ', 'virtio_net: ')"
 	fi
 	while IFS= read -r line; do
@@ -190,7 +191,7 @@ else
 	base=$(git -C "$tree" rev-parse --verify -q HEAD) || die "--tree $tree has no HEAD commit"
 	# Never touch the user's checkout: work in a worktree of their repository
 	# (created once, reused).
-	wt=$work/worktree-$(basename "$tree")
+	wt=$work/worktree-$(basename "$tree")-$(echo "$tree" | sha1sum | cut -c1-8)
 	if ! git -C "$wt" rev-parse --git-dir >/dev/null 2>&1; then
 		echo "submit: creating worktree $wt of $tree (once)" >&2
 		git -C "$tree" worktree add -q -f --detach "$wt" "$base" || die "git worktree add $wt failed"
@@ -222,9 +223,9 @@ unshare() {
 		cp -p "$wt/$f" "$wt/$f.vk-unshare" && mv -f "$wt/$f.vk-unshare" "$wt/$f"
 	done
 }
-# Files the patch files touch (a/ and b/ sides).
+# Files the patch files touch (a/ and b/ sides, git or quilt headers).
 patch_paths() {
-	sed -n -e 's|^diff --git a/\([^ ]*\) b/\([^ ]*\)$|\1\n\2|p' "$@" | sort -u
+	sed -n -E 's#^(---|\+\+\+) [ab]/([^[:space:]]+).*#\2#p' "$@" | sort -u
 }
 
 gitw am --abort >/dev/null 2>&1
@@ -268,12 +269,18 @@ mapfile -t commits < <(gitw rev-list --reverse "$base..$tip")
 # ---- checkpatch --------------------------------------------------------------
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-step "checkpatch.pl --strict"
+# As netdev's patchwork CI (NIPA, tests/patch/checkpatch) runs it: --strict,
+# 80 columns, and its ignore list (FILE_PATH_CHANGES: new files without a
+# MAINTAINERS change; GIT_COMMIT_ID: Fixes: is checked above against the
+# tree; the rest are known false positives there).
+cp_ignore=COMMIT_LOG_LONG_LINE,MACRO_ARG_REUSE,ALLOC_SIZEOF_STRUCT,NO_AUTHOR_SIGN_OFF,GIT_COMMIT_ID,CAMELCASE,FILE_PATH_CHANGES,BAD_REPORTED_BY_LINK
+step "checkpatch.pl --strict --max-line-length=80 (netdev CI settings)"
 gitw format-patch -q -o "$tmp/cp" "$base..$tip" >/dev/null || die "git format-patch failed"
 i=0
 for f in "$tmp"/cp/*.patch; do
 	i=$((i + 1))
-	res=$(cd "$wt" && perl scripts/checkpatch.pl --strict --terse --show-types --no-summary "$f" 2>&1)
+	res=$(cd "$wt" && perl scripts/checkpatch.pl --strict --max-line-length=80 --ignore="$cp_ignore" \
+		--terse --show-types --no-summary "$f" 2>&1)
 	if grep -Eq '(ERROR|WARNING|CHECK):' <<<"$res"; then
 		while IFS= read -r l; do
 			l=${l#"$f":}
@@ -388,7 +395,7 @@ warnings_in() {
 
 configure_obj() {
 	local seed=$obj/.vnetkit-seed stamp
-	stamp=$( { gitw rev-parse "$base"; cat "$config" 2>/dev/null; } | sha1sum | cut -c1-12)
+	stamp=$(cat "$config" 2>/dev/null | sha1sum | cut -c1-12)
 	if [ ! -e "$seed" ] || [ "$(cat "$obj/.vnetkit-stamp" 2>/dev/null)" != "$stamp" ]; then
 		note "configuring $obj: tinyconfig + ${config#$top/}"
 		rm -rf "$obj" && mkdir -p "$obj"
@@ -430,8 +437,8 @@ build_step() {
 	return $rc
 }
 
-if [ "$nfail" -gt 0 ]; then
-	step "build: not run ($nfail violation(s) above; fix them first)"
+if [ "$nfail" -gt 0 ] && [ "$keep" -eq 0 ]; then
+	step "build: not run ($nfail violation(s) above; fix them first, or --keep-going)"
 elif [ "$build" -eq 0 ]; then
 	step "build: skipped (--no-build)"
 else

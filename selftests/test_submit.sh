@@ -212,7 +212,7 @@ if ! grep -qv '^[[:space:]]*\(#\|$\)' "$top/patches/series"; then
 		"$submit" --out "$tmp/real"
 else
 	t0=$(date +%s)
-	run real --out "$tmp/real" --name selftest-real
+	run real --out "$tmp/real" --name selftest-real --keep-going
 	if [ "$rc" -eq 0 ]; then
 		ok "real series passes every check ($(($(date +%s) - t0)) s, $(grep -c . <(ls "$tmp"/real/*.patch)) mails)"
 	else
