@@ -27,6 +27,7 @@
 #include "util.h"
 #include "trace_report.h"
 #include "trace_events.h"
+#include "trace_vhost.h"
 #include "trace_path.skel.h"
 #include "trace_probe.skel.h"
 
@@ -75,6 +76,7 @@ struct tracer {
 	int xdp_prog_fd;
 	char xdp_func[128];
 	struct vk_tp_events events;
+	struct vk_vhost_trace vhost;	/* per-queue report (trace_vhost.c) */
 };
 
 static void usage(FILE *f)
@@ -845,6 +847,8 @@ static void tracer_free(struct tracer *t)
 		bpf_link__destroy(t->links[--t->nr_links]);
 	if (t->run.events)
 		vk_tp_events_free(&t->events);
+	if (t->run.vhost)
+		vk_vhost_trace_free(&t->vhost);
 	trace_path_bpf__destroy(t->skel);
 	if (t->ctr_fds)
 		for (k = 0; k < VK_NR_CTR * t->ncpus; k++)
@@ -982,6 +986,11 @@ int cmd_trace(int argc, char **argv)
 		vk_tp_events_find(&t.events, t.vmlinux_btf, t.mod_btfs, t.nr_mod_btfs);
 		t.run.events = &t.events;
 	}
+	/* and report them per virtqueue (trace_vhost.c) */
+	if (!stages || strstr(stages, "vhost") || !strcmp(stages, "all")) {
+		vk_vhost_trace_find(&t.vhost, t.vmlinux_btf, t.mod_btfs, t.nr_mod_btfs);
+		t.run.vhost = &t.vhost;
+	}
 	if (list) {
 		vk_trace_print_list(stdout, &t.run);
 		if (t.run.events && t.events.status[0])
@@ -990,6 +999,8 @@ int cmd_trace(int argc, char **argv)
 		for (i = 0; t.run.events && i < t.events.n; i++)
 			printf("%-17s %-10s raw_tp  %s (count only)\n", "events",
 			       "vhost_net", t.events.names[i]);
+		if (t.run.vhost)
+			vk_vhost_trace_print_list(stdout, &t.vhost);
 		tracer_free(&t);
 		return 0;
 	}
@@ -1011,6 +1022,10 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	if (t.run.events && vk_tp_events_attach(&t.events, t.ncpus)) {
 		vk_errf(WHAT, NULL, "tracepoints %s*: %s", events, t.events.status);
+		goto out;
+	}
+	if (t.run.vhost && vk_vhost_trace_attach(&t.vhost)) {
+		vk_errf(WHAT, NULL, "vhost queue report: %s", t.vhost.status);
 		goto out;
 	}
 
@@ -1055,8 +1070,10 @@ int cmd_trace(int argc, char **argv)
 	while (t.nr_links)
 		bpf_link__destroy(t.links[--t.nr_links]);
 	vk_tp_events_detach(&t.events);
+	vk_vhost_trace_detach(&t.vhost);
 	collect(&t);
 	vk_tp_events_read(&t.events);
+	vk_vhost_trace_read(&t.vhost);
 	if (json)
 		vk_trace_print_json(stdout, &t.run);
 	else

@@ -277,6 +277,8 @@ void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 
 	if (r->events)
 		print_events(f, r);
+	if (r->vhost)
+		vk_vhost_trace_print_text(f, r->vhost);
 	for (i = 0; i < VK_ST_MAX; i++) {
 		const struct vk_trace_stage *s = &r->st[i];
 		const struct vk_stage_stats *t = &s->tot;
@@ -430,6 +432,11 @@ void vk_trace_print_json(FILE *f, const struct vk_trace_run *r)
 	} else {
 		fprintf(f, "null");
 	}
+	fprintf(f, ",\n \"vhost\": ");
+	if (r->vhost)
+		vk_vhost_trace_print_json(f, r->vhost);
+	else
+		fprintf(f, "null");
 	fprintf(f, ",\n \"stages\": [");
 	for (i = 0; i < VK_ST_MAX; i++) {
 		const struct vk_trace_stage *s = &r->st[i];

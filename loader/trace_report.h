@@ -8,6 +8,7 @@
 #include <linux/types.h>
 #include "trace.h"
 #include "trace_events.h"
+#include "trace_vhost.h"
 
 enum vk_unit {
 	VK_UNIT_PKT,		/* one call handles one packet */
@@ -56,6 +57,7 @@ struct vk_trace_run {
 	int cmd_status;
 	struct vk_trace_stage st[VK_ST_MAX];
 	struct vk_tp_events *events;	/* NULL: not asked for */
+	struct vk_vhost_trace *vhost;	/* NULL: not asked for (trace_vhost.c) */
 };
 
 extern const struct vk_stage_def vk_stage_defs[VK_ST_MAX];

@@ -104,7 +104,7 @@ echo 0 >$P
 if traced pingpong --frames 1000 --busyloop-timeout 50; then
 	n=$(echo "$EV" | grep -c ' start ')
 	full=$(echo "$EV" | grep -c ' start 50$')
-	check "off: all $n polls spin up to the full 50 us timeout" [ "$n" -gt 0 ] && [ "$n" = "$full" ]
+	check "off: all $n polls spin up to the full 50 us timeout" eval '[ "$n" -gt 0 ] && [ "$n" = "$full" ]'
 	diag "off: exits: $(reasons)"
 fi
 
@@ -114,9 +114,9 @@ echo 1 >$P
 if traced pingpong --frames 2000 --busyloop-timeout 50; then
 	read -r n bad up down first max last <<<"$(rule 50)"
 	check "on: $n polls, every window follows grow-on-hit/shrink-on-timeout ($bad violations)" \
-		[ "$n" -gt 0 ] && [ "$bad" = 0 ]
+		eval '[ "$n" -gt 0 ] && [ "$bad" = 0 ]'
 	check "on: first windows are 1 ($first)" [ "${first//1,/}" = "" ]
-	check "on: the window grows under load ($up grows, max $max)" [ "$up" -gt 0 ] && [ "$max" -gt 1 ]
+	check "on: the window grows under load ($up grows, max $max)" eval '[ "$up" -gt 0 ] && [ "$max" -gt 1 ]'
 	check "on: never above the 50 us ceiling (max $max)" [ "$max" -le 50 ]
 	check "on: and shrinks again after polls that time out ($down shrinks)" [ "$down" -gt 0 ]
 	diag "on saturated: $up grows, $down shrinks, max $max, exits: $(reasons)"
@@ -126,7 +126,7 @@ fi
 if traced pingpong --frames 1000 --busyloop-timeout 8; then
 	read -r n bad up down first max last <<<"$(rule 8)"
 	check "on, 8 us timeout: the rule holds ($bad violations in $n polls), max window $max <= 8" \
-		[ "$bad" = 0 ] && [ "$max" -le 8 ] && [ "$n" -gt 0 ]
+		eval '[ "$bad" = 0 ] && [ "$max" -le 8 ] && [ "$n" -gt 0 ]'
 fi
 
 # 4. On, sparse: one frame per ms; polls time out and the window shrinks
@@ -134,9 +134,9 @@ fi
 if traced pingpong --frames 300 --interval 1000 --busyloop-timeout 50; then
 	read -r n bad up down first max last <<<"$(rule 50)"
 	to=$(echo "$EV" | awk '$2 == "end" && $4 == "timeout"' | wc -l)
-	check "on, 1 frame/ms: the rule holds ($bad violations in $n polls)" [ "$bad" = 0 ] && [ "$n" -gt 0 ]
+	check "on, 1 frame/ms: the rule holds ($bad violations in $n polls)" eval '[ "$bad" = 0 ] && [ "$n" -gt 0 ]'
 	check "on, 1 frame/ms: the window shrinks when idle ($down shrinks after $to timeouts)" \
-		[ "$down" -gt 0 ] || [ "$max" -le 1 ]
+		eval '[ "$down" -gt 0 ] || [ "$max" -le 1 ]'
 	small=$(echo "$EV" | awk '$2 == "start" && $3 <= 2' | wc -l)
 	check "on, 1 frame/ms: most polls use a window of at most 2 ($small of $n)" [ $((small * 2)) -gt "$n" ]
 	diag "on sparse: $up grows, $down shrinks, max $max, exits: $(reasons)"

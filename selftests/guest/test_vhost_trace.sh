@@ -100,9 +100,9 @@ if run_traced "tx" tx --frames "$N" --batch 32; then
 	check "tx: one vhost_signal decision per used batch ($sig for $nb)" [ "$sig" = "$nb" ]
 	irq=$(jvq interrupts tx "$OUT")
 	check "tx: signals sent ($sent) cover the interrupts vnetkit took ($irq), suppressed $((sig - sent))" \
-		[ "$sent" -ge "$irq" ] && [ "$sent" -gt 0 ]
+		eval '[ "$sent" -ge "$irq" ] && [ "$sent" -gt 0 ]'
 	q=$(evcount vhost_work_queue) r=$(evcount vhost_work_run)
-	check "tx: every queued work item ran ($q queued, $r run)" [ "$q" = "$r" ] && [ "$q" -gt 0 ]
+	check "tx: every queued work item ran ($q queued, $r run)" eval '[ "$q" = "$r" ] && [ "$q" -gt 0 ]'
 	kicks=$(jvq kicks tx "$OUT")
 	check "tx: no vhost_vq_err on a clean run" [ "$(evcount vhost_vq_err)" = 0 ]
 	diag "tx: $N frames, $nb batches (mean $((sum / (nb ? nb : 1)))), $sent of $sig signals sent, $q work items, $kicks kicks"
@@ -116,7 +116,7 @@ if run_traced "rx" rx --frames "$N" --batch 32; then
 	verified=$(jget verified "$OUT")
 	check "rx: vhost_net_used_batch counts on vq 0 sum to the used entries vnetkit reaped ($sum = $used)" \
 		[ "$sum" = "$used" ]
-	check "rx: and cover the $verified verified frames" [ "$sum" -ge "$verified" ] && [ "$verified" = "$N" ]
+	check "rx: and cover the $verified verified frames" eval '[ "$sum" -ge "$verified" ] && [ "$verified" = "$N" ]'
 	sig=$(evcount vhost_signal vq=0)
 	check "rx: one vhost_signal decision per used batch ($sig for $nb)" [ "$sig" = "$nb" ]
 	diag "rx: $nb batches, mean $((sum / (nb ? nb : 1))) entries"
@@ -129,7 +129,7 @@ if [ -w /sys/module/vhost_net/parameters/busyloop_adaptive ]; then
 fi
 if run_traced "busy poll" pingpong --frames 1000 --busyloop-timeout 50; then
 	st=$(evcount vhost_net_busy_poll_start) en=$(evcount vhost_net_busy_poll_end)
-	check "busy poll: $st polls started, each one ended ($en)" [ "$st" = "$en" ] && [ "$st" -gt 0 ]
+	check "busy poll: $st polls started, each one ended ($en)" eval '[ "$st" = "$en" ] && [ "$st" -gt 0 ]'
 	bad=$(echo "$EV" | grep 'vhost_net_busy_poll_end:' |
 		grep -cvE 'reason=(timeout|need_resched|signal_pending|vq_work|work_found)$')
 	check "busy poll: every exit has a reason" [ "$bad" = 0 ]
@@ -143,11 +143,32 @@ if run_traced "busy poll" pingpong --frames 1000 --busyloop-timeout 50; then
 fi
 traced pingpong --frames 200
 check "busy poll: no busy poll without a busyloop timeout" \
-	[ "$RC" = 0 ] && [ "$(evcount vhost_net_busy_poll_start)" = 0 ]
+	eval '[ "$RC" = 0 ] && [ "$(evcount vhost_net_busy_poll_start)" = 0 ]'
 
 # 4. A malformed descriptor chain stops the queue and is reported.
 traced tx --frames 200 --inject bad-addr --inject-after 100
 e=$(echo "$EV" | grep 'vhost_vq_err:' | head -1)
 check "vq error: vhost_vq_err reports the bad descriptor on vq 1 (${e#*vhost_vq_err: })" \
-	[ -n "$e" ] && echo "$e" | grep -q 'vq=1 '
+	grep -q '^.*vhost_vq_err: vq=1 ' <<<"$e"
+# 5. vnetkit trace reports the same per queue (loader/trace_vhost.c).
+l=$($V trace --list 2>&1 | grep -E '^events +vhost_net +raw_tp  per-queue')
+check "trace --list: the vhost per-queue report is available ($l)" \
+	grep -q 'raw_tp  per-queue report (5 of 5 events)' <<<"$l"
+rep=$($V trace --stages vhost_net --counters none --json -- \
+	sh -c "$V vhost tx --frames $N --batch 32 >/dev/null" 2>/tmp/vhost_trace.err)
+vq1=$(echo "$rep" | tr -d '\n' | sed -n 's/.*"vhost": {"status": "ok".*{"vq": 1, \([^}]*\)}.*/\1/p')
+ent=$(echo "$vq1" | sed -n 's/.*"entries": \([0-9]*\).*/\1/p')
+nb=$(echo "$vq1" | sed -n 's/.*"batches": \([0-9]*\).*/\1/p')
+sg=$(echo "$vq1" | sed -n 's/.*"signalled": \([0-9]*\).*/\1/p')
+su=$(echo "$vq1" | sed -n 's/.*"suppressed": \([0-9]*\).*/\1/p')
+check "trace: vq 1 used entries are the $N frames sent ($ent in $nb batches)" [ "$ent" = "$N" ]
+check "trace: one signal decision per batch on vq 1 ($sg sent + $su suppressed)" \
+	eval '[ -n "$sg" ] && [ $((sg + su)) = "$nb" ]'
+txt=$($V trace --stages vhost_net --counters none -- \
+	sh -c "$V vhost pingpong --frames 300 --busyloop-timeout 50 >/dev/null" 2>&1)
+check "trace: busy-poll hit rate and spin time reported" \
+	grep -qE '^[01] (rx|tx) +[0-9]+ +[0-9.]+ +[0-9.]+ us +[0-9.]+ ms +50.0 +50$' <<<"$txt"
+check "trace: the vhost report fits 80 columns" \
+	bash -c "! sed -n '/^vhost queues/,/^used-ring/p' <<<\"\$1\" | awk 'length(\$0) > 80' | grep -q ." _ "$txt"
+diag "$(echo "$txt" | sed -n '/^vhost queues/,$p')"
 exit 0

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* vnetkit trace: vhost / vhost_net per-virtqueue report from the vhost
+ * tracepoints of our patch series (batch-size histograms, signals per
+ * packet, busy-poll hit rate and spin time), when the kernel has them. */
+#ifndef VNETKIT_TRACE_VHOST_H
+#define VNETKIT_TRACE_VHOST_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "trace_vhost_stats.h"
+
+struct btf;
+struct bpf_link;
+struct trace_vhost_bpf;
+
+#define VK_VHOST_PROGS 5
+
+struct vk_vhost_trace {
+	bool have[VK_VHOST_PROGS];	/* which tracepoints the kernel has */
+	int n;				/* how many */
+	char status[160];		/* "" when attached, else why not */
+	struct trace_vhost_bpf *skel;
+	struct bpf_link *links[VK_VHOST_PROGS];
+	struct vk_vhost_vq_stats vq[VK_VHOST_MAX_VQS];	/* summed over CPUs */
+};
+
+/* Which of our vhost tracepoints the kernel BTF (vmlinux, modules) has. */
+void vk_vhost_trace_find(struct vk_vhost_trace *v, struct btf *vmlinux,
+			 struct btf **mods, int nr_mods);
+/* Load and attach the programs of the tracepoints found; 0 or -errno
+ * (status says why). Nothing to do when none was found. */
+int vk_vhost_trace_attach(struct vk_vhost_trace *v);
+void vk_vhost_trace_detach(struct vk_vhost_trace *v);
+void vk_vhost_trace_read(struct vk_vhost_trace *v);
+void vk_vhost_trace_free(struct vk_vhost_trace *v);
+/* One line for vnetkit trace --list. */
+void vk_vhost_trace_print_list(FILE *f, const struct vk_vhost_trace *v);
+void vk_vhost_trace_print_text(FILE *f, const struct vk_vhost_trace *v);
+void vk_vhost_trace_print_json(FILE *f, const struct vk_vhost_trace *v);
+
+#endif
