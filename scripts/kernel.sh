@@ -11,7 +11,8 @@
 # The pristine tree from scripts/kernel-src.sh is never written to: the
 # patched source is a hard-link copy (cp -al) in build/linux-patched/, which
 # quilt modifies by replacing files (patch writes a new file and renames),
-# and every build is out of tree (O=build/kbuild*).
+# and every build is out of tree (O=build/kbuild, build/kbuild-debug,
+# build/base/kbuild for BASE=1, build/bisect/kbuild).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -112,10 +113,17 @@ patched_tree() {
 	echo "$tree"
 }
 
-# configure TREE OUT DEBUG: tinyconfig + fragment (+ debug options), then
-# check every fragment line survived olddefconfig.
+# kconfig_defines TREE SYM: some Kconfig file of TREE defines SYM.
+kconfig_defines() {
+	grep -rqsE --include='Kconfig*' "^[[:space:]]*(menu)?config ${2#CONFIG_}\$" "$1"
+}
+
+# configure TREE OUT DEBUG [BASE]: tinyconfig + fragment (+ debug options),
+# then check every fragment line survived olddefconfig. In a BASE build an
+# option no Kconfig of the unpatched tree defines is one the series adds:
+# noted, not an error.
 configure() {
-	local tree=$1 out=$2 debug=$3 frag h line opt val got missing=()
+	local tree=$1 out=$2 debug=$3 base=${4:-0} frag h line opt val got missing=() added=()
 	frag=$out/vnetkit.config
 	mkdir -p "$out"
 	{ cat "$FRAGMENT"; [ "$debug" = 1 ] && debug_fragment; } >"$frag.new"
@@ -134,7 +142,14 @@ configure() {
 		if [[ "$line" =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
 			opt=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
 			got=$(grep -E "^$opt=" "$out/.config" | head -1 | cut -d= -f2- || true)
-			[ "$got" = "$val" ] || missing+=("$opt=$val (got ${got:-unset})")
+			[ "$got" = "$val" ] && continue
+			if [ "$base" = 1 ] && [ -z "$got" ] && ! kconfig_defines "$tree" "$opt"; then
+				added+=("$opt")
+			elif [ -z "$got" ] && ! kconfig_defines "$tree" "$opt"; then
+				missing+=("$opt=$val (no Kconfig defines it: is the patch adding it in patches/series?)")
+			else
+				missing+=("$opt=$val (got ${got:-unset})")
+			fi
 		elif [[ "$line" =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set ]]; then
 			opt=${BASH_REMATCH[1]}
 			grep -qE "^$opt=[ym]" "$out/.config" && missing+=("$opt off (still set)")
@@ -145,6 +160,7 @@ configure() {
 		printf '  %s\n' "${missing[@]}" >&2
 		die "${#missing[@]} fragment option(s) dropped by olddefconfig, first: ${missing[0]%% *} (a dependency is off: add it to ${FRAGMENT#$top/})"
 	fi
+	[ ${#added[@]} -eq 0 ] || say "base tree lacks ${added[*]} (added by the series)"
 	echo "$h" >"$out/.vnetkit-config"
 }
 
@@ -162,11 +178,27 @@ kbuild() {
 	BUILD_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 }
 
+# Output directories. ccache (CCACHE_BASEDIR) hashes include paths relative
+# to the output directory, so every source tree is named linux-patched and
+# sits next to its output directory: the base and bisect builds then hit
+# the patched build's cache for every file the series does not touch.
+# build/kbuild-base is a link to build/base/kbuild.
 variant_dir() {
 	local base=$1 debug=$2 d=$build/kbuild
-	[ "$base" = 1 ] && d=$d-base
+	[ "$base" = 1 ] && d=$build/base/kbuild
 	[ "$debug" = 1 ] && d=$d-debug
 	echo "$d"
+}
+
+# base_tree SRC: an unpatched hard-link copy of the pristine tree.
+base_tree() {
+	local src=$1 tree=$build/base/linux-patched
+	if [ ! -e "$tree/.vnetkit-base" ]; then
+		fresh_copy "$src" "$tree"
+		touch "$tree/.vnetkit-base"
+	fi
+	ln -sfn base/kbuild "$build/kbuild-base"
+	echo "$tree"
 }
 
 cmd_build() {
@@ -179,9 +211,9 @@ cmd_build() {
 		esac
 	done
 	src=$("$top/scripts/kernel-src.sh")
-	if [ "$base" = 1 ]; then tree=$src; else tree=$(patched_tree "$src"); fi
+	if [ "$base" = 1 ]; then tree=$(base_tree "$src"); else tree=$(patched_tree "$src"); fi
 	out=$(variant_dir "$base" "$debug")
-	configure "$tree" "$out" "$debug"
+	configure "$tree" "$out" "$debug" "$base"
 	ver=$(make -s -C "$tree" kernelversion)
 	say "building $ver $([ "$base" = 1 ] && echo base || echo "patched ($(series_patches "$PATCHES_DIR" | wc -l) patches)")$([ "$debug" = 1 ] && echo ', debug') in ${out#$top/} (log: ${out#$top/}/build.log)"
 	kbuild "$tree" "$out" || die "build failed (see ${out#$top/}/build.log)"
@@ -200,8 +232,8 @@ cmd_bisect() {
 		say "bisect: the series is empty; nothing to build"
 		return 0
 	fi
-	tree=$build/linux-bisect
-	out=$build/kbuild-bisect
+	tree=$build/bisect/linux-patched
+	out=$build/bisect/kbuild
 	fresh_copy "$src" "$tree"
 	BISECT_TREE=$tree
 	trap 'rm -rf "$BISECT_TREE"' EXIT
