@@ -1046,8 +1046,8 @@ static void json_vq(const char *name, const struct vk_vring *vr, uint64_t frames
 		    bool last)
 {
 	printf("\"%s\":{\"kicks\":%llu,\"kicks_suppressed\":%llu,"
-	       "\"kicks_per_frame\":%.4f,\"interrupts\":%llu,"
-	       "\"interrupts_per_frame\":%.4f,\"reaps\":%llu,\"used\":%llu,"
+	       "\"kicks_per_frame\":%.6f,\"interrupts\":%llu,"
+	       "\"interrupts_per_frame\":%.6f,\"reaps\":%llu,\"used\":%llu,"
 	       "\"used_per_reap\":%.2f,\"max_used_per_reap\":%llu,"
 	       "\"used_per_reap_log2\":[",
 	       name, (unsigned long long)vr->kicks,
