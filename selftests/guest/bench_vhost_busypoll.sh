@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# vhost_net busy polling: none, fixed, adaptive (make kernel-bench runs this
+# on the base and the patched kernel of one run and prints patched/base).
+# vnetkit vhost pingpong (one frame in flight) at three loads:
+#   sparse     one frame every SPARSE us   (--interval, default 20000)
+#   medium     one frame every MEDIUM us   (--interval, default 3000)
+#   saturated  back to back                (--interval 0)
+# The issue's sparse load is one frame per ms; under TCG a round trip
+# alone takes milliseconds, so 1 ms would be back to back: the defaults
+# keep the intervals well above (sparse) and near (medium) the round trip.
+# for three busy-poll settings:
+#   none       busyloop timeout 0
+#   fixed50    busyloop timeout 50 us, vhost_net.busyloop_adaptive=0
+#   adapt50    busyloop timeout 50 us as the ceiling, busyloop_adaptive=1
+#              (patched kernel only: "unavailable" on the base kernel)
+# Metrics: round-trip p50 and p99 (ns), vhost worker CPU per frame (ns) and,
+# where the vhost tracepoints exist, the time spent busy polling per frame
+# and the share of polls that found work (vhost_net_busy_poll_end; exact
+# counts, unlike CPU times), each the median of ROUNDS runs. Under TCG the CPU is emulated: absolute
+# times mean little; compare settings within one kernel and kernels within
+# one run. Worker CPU time is what vnetkit vhost reports (vhost_worker).
+V=${VNETKIT:-vnetkit}
+[ -x "$V" ] || V=$(command -v vnetkit)
+ROUNDS=${BUSYPOLL_BENCH_ROUNDS:-3}
+SPARSE=${BUSYPOLL_BENCH_SPARSE_US:-20000}
+MEDIUM=${BUSYPOLL_BENCH_MEDIUM_US:-3000}
+P=/sys/module/vhost_net/parameters/busyloop_adaptive
+T=/sys/kernel/tracing
+E=$T/events/vhost/vhost_net_busy_poll_end
+
+if [ ! -e /dev/vhost-net ]; then
+	echo "# bench_vhost_busypoll: unavailable (no /dev/vhost-net in this kernel)"
+	exit 0
+fi
+if ! $V vhost --help | grep -q -- --interval; then
+	echo "# bench_vhost_busypoll: unavailable (vnetkit vhost pingpong has no --interval)"
+	exit 0
+fi
+echo "# bench_vhost_busypoll: TCG guest: absolute figures are emulation, compare ratios"
+echo "# loads: sparse 1 frame / $SPARSE us, medium 1 frame / $MEDIUM us, saturated back to back"
+[ -d $E ] && echo 8192 >$T/buffer_size_kb
+
+# num FIELD JSON: first number after "FIELD": (nested fields: the first).
+num() { echo "$2" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | head -1; }
+
+declare -A MED
+# stats NAME UNIT DIR VALUES...: median, min, max of the rounds (MED[NAME]).
+stats() {
+	local name=$1 unit=$2 dir=$3 out
+	shift 3
+	out=$(printf '%s\n' "$@" | grep . | sort -g | awk -v n="$name" -v u="$unit" -v d="$dir" '
+		{ v[NR] = $1 }
+		END {
+			if (!NR) { print "# " n ": unavailable (no samples)"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "metric %s %.6g %s %s\n", n, m, u, d
+			printf "# %s: better %s, min %.6g, max %.6g, %d rounds\n",
+			       n, d, v[1], v[NR], NR
+		}')
+	echo "$out"
+	MED[$name]=$(echo "$out" | awk '/^metric/ { print $3 }')
+}
+
+# ratio A B: A / B to 3 decimals, or "-".
+ratio() { awk -v a="${MED[$1]:-}" -v b="${MED[$2]:-}" 'BEGIN { if (a != "" && b + 0 > 0) printf "%.3f", a / b; else print "-" }'; }
+
+# bench LOAD SETTING FRAMES INTERVAL TIMEOUT ADAPTIVE
+bench() {
+	local load=$1 set=$2 frames=$3 iv=$4 to=$5 ad=$6 i out name=vhost_busypoll.$1.$2
+	local -a p50 p99 wk spin hit
+	if [ -n "$ad" ]; then
+		if [ ! -w $P ]; then
+			[ "$ad" = 1 ] && { echo "# $name: unavailable (no vhost_net.busyloop_adaptive in this kernel)"; return; }
+		else
+			echo "$ad" >$P
+		fi
+	fi
+	for ((i = 0; i < ROUNDS; i++)); do
+		if [ -d $E ]; then
+			echo 0 >$T/tracing_on
+			echo >$T/trace
+			echo 1 >$E/enable
+			echo 1 >$T/tracing_on
+		fi
+		out=$($V vhost pingpong --frames "$frames" --interval "$iv" \
+			--busyloop-timeout "$to" --json 2>&1)
+		if [ -d $E ]; then
+			echo 0 >$T/tracing_on
+			echo 0 >$E/enable
+		fi
+		if ! echo "$out" | grep -q '"result":"ok"'; then
+			echo "# $name: round $i failed: $(echo "$out" | head -c 300)"
+			continue
+		fi
+		p50+=("$(num p50 "$out")")
+		p99+=("$(num p99 "$out")")
+		wk+=("$(num cpu_ns_per_frame "$out")")
+		if [ -d $E ]; then
+			read -r s h <<<"$(grep -v '^#' $T/trace | awk -v f="$frames" '
+				/vhost_net_busy_poll_end:/ { n++
+					for (i = 1; i <= NF; i++) {
+						if ($i ~ /^spin_ns=/) s += substr($i, 9)
+						if ($i == "reason=work_found") h++ } }
+				END { printf "%.0f %.4f\n", s / f, n ? h / n : 0 }')"
+			spin+=("$s") hit+=("$h")
+		fi
+	done
+	stats "$name.rtt_p50" ns lower "${p50[@]}"
+	stats "$name.rtt_p99" ns lower "${p99[@]}"
+	stats "$name.worker_cpu_ns_per_frame" ns lower "${wk[@]}"
+	if [ "$to" != 0 ] && [ -d $E ]; then
+		stats "$name.busy_spin_ns_per_frame" ns lower "${spin[@]}"
+		stats "$name.busy_poll_hit_rate" ratio higher "${hit[@]}"
+	fi
+}
+
+for load in sparse medium saturated; do
+	case $load in
+	sparse) iv=$SPARSE frames=${BUSYPOLL_BENCH_SPARSE_FRAMES:-100} ;;
+	medium) iv=$MEDIUM frames=${BUSYPOLL_BENCH_MEDIUM_FRAMES:-300} ;;
+	saturated) iv=0 frames=${BUSYPOLL_BENCH_SATURATED_FRAMES:-600} ;;
+	esac
+	bench $load none "$frames" $iv 0 ""
+	bench $load fixed50 "$frames" $iv 50 0
+	bench $load adapt50 "$frames" $iv 50 1
+done
+[ -w $P ] && echo 0 >$P
+echo "# adaptive / fixed 50 us on this kernel (lower is better; < 1: adaptive wins):"
+echo "#   load       rtt_p50  rtt_p99  worker_cpu  busy_spin"
+for load in sparse medium saturated; do
+	b=vhost_busypoll.$load
+	printf '#   %-10s %7s  %7s  %10s  %9s\n' $load "$(ratio $b.adapt50.rtt_p50 $b.fixed50.rtt_p50)" \
+		"$(ratio $b.adapt50.rtt_p99 $b.fixed50.rtt_p99)" \
+		"$(ratio $b.adapt50.worker_cpu_ns_per_frame $b.fixed50.worker_cpu_ns_per_frame)" \
+		"$(ratio $b.adapt50.busy_spin_ns_per_frame $b.fixed50.busy_spin_ns_per_frame)"
+done
+exit 0
