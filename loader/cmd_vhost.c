@@ -1188,6 +1188,15 @@ static void print_human(struct run *r)
 		       r->rtt[r->rtt_n - 1] / 1e3, (unsigned long long)r->rtt_n);
 }
 
+/* tx/pingpong: posted on the TX ring, not yet used; rx: sent into the
+ * TAP, not yet in the RX ring. */
+static uint64_t in_flight(const struct run *r)
+{
+	if (r->o->mode == M_RX)
+		return r->host_frames - (r->verified + r->corrupt);
+	return r->submitted - r->completed;
+}
+
 static void report_failure(struct run *r)
 {
 	const struct opts *o = r->o;
@@ -1216,15 +1225,14 @@ static void report_failure(struct run *r)
 	} else if (r->stalled) {
 		vk_errf("vhost", "vhost-net stopped processing without signalling "
 			"an error; --timeout raises the limit",
-			"no progress for %.1f s (%llu/%llu frames done, %llu in the "
-			"%s ring)", o->timeout,
+			"no progress for %.1f s (%llu/%llu frames done, %llu in "
+			"flight)", o->timeout,
 			(unsigned long long)(r->verified + r->corrupt),
 			(unsigned long long)o->frames,
-			(unsigned long long)(r->submitted - r->completed),
-			o->mode == M_RX ? "RX" : "TX");
+			(unsigned long long)in_flight(r));
 	} else if (r->interrupted) {
-		vk_errf("vhost", NULL, "interrupted with %llu frames in the TX ring; "
-			"torn down", (unsigned long long)(r->submitted - r->completed));
+		vk_errf("vhost", NULL, "interrupted with %llu frames in flight; torn "
+			"down", (unsigned long long)in_flight(r));
 	} else if (strcmp(outcome(r), "ok")) {
 		vk_errf("vhost", r->pkt_drops ? "lower --window" : NULL,
 			"verification failed: %llu corrupt, %llu lost, %llu duplicate, "
