@@ -131,8 +131,11 @@ for i in "${!patches[@]}"; do
 	msg=$(message_of "$f")
 	# git diff or quilt's "diff -uprN": either way a unified diff.
 	grep -q '^+++ [^[:space:]]' "$f" || block "$id" mail-format "no unified diff in the patch"
+	author=$(sed -n 's/^From: .*<\([^>]*\)>.*$/\1/p; s/^From: \([^ <]*@[^ >]*\)$/\1/p' "$f" | head -1)
 	if ! grep -Eq '^Signed-off-by: [^<]+ <[^>]+@[^>]+>$' <<<"$msg"; then
 		block "$id" signed-off-by "no 'Signed-off-by: Name <email>' in the commit message (DCO, submitting-patches.rst section 11)"
+	elif ! grep -qiF "<$author>" <<<"$(grep '^Signed-off-by:' <<<"$msg")"; then
+		block "$id" signed-off-by "no Signed-off-by from the author <$author> (the From: of the patch must sign off)"
 	elif grep -Eq '^Signed-off-by: .*@([^>]*\.)?(invalid|example|example\.(com|org|net))>$' <<<"$msg"; then
 		placeholder_sob+=("patch $((i + 1))/$n")
 	fi

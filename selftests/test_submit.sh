@@ -183,6 +183,16 @@ if [ "$rc" -eq 1 ] && grep -q "patch 1/2 .*names commit [0-9a-f]\{12\} whose sub
 else
 	fail "Fixes: subject mismatch not blocked: exit $rc:$(sed 's/^/ | /' "$tmp/fixes-bad.out")"
 fi
+# The author (From:) must be among the signers, not just anyone.
+rm -rf "$tmp/other-author" && cp -r "$fx/good" "$tmp/other-author"
+sed -i 's/^From: Vnetkit Selftest <selftest@example.org>$/From: Someone Else <else@example.org>/' "$tmp"/other-author/0002-*.patch
+run other-author --patches "$tmp/other-author" --name selftest-other-author --no-build --out "$tmp/oa"
+if [ "$rc" -eq 1 ] && grep -q "^BLOCKED: patch 2/2 .*no Signed-off-by from the author <else@example.org>.*\[rule: signed-off-by\]" "$tmp/other-author.out" &&
+	! grep -q "BLOCKED: patch 1/2" "$tmp/other-author.out"; then
+	ok "rule signed-off-by: a patch whose author did not sign off is blocked (2/2 only)"
+else
+	fail "author without Signed-off-by: exit $rc:$(sed 's/^/ | /' "$tmp/other-author.out")"
+fi
 # A cover letter with template text left in it is refused.
 cp -r "$fx/good" "$tmp/unfinished"
 echo "Results: TODO measure" >>"$tmp/unfinished/cover-letter.txt"
