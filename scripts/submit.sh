@@ -231,8 +231,8 @@ patch_paths() {
 	sed -n -E 's#^(---|\+\+\+) [ab]/([^[:space:]]+).*#\2#p' "$@" | sort -u
 }
 
-gitw am --abort >/dev/null 2>&1
-gitw rebase --abort >/dev/null 2>&1
+# An interrupted earlier run may have left a git am half done.
+[ -d "$(gitw rev-parse --absolute-git-dir)/rebase-apply" ] && gitw am --abort >/dev/null 2>&1
 if [ -n "$(gitw status --porcelain --untracked-files=no)" ]; then
 	# Our own tree only ever holds what an interrupted run left behind.
 	[ "$wt" = "$work/tree" ] || die "$wt has uncommitted changes (commit or discard them first)"
@@ -252,7 +252,7 @@ if [ ${#existing[@]} -eq "$n" ]; then
 		f=$patchdir/${patches[$i]}
 		if ! err=$(gitw am -q --keep-cr "$f" 2>&1); then
 			block "patch $((i + 1))/$n (${patches[$i]})" applies \
-				"does not apply to $(gitw rev-parse --short "$base"): $(grep -m3 -E 'error|failed|patch does not' <<<"$err" | tr '\n' ' ')"
+				"does not apply to $(gitw rev-parse --short "$base"): $(grep -E '^(error|fatal):' <<<"$err" | head -3 | paste -sd ';' | sed 's/;/; /g')"
 			gitw am --abort >/dev/null 2>&1
 			break
 		fi
@@ -282,13 +282,17 @@ gitw format-patch -q -o "$tmp/cp" "$base..$tip" >/dev/null || die "git format-pa
 i=0
 for f in "$tmp"/cp/*.patch; do
 	i=$((i + 1))
+	# Each finding as "TYPE: message (file:line)" or "(commit message)".
 	res=$(cd "$wt" && perl scripts/checkpatch.pl --strict --max-line-length=80 --ignore="$cp_ignore" \
-		--terse --show-types --no-summary "$f" 2>&1)
-	if grep -Eq '(ERROR|WARNING|CHECK):' <<<"$res"; then
+		--show-types --no-summary "$f" 2>/dev/null |
+		awk '/^(ERROR|WARNING|CHECK):/ { if (m != "") print m " (commit message)"; m = $0; next }
+		     m != "" && /^#[0-9]+: FILE: / { sub(/:$/, "", $3); print m " (" $3 ")"; m = ""; next }
+		     m != "" && /^#[0-9]+:/ { print m " (commit message)"; m = "" }
+		     END { if (m != "") print m }')
+	if [ -n "$res" ]; then
 		while IFS= read -r l; do
-			l=${l#"$f":}
-			block "patch $i/$n (${patches[$((i - 1))]})" checkpatch "${l#*: } (patch line ${l%%:*})"
-		done < <(grep -E '(ERROR|WARNING|CHECK):' <<<"$res")
+			block "patch $i/$n (${patches[$((i - 1))]})" checkpatch "$l"
+		done <<<"$res"
 	else
 		note "patch $i/$n: clean"
 	fi
