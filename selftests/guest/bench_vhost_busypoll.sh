@@ -3,12 +3,11 @@
 # on the base and the patched kernel of one run and prints patched/base).
 # vnetkit vhost pingpong (one frame in flight) at three loads:
 #   sparse     one frame every SPARSE us   (--interval, default 20000)
-#   medium     one frame every MEDIUM us   (--interval, default 3000)
+#   medium     one frame every MEDIUM us   (--interval, default 1000)
 #   saturated  back to back                (--interval 0)
-# The issue's sparse load is one frame per ms; under TCG a round trip
-# alone takes milliseconds, so 1 ms would be back to back: the defaults
-# keep the intervals well above (sparse) and near (medium) the round trip.
-# for three busy-poll settings:
+# The issue's sparse load is one frame per ms; under TCG on a shared host a
+# round trip alone takes 0.15 to several ms, so 1 ms is the medium load here
+# and sparse is one frame per 20 ms. For three busy-poll settings:
 #   none       busyloop timeout 0
 #   fixed50    busyloop timeout 50 us, vhost_net.busyloop_adaptive=0
 #   adapt50    busyloop timeout 50 us as the ceiling, busyloop_adaptive=1
@@ -16,14 +15,14 @@
 # Metrics: round-trip p50 and p99 (ns), vhost worker CPU per frame (ns) and,
 # where the vhost tracepoints exist, the time spent busy polling per frame
 # and the share of polls that found work (vhost_net_busy_poll_end; exact
-# counts, unlike CPU times), each the median of ROUNDS runs. Under TCG the CPU is emulated: absolute
-# times mean little; compare settings within one kernel and kernels within
-# one run. Worker CPU time is what vnetkit vhost reports (vhost_worker).
+# counts, unlike CPU times), each the median of ROUNDS runs. Under TCG the
+# CPU is emulated: absolute times mean little; compare settings within one
+# kernel and kernels within one run. Worker CPU time is what vnetkit vhost reports (vhost_worker).
 V=${VNETKIT:-vnetkit}
 [ -x "$V" ] || V=$(command -v vnetkit)
-ROUNDS=${BUSYPOLL_BENCH_ROUNDS:-3}
+ROUNDS=${BUSYPOLL_BENCH_ROUNDS:-5}
 SPARSE=${BUSYPOLL_BENCH_SPARSE_US:-20000}
-MEDIUM=${BUSYPOLL_BENCH_MEDIUM_US:-3000}
+MEDIUM=${BUSYPOLL_BENCH_MEDIUM_US:-1000}
 P=/sys/module/vhost_net/parameters/busyloop_adaptive
 T=/sys/kernel/tracing
 E=$T/events/vhost/vhost_net_busy_poll_end
@@ -64,65 +63,71 @@ stats() {
 # ratio A B: A / B to 3 decimals, or "-".
 ratio() { awk -v a="${MED[$1]:-}" -v b="${MED[$2]:-}" 'BEGIN { if (a != "" && b + 0 > 0) printf "%.3f", a / b; else print "-" }'; }
 
-# bench LOAD SETTING FRAMES INTERVAL TIMEOUT ADAPTIVE
-bench() {
-	local load=$1 set=$2 frames=$3 iv=$4 to=$5 ad=$6 i out name=vhost_busypoll.$1.$2
-	local -a p50 p99 wk spin hit
-	if [ -n "$ad" ]; then
-		if [ ! -w $P ]; then
-			[ "$ad" = 1 ] && { echo "# $name: unavailable (no vhost_net.busyloop_adaptive in this kernel)"; return; }
-		else
-			echo "$ad" >$P
-		fi
+declare -A SAMPLES
+# one LOAD SETTING FRAMES INTERVAL TIMEOUT ADAPTIVE: one run; its figures
+# are appended to SAMPLES[<metric name>].
+one() {
+	local load=$1 set=$2 frames=$3 iv=$4 to=$5 ad=$6 out s h name=vhost_busypoll.$1.$2
+	if [ -n "$ad" ] && [ -w $P ]; then
+		echo "$ad" >$P
+	elif [ "$ad" = 1 ]; then
+		return
 	fi
-	for ((i = 0; i < ROUNDS; i++)); do
-		if [ -d $E ]; then
-			echo 0 >$T/tracing_on
-			echo >$T/trace
-			echo 1 >$E/enable
-			echo 1 >$T/tracing_on
-		fi
-		out=$($V vhost pingpong --frames "$frames" --interval "$iv" \
-			--busyloop-timeout "$to" --json 2>&1)
-		if [ -d $E ]; then
-			echo 0 >$T/tracing_on
-			echo 0 >$E/enable
-		fi
-		if ! echo "$out" | grep -q '"result":"ok"'; then
-			echo "# $name: round $i failed: $(echo "$out" | head -c 300)"
-			continue
-		fi
-		p50+=("$(num p50 "$out")")
-		p99+=("$(num p99 "$out")")
-		wk+=("$(num cpu_ns_per_frame "$out")")
-		if [ -d $E ]; then
-			read -r s h <<<"$(grep -v '^#' $T/trace | awk -v f="$frames" '
-				/vhost_net_busy_poll_end:/ { n++
-					for (i = 1; i <= NF; i++) {
-						if ($i ~ /^spin_ns=/) s += substr($i, 9)
-						if ($i == "reason=work_found") h++ } }
-				END { printf "%.0f %.4f\n", s / f, n ? h / n : 0 }')"
-			spin+=("$s") hit+=("$h")
-		fi
-	done
-	stats "$name.rtt_p50" ns lower "${p50[@]}"
-	stats "$name.rtt_p99" ns lower "${p99[@]}"
-	stats "$name.worker_cpu_ns_per_frame" ns lower "${wk[@]}"
+	if [ -d $E ]; then
+		echo 0 >$T/tracing_on
+		echo >$T/trace
+		echo 1 >$E/enable
+		echo 1 >$T/tracing_on
+	fi
+	out=$($V vhost pingpong --frames "$frames" --interval "$iv" \
+		--busyloop-timeout "$to" --json 2>&1)
+	if [ -d $E ]; then
+		echo 0 >$T/tracing_on
+		echo 0 >$E/enable
+	fi
+	if ! echo "$out" | grep -q '"result":"ok"'; then
+		echo "# $name: a round failed: $(echo "$out" | head -c 300)"
+		return
+	fi
+	SAMPLES[$name.rtt_p50]+=" $(num p50 "$out")"
+	SAMPLES[$name.rtt_p99]+=" $(num p99 "$out")"
+	SAMPLES[$name.worker_cpu_ns_per_frame]+=" $(num cpu_ns_per_frame "$out")"
 	if [ "$to" != 0 ] && [ -d $E ]; then
-		stats "$name.busy_spin_ns_per_frame" ns lower "${spin[@]}"
-		stats "$name.busy_poll_hit_rate" ratio higher "${hit[@]}"
+		read -r s h <<<"$(grep -v '^#' $T/trace | awk -v f="$frames" '
+			/vhost_net_busy_poll_end:/ { n++
+				for (i = 1; i <= NF; i++) {
+					if ($i ~ /^spin_ns=/) s += substr($i, 9)
+					if ($i == "reason=work_found") h++ } }
+			END { printf "%.0f %.4f\n", s / f, n ? h / n : 0 }')"
+		SAMPLES[$name.busy_spin_ns_per_frame]+=" $s"
+		SAMPLES[$name.busy_poll_hit_rate]+=" $h"
 	fi
 }
 
+# Rounds interleave the settings, so a change in the host's load during the
+# run hits all three alike.
 for load in sparse medium saturated; do
 	case $load in
-	sparse) iv=$SPARSE frames=${BUSYPOLL_BENCH_SPARSE_FRAMES:-100} ;;
+	sparse) iv=$SPARSE frames=${BUSYPOLL_BENCH_SPARSE_FRAMES:-60} ;;
 	medium) iv=$MEDIUM frames=${BUSYPOLL_BENCH_MEDIUM_FRAMES:-300} ;;
-	saturated) iv=0 frames=${BUSYPOLL_BENCH_SATURATED_FRAMES:-600} ;;
+	saturated) iv=0 frames=${BUSYPOLL_BENCH_SATURATED_FRAMES:-500} ;;
 	esac
-	bench $load none "$frames" $iv 0 ""
-	bench $load fixed50 "$frames" $iv 50 0
-	bench $load adapt50 "$frames" $iv 50 1
+	[ -w $P ] || echo "# vhost_busypoll.$load.adapt50: unavailable (no vhost_net.busyloop_adaptive in this kernel)"
+	for ((r = 0; r < ROUNDS; r++)); do
+		one $load none "$frames" "$iv" 0 ""
+		one $load fixed50 "$frames" "$iv" 50 0
+		one $load adapt50 "$frames" "$iv" 50 1
+	done
+	for set in none fixed50 adapt50; do
+		for m in rtt_p50:ns:lower rtt_p99:ns:lower worker_cpu_ns_per_frame:ns:lower \
+			busy_spin_ns_per_frame:ns:lower busy_poll_hit_rate:ratio:higher; do
+			n=vhost_busypoll.$load.$set.${m%%:*}
+			[ -n "${SAMPLES[$n]:-}" ] || continue
+			u=${m#*:}
+			# shellcheck disable=SC2086
+			stats "$n" "${u%%:*}" "${u#*:}" ${SAMPLES[$n]}
+		done
+	done
 done
 [ -w $P ] && echo 0 >$P
 echo "# adaptive / fixed 50 us on this kernel (lower is better; < 1: adaptive wins):"
