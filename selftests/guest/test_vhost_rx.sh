@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vnetkit vhost rx in the QEMU guest (make kernel-check): real /dev/vhost-net.
 # Every frame of every run is verified byte for byte by vnetkit itself; the
-# checks here read its JSON report. Under TCG it takes about 1.5 minutes.
+# checks here read its JSON report. Under TCG about a minute per half.
 source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 
 V=$VNETKIT
@@ -36,17 +36,22 @@ run_ok() {
 	LAST=$out
 }
 
+# test_vhost_rx_noeidx.sh runs this script with --no-event-idx: the two
+# halves of the matrix each stay well inside the guest's per-script limit.
+eidx=${VHOST_RX_EIDX:-}
 t0=$(date +%s)
 # RX: every payload verified, ring sizes x event index x mergeable buffers.
 for ring in 64 256 1024; do
-	for eidx in "" --no-event-idx; do
-		for mrg in "" --no-mrg-rxbuf; do
-			f="ring $ring${eidx:+ no-event-idx}${mrg:+ no-mrg}"
-			run_ok "vhost rx: $N frames verified, $f" rx --frames $N \
-				--ring-size $ring $eidx $mrg
-		done
+	for mrg in "" --no-mrg-rxbuf; do
+		f="ring $ring${eidx:+ no-event-idx}${mrg:+ no-mrg}"
+		run_ok "vhost rx: $N frames verified, $f" rx --frames $N \
+			--ring-size $ring $eidx $mrg
 	done
 done
+if [ -n "$eidx" ]; then
+	diag "test_vhost_rx $eidx took $(($(date +%s) - t0)) s"
+	exit 0
+fi
 # Mergeable buffers for real: 1500 B frames over 512 B buffers (3 each).
 run_ok "vhost rx: 1500 B frames merged from 512 B buffers" rx --frames 10000 \
 	--size 1500 --rx-buf 512
