@@ -23,6 +23,8 @@ expect_fail 2 "unknown option '--bogus'" "vhost: unknown option" $V vhost tx --b
 expect_fail 2 "'tx' only" "vhost: --xdp-drop needs tx" $V vhost rx --xdp-drop
 expect_fail 2 "'tx' only" "vhost: --inject needs tx" $V vhost pingpong --inject loop
 expect_fail 2 "'pingpong' only" "vhost: --spin needs pingpong" $V vhost tx --spin
+expect_fail 2 "paces pingpong only" "vhost: --interval needs pingpong" \
+	$V vhost rx --interval 100
 expect_fail 2 "expected bad-addr or loop" "vhost: unknown --inject chain" \
 	$V vhost tx --inject nonsense
 expect_fail 2 "below --frames" "vhost: --inject-after beyond the run" \
