@@ -20,10 +20,11 @@ pristine=$("$top/scripts/kernel-src.sh" 2>/dev/null) || { fail "scripts/kernel-s
 # run NAME ARGS...: submit.sh with a private output directory; stdout and
 # stderr in $tmp/NAME.out, exit status in $rc.
 run() {
-	local n=$1
+	local n=$1 t0=$SECONDS
 	shift
 	"$submit" "$@" >"$tmp/$n.out" 2>&1
 	rc=$?
+	diag "submit $n: exit $rc, $((SECONDS - t0)) s"
 }
 
 # ---- usage ----
@@ -36,12 +37,10 @@ expect_fail 2 "unknown argument" "usage: an unknown option is rejected" "$submit
 # ---- one fixture per rule: blocked, with the patch and the rule named ----
 # fixture | expected substring | rule
 while IFS='|' read -r dir want rule; do
-	t0=$(date +%s)
 	run "$dir" --patches "$fx/$dir" --name "selftest-$dir" --out "$tmp/out-$dir"
-	t=$(($(date +%s) - t0))
 	if [ "$rc" -eq 1 ] && grep -F -- "$want" "$tmp/$dir.out" | grep -qF "[rule: $rule]" &&
 		[ ! -e "$tmp/out-$dir" ]; then
-		ok "rule $rule: fixture $dir blocked (${t}s): $(grep -F "[rule: $rule]" "$tmp/$dir.out" | head -1 | cut -c1-110)"
+		ok "rule $rule: fixture $dir blocked: $(grep -F "[rule: $rule]" "$tmp/$dir.out" | head -1 | cut -c1-110)"
 	else
 		fail "rule $rule: fixture $dir not blocked as expected (exit $rc, want 1 and '$want'):$(sed 's/^/ | /' "$tmp/$dir.out")"
 	fi
@@ -74,9 +73,7 @@ else
 fi
 
 # ---- a valid series: the posting ----
-t0=$(date +%s)
 run good --patches "$fx/good" --name selftest-good --out "$tmp/v1"
-diag "good fixture: $(($(date +%s) - t0)) s"
 if [ "$rc" -ne 0 ]; then
 	fail "valid fixture series passes (exit $rc):$(sed 's/^/ | /' "$tmp/good.out")"
 else
@@ -221,10 +218,10 @@ if ! grep -qv '^[[:space:]]*\(#\|$\)' "$top/patches/series"; then
 	expect_fail 1 "lists no patches: nothing to post" "real series: patches/series is empty, submit refuses to post nothing" \
 		"$submit" --out "$tmp/real"
 else
-	t0=$(date +%s)
+	t0=$SECONDS
 	run real --out "$tmp/real" --name selftest-real --keep-going
 	if [ "$rc" -eq 0 ]; then
-		ok "real series passes every check ($(($(date +%s) - t0)) s, $(grep -c . <(ls "$tmp"/real/*.patch)) mails)"
+		ok "real series passes every check ($((SECONDS - t0)) s, $(grep -c . <(ls "$tmp"/real/*.patch)) mails)"
 	else
 		fail "real series blocked:$(grep -E 'BLOCKED|vnetkit: submit' "$tmp/real.out" | sed 's/^/ | /')"
 	fi
