@@ -13,7 +13,8 @@
 # carries the test output (see selftests/guest/init).
 #
 # Environment: GUEST_BINS (extra programs for the initramfs, with their
-# shared libraries), QEMU_TIMEOUT (seconds, default 900; x4 for --debug).
+# shared libraries), QEMU_TIMEOUT (seconds, default 1500; x4 for --debug),
+# EXTRA_CMDLINE (appended to the kernel command line).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -212,6 +213,7 @@ run_guest() {
 	cmd="vnetkit.mode=$mode"
 	[ -n "$filter" ] && cmd+=" vnetkit.filter=$filter"
 	[ -n "$st" ] && cmd+=" vnetkit.selftest=$st"
+	cmd+=${EXTRA_CMDLINE:+ $EXTRA_CMDLINE}
 	echo "# booting ${img#$top/} ($mode$([ -n "$filter" ] && echo ", filter $filter")$([ -n "$st" ] && echo ", self-test $st"), limit ${limit} s)"
 	boot "$img" "$dir/initramfs.cpio.gz" "$dir" "$limit" "$cmd"
 	[ -s "$dir/qemu.err" ] && sed 's/^/# qemu: /' "$dir/qemu.err"
@@ -233,7 +235,7 @@ run_guest() {
 }
 
 cmd_check() {
-	local base=0 debug=0 filter= limit=${QEMU_TIMEOUT:-900} name=check
+	local base=0 debug=0 filter= limit=${QEMU_TIMEOUT:-1500} name=check
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--base) base=1; name+=-base ;;
@@ -259,7 +261,10 @@ cmd_harness() {
 		fail) want='guest/selftest_fail: deliberately failing guest test' ;;
 		hang) want='no power-off within' ;;
 		esac
-		out=$(QEMU_TIMEOUT=25 "$0" _selftest "$st" 2>&1); rc=$?
+		# KUnit off (kunit.enable=0): these boots test the harness, and
+		# the suites would only make them slower.
+		out=$(QEMU_TIMEOUT=$([ $st = hang ] && echo 60 || echo 180) \
+			EXTRA_CMDLINE=kunit.enable=0 "$0" _selftest "$st" 2>&1); rc=$?
 		if [ $rc -ne 0 ] && grep -qF "$want" <<<"$out"; then
 			tap_ok "harness: a guest that does '$st' fails the run ('$want')"
 		else
