@@ -119,9 +119,9 @@ kconfig_defines() {
 }
 
 # configure TREE OUT DEBUG [BASE]: tinyconfig + fragment (+ debug options),
-# then check every fragment line survived olddefconfig. In a BASE build an
-# option no Kconfig of the unpatched tree defines is one the series adds:
-# noted, not an error.
+# then check every fragment line survived olddefconfig. In a BASE build (and
+# a bisect prefix) an option no Kconfig of the tree defines is one the
+# series adds: noted, not an error.
 configure() {
 	local tree=$1 out=$2 debug=$3 base=${4:-0} frag h line opt val got missing=() added=()
 	frag=$out/vnetkit.config
@@ -160,7 +160,7 @@ configure() {
 		printf '  %s\n' "${missing[@]}" >&2
 		die "${#missing[@]} fragment option(s) dropped by olddefconfig, first: ${missing[0]%% *} (a dependency is off: add it to ${FRAGMENT#$top/})"
 	fi
-	[ ${#added[@]} -eq 0 ] || say "base tree lacks ${added[*]} (added by the series)"
+	[ ${#added[@]} -eq 0 ] || say "this tree lacks ${added[*]} (added by the series)"
 	echo "$h" >"$out/.vnetkit-config"
 }
 
@@ -241,7 +241,8 @@ cmd_bisect() {
 	for ((i = 1; i <= n; i++)); do
 		(cd "$tree" && QUILT_PATCHES=patches quilt --quiltrc=- push --fuzz=0 >/dev/null 2>&1) ||
 			die "bisect: patch $i/$n ${pats[i - 1]} does not apply with --fuzz=0"
-		configure "$tree" "$out" 0
+		# A prefix lacks the options later patches add: tolerated as in BASE=1.
+		configure "$tree" "$out" 0 1
 		if ! kbuild "$tree" "$out"; then
 			die "bisect: the series stops building at patch $i/$n: ${pats[i - 1]} (see ${out#$top/}/build.log)"
 		fi

@@ -4,9 +4,9 @@
 # log of the test kernel, and copies edited to carry a failing KUnit case, an
 # oops, a KASAN and a lockdep report, a hang, a failing guest script), and
 # the config check on a fragment whose option olddefconfig drops.
-# The expensive part boots the test kernel three times (a panicking, a
-# failing and a hanging guest) when it has been built; make kernel-check
-# always runs those boots.
+# The boots of a panicking, a failing and a hanging guest need the test
+# kernel: make kernel-check runs them after the guest suite (qemu.sh
+# harness; also make kernel-harness).
 source "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/.." && pwd)
 Q=$top/scripts/qemu.sh
@@ -61,20 +61,4 @@ expect_fail 1 "dropped by olddefconfig, first: CONFIG_LIST_KUNIT_TEST=y" \
 	"kernel.sh: a fragment option that does not survive olddefconfig is named" \
 	"$top/scripts/kernel.sh" config "$top/selftests/fixtures/kernel/config/dropped.config" "$tmp"
 
-# Real boots: a panicking, a failing and a hanging guest each fail the run.
-img=$("$top/scripts/kernel.sh" image)
-if [ -r "$img" ] && [ -x "$top/build/vnetkit-static" ]; then
-	out=$("$Q" harness 2>&1); rc=$?
-	while IFS= read -r line; do
-		case "$line" in
-		"ok "*" - "*) ok "boot: ${line#* - }" ;;
-		"not ok "*" - "*) fail "boot: ${line#* - }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done <<<"$out"
-	[ $rc -eq 0 ] || diag "qemu.sh harness exited $rc"
-else
-	skip "boot: panicking, failing and hanging guests are detected" \
-		"test kernel not built (make kernel); make kernel-check runs these boots"
-fi
 exit 0
