@@ -4,6 +4,7 @@
 #   scripts/kernel.sh build [--base] [--debug]   (make kernel [BASE=1] [DEBUG=1])
 #   scripts/kernel.sh bisect                     (make kernel-bisect)
 #   scripts/kernel.sh apply DIR                  apply DIR/series to a scratch copy
+#                                                (in $KERNEL_SCRATCH, default build/)
 #   scripts/kernel.sh check-series DIR           static checks of DIR/series
 #   scripts/kernel.sh image [--base] [--debug]   print the bzImage path
 #   scripts/kernel.sh config FRAGMENT OUTDIR     configure the pristine tree only
@@ -255,7 +256,7 @@ cmd_apply() {
 	local dir=${1:?usage: kernel.sh apply DIR} src tree
 	dir=$(cd "$dir" && pwd)
 	src=$("$top/scripts/kernel-src.sh")
-	APPLY_TREE=$(mktemp -d "$build/apply.XXXXXX")
+	APPLY_TREE=$(mktemp -d "${KERNEL_SCRATCH:-$build}/apply.XXXXXX")
 	trap 'rm -rf "$APPLY_TREE"' EXIT
 	fresh_copy "$src" "$APPLY_TREE"
 	quilt_push "$APPLY_TREE" "$dir"
