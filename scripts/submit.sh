@@ -513,6 +513,16 @@ fi
 
 # ---- the posting ---------------------------------------------------------------
 step "posting: ${out#$top/}"
+# vhost goes through MST's tree, tun/ptr_ring/virtio_net through net-next:
+# a mixed series is legal but the sender should know who will apply it.
+nvhost=$(gitw diff --name-only "$base" "$tip" | grep -c '^drivers/vhost/\|^include/trace/events/vhost\.h$\|^include/uapi/linux/vhost')
+nother=$(gitw diff --name-only "$base" "$tip" | grep -vc '^drivers/vhost/\|^include/trace/events/vhost\.h$\|^include/uapi/linux/vhost')
+if [ "$target" = net-next ] && [ "$nvhost" -gt 0 ]; then
+	note "note: $nvhost vhost file(s) in a net-next posting; MST applies vhost"
+	note "patches: split them out (TARGET=vhost) or say in the cover who takes them"
+elif [ "$target" = vhost ] && [ "$nother" -gt 0 ]; then
+	note "note: $nother non-vhost file(s) in a vhost posting: those usually go through net-next"
+fi
 prefix="PATCH $target"
 vflag=()
 # The first posting carries no version tag ([PATCH net-next 0/3]), later
@@ -521,7 +531,7 @@ vflag=()
 
 # Recipients: maintainers To, reviewers and lists Cc (no git history needed).
 gm=$(cd "$wt" && perl scripts/get_maintainer.pl --no-git --no-git-fallback --rolestats \
-	--no-remove-duplicates "$tmp"/cp/*.patch 2>/dev/null)
+	"$tmp"/cp/*.patch 2>/dev/null)
 to=() cc=()
 while IFS= read -r l; do
 	addr=${l%% (*}
@@ -545,7 +555,7 @@ toargs=() ccargs=()
 for a in "${to[@]}"; do toargs+=(--to="$a"); done
 for a in "${cc[@]}"; do ccargs+=(--cc="$a"); done
 
-prev=() rangediff=()
+rangediff=()
 if [ "$version" -gt 1 ]; then
 	pv=$((version - 1))
 	pbase=$(gitw rev-parse -q --verify "refs/vnetkit/$name/v$pv-base") &&
