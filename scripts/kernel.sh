@@ -159,7 +159,7 @@ configure() {
 	if [ ${#missing[@]} -gt 0 ]; then
 		rm -f "$out/.vnetkit-config"
 		printf '  %s\n' "${missing[@]}" >&2
-		die "${#missing[@]} fragment option(s) dropped by olddefconfig, first: ${missing[0]%% *} (a dependency is off: add it to ${FRAGMENT#$top/})"
+		die "${#missing[@]} fragment option(s) dropped by olddefconfig, first: ${missing[0]} (turn on what it depends on in ${FRAGMENT#$top/})"
 	fi
 	[ ${#added[@]} -eq 0 ] || say "this tree lacks ${added[*]} (added by the series)"
 	echo "$h" >"$out/.vnetkit-config"
@@ -172,7 +172,7 @@ kbuild() {
 	t0=$(date +%s.%N)
 	if ! nice -n 10 make -C "$tree" O="$out" ARCH=x86_64 CC="ccache gcc" \
 		HOSTCC="ccache gcc" -j"$JOBS" bzImage >"$log" 2>&1; then
-		grep -E 'error|Error' "$log" | head -20 >&2
+		{ grep -E ': (fatal )?error:|^ERROR:|Error [0-9]' "$log" || tail -20 "$log"; } | head -12 >&2
 		return 1
 	fi
 	t1=$(date +%s.%N)
@@ -319,7 +319,7 @@ check-patch) check_patch "$@" ;;
 config)
 	[ $# -eq 2 ] || { echo "usage: kernel.sh config FRAGMENT OUTDIR" >&2; exit 2; }
 	FRAGMENT=$(readlink -f "$1")
-	configure "$("$top/scripts/kernel-src.sh")" "$(readlink -f "$2")" 0 ;;
+	configure "$("$top/scripts/kernel-src.sh")" "$(readlink -f "$2")" 0 1 ;;
 image)
 	base=0 debug=0
 	for a in "$@"; do case "$a" in --base) base=1 ;; --debug) debug=1 ;; esac; done
