@@ -445,7 +445,7 @@ build_step() {
 }
 
 if [ "$nfail" -gt 0 ] && [ "$keep" -eq 0 ]; then
-	step "build: not run ($nfail violation(s) above; fix them first, or --keep-going)"
+	step "build: not run: fix the above first (or --keep-going, make KEEP_GOING=1)"
 elif [ "$build" -eq 0 ]; then
 	step "build: skipped (--no-build)"
 else

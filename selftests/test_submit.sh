@@ -10,6 +10,17 @@ submit=$top/scripts/submit.sh
 fx=$top/selftests/fixtures/submit
 tmp=$(mktemp -d)
 at_exit "rm -rf $tmp"
+tree=$top/build/submit/tree
+# Postings are recorded in the shared tree under their --name: make this
+# run's names unique (make check may run twice at once) and drop them after.
+id=st$$
+drop_records() {
+	[ -d "$tree/.git" ] || return 0
+	git -C "$tree" for-each-ref --format='%(refname)' refs/vnetkit refs/heads/vnetkit |
+		grep -E "^refs/(heads/)?vnetkit/$id-" | while read -r r; do git -C "$tree" update-ref -d "$r"; done
+	git -C "$tree" config --get-regexp "^vnetkit\\.$id-" | while read -r k _; do git -C "$tree" config --unset "$k"; done
+}
+at_exit drop_records
 
 if ! "$top/scripts/setup.sh" submit >/dev/null 2>&1; then
 	fail "scripts/setup.sh submit (git-email, b4) failed"
@@ -37,7 +48,7 @@ expect_fail 2 "unknown argument" "usage: an unknown option is rejected" "$submit
 # ---- one fixture per rule: blocked, with the patch and the rule named ----
 # fixture | expected substring | rule
 while IFS='|' read -r dir want rule; do
-	run "$dir" --patches "$fx/$dir" --name "selftest-$dir" --out "$tmp/out-$dir"
+	run "$dir" --patches "$fx/$dir" --name "$id-$dir" --out "$tmp/out-$dir"
 	if [ "$rc" -eq 1 ] && grep -F -- "$want" "$tmp/$dir.out" | grep -qF "[rule: $rule]" &&
 		[ ! -e "$tmp/out-$dir" ]; then
 		ok "rule $rule: fixture $dir blocked: $(grep -F "[rule: $rule]" "$tmp/$dir.out" | head -1 | cut -c1-110)"
@@ -64,7 +75,7 @@ fi
 
 # W=1 is judged against the base: lib/vsprintf.c has a W=1 warning in 6.12
 # already; a patch that adds none must pass.
-run w1-base --patches "$fx/w1-base" --name selftest-w1-base --out "$tmp/out-w1-base"
+run w1-base --patches "$fx/w1-base" --name $id-w1-base --out "$tmp/out-w1-base"
 if [ "$rc" -eq 0 ] && grep -q 'base: 1 object(s) built, 1 W=1 warning(s) in touched files' "$tmp/w1-base.out" &&
 	grep -q 'patch 1/1: built 1 object(s), no new W=1 warnings' "$tmp/w1-base.out"; then
 	ok "rule w1-new-warning: a warning the base already has (lib/vsprintf.c) does not block"
@@ -73,7 +84,7 @@ else
 fi
 
 # ---- a valid series: the posting ----
-run good --patches "$fx/good" --name selftest-good --out "$tmp/v1"
+run good --patches "$fx/good" --name $id-good --out "$tmp/v1"
 if [ "$rc" -ne 0 ]; then
 	fail "valid fixture series passes (exit $rc):$(sed 's/^/ | /' "$tmp/good.out")"
 else
@@ -103,7 +114,6 @@ else
 	fail "v1: mails: $msg"
 fi
 
-tree=$top/build/submit/tree
 cover=$(ls "$tmp"/v1/0000-cover-letter.patch 2>/dev/null)
 if [ -n "$cover" ] && ! grep -q '\*\*\*' "$cover" &&
 	grep -q '^Subject: \[PATCH net-next 0/2\] tun: comment fixes (selftest fixture)$' "$cover" &&
@@ -133,15 +143,15 @@ idx=$tmp/index
 base=$(git -C "$tree" rev-parse base)
 if GIT_INDEX_FILE=$idx git -C "$tree" read-tree "$base" &&
 	GIT_INDEX_FILE=$idx git -C "$tree" apply --cached "$tmp"/v1/000[1-9]-*.patch &&
-	[ "$(GIT_INDEX_FILE=$idx git -C "$tree" write-tree)" = "$(git -C "$tree" rev-parse 'vnetkit/selftest-good-v1^{tree}')" ]; then
+	[ "$(GIT_INDEX_FILE=$idx git -C "$tree" write-tree)" = "$(git -C "$tree" rev-parse "vnetkit/$id-good-v1^{tree}")" ]; then
 	ok "v1: the mails applied to the base give exactly the branch's tree"
 else
-	fail "v1: the mails do not reproduce branch vnetkit/selftest-good-v1"
+	fail "v1: the mails do not reproduce branch vnetkit/$id-good-v1"
 fi
 
 # ---- v2 after v1: changelog, lore link, range-diff ----
 v1mid=$(sed -n 's/^Message-ID: <\(.*\)>$/\1/Ip' "$cover" | head -1)
-run good-v2 --patches "$fx/good-v2" --name selftest-good --version 2 --out "$tmp/v2"
+run good-v2 --patches "$fx/good-v2" --name $id-good --version 2 --out "$tmp/v2"
 c2=$(ls "$tmp"/v2/v2-0000-cover-letter.patch 2>/dev/null)
 if [ "$rc" -eq 0 ] && [ -n "$c2" ] && msg=$(mails_ok "$tmp/v2" "PATCH net-next v2" 2); then
 	ok "v2: passes; mails parse, subjects [PATCH net-next v2 0/2] .. [PATCH net-next v2 2/2]"
@@ -157,7 +167,7 @@ else
 	fail "v2: cover lacks changelog/lore link/range-diff:$(sed -n '/^Changelog/,$p' "$c2" 2>/dev/null | head -30 | sed 's/^/ | /')"
 fi
 # v3 without a "v3:" changelog entry is refused before anything is written.
-run good-v3 --patches "$fx/good-v2" --name selftest-good --version 3 --no-build --out "$tmp/v3"
+run good-v3 --patches "$fx/good-v2" --name $id-good --version 3 --no-build --out "$tmp/v3"
 if [ "$rc" -eq 1 ] && grep -q "no 'v3:' entry under 'Changelog:'.*\[rule: changelog\]" "$tmp/good-v3.out" && [ ! -e "$tmp/v3" ]; then
 	ok "v3 without a changelog entry is blocked [rule: changelog], nothing written"
 else
@@ -171,10 +181,10 @@ fixes_fixture() {
 			"$tmp/$1"/0001-*.patch
 }
 fixes_fixture fixes-ok "$(git -C "$tree" log -1 --format=%s base)"
-run fixes-ok --patches "$tmp/fixes-ok" --name selftest-fixes-ok --no-build --out "$tmp/fixes-ok-out"
+run fixes-ok --patches "$tmp/fixes-ok" --name $id-fixes-ok --no-build --out "$tmp/fixes-ok-out"
 check "Fixes: naming a tree commit with its real subject passes" test "$rc" -eq 0
 fixes_fixture fixes-bad "tun: a subject that commit does not have"
-run fixes-bad --patches "$tmp/fixes-bad" --name selftest-fixes-bad --no-build --out "$tmp/fixes-bad-out"
+run fixes-bad --patches "$tmp/fixes-bad" --name $id-fixes-bad --no-build --out "$tmp/fixes-bad-out"
 if [ "$rc" -eq 1 ] && grep -q "patch 1/2 .*names commit [0-9a-f]\{12\} whose subject is 'Linux 6.12.*\[rule: fixes-tag\]" "$tmp/fixes-bad.out"; then
 	ok "Fixes: with another commit's subject is blocked [rule: fixes-tag]"
 else
@@ -183,7 +193,7 @@ fi
 # The author (From:) must be among the signers, not just anyone.
 rm -rf "$tmp/other-author" && cp -r "$fx/good" "$tmp/other-author"
 sed -i 's/^From: Vnetkit Selftest <selftest@example.org>$/From: Someone Else <else@example.org>/' "$tmp"/other-author/0002-*.patch
-run other-author --patches "$tmp/other-author" --name selftest-other-author --no-build --out "$tmp/oa"
+run other-author --patches "$tmp/other-author" --name $id-other-author --no-build --out "$tmp/oa"
 if [ "$rc" -eq 1 ] && grep -q "^BLOCKED: patch 2/2 .*no Signed-off-by from the author <else@example.org>.*\[rule: signed-off-by\]" "$tmp/other-author.out" &&
 	! grep -q "BLOCKED: patch 1/2" "$tmp/other-author.out"; then
 	ok "rule signed-off-by: a patch whose author did not sign off is blocked (2/2 only)"
@@ -193,7 +203,7 @@ fi
 # A cover letter with template text left in it is refused.
 cp -r "$fx/good" "$tmp/unfinished"
 echo "Results: TODO measure" >>"$tmp/unfinished/cover-letter.txt"
-run unfinished --patches "$tmp/unfinished" --name selftest-unfinished --no-build --out "$tmp/unf"
+run unfinished --patches "$tmp/unfinished" --name $id-unfinished --no-build --out "$tmp/unf"
 if [ "$rc" -eq 1 ] && grep -q "unfinished text in .*'Results: TODO measure' \[rule: cover-letter\]" "$tmp/unfinished.out" && [ ! -e "$tmp/unf" ]; then
 	ok "a cover letter with TODO left in it is blocked [rule: cover-letter]"
 else
@@ -206,7 +216,7 @@ if grep -q "^WARNING: patch 1/2, patch 2/2: Signed-off-by uses a placeholder" "$
 else
 	fail "placeholder Signed-off-by not flagged"
 fi
-run good-vhost --patches "$fx/good" --name selftest-vhost --target vhost --no-build --out "$tmp/vhost"
+run good-vhost --patches "$fx/good" --name $id-vhost --target vhost --no-build --out "$tmp/vhost"
 if [ "$rc" -eq 0 ] && msg=$(mails_ok "$tmp/vhost" "PATCH vhost" 2); then
 	ok "TARGET=vhost: subjects [PATCH vhost 0/2] .. [PATCH vhost 2/2]"
 else
@@ -219,7 +229,7 @@ if ! grep -qv '^[[:space:]]*\(#\|$\)' "$top/patches/series"; then
 		"$submit" --out "$tmp/real"
 else
 	t0=$SECONDS
-	run real --out "$tmp/real" --name selftest-real --keep-going
+	run real --out "$tmp/real" --name $id-real --keep-going
 	if [ "$rc" -eq 0 ]; then
 		ok "real series passes every check ($((SECONDS - t0)) s, $(grep -c . <(ls "$tmp"/real/*.patch)) mails)"
 	else
