@@ -10,7 +10,7 @@ base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev bc
 	pkg-config iproute2 python3 xdp-tools gnuplot-nox linux-source-6.12 quilt)
 kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 	busybox-static xz-utils sparse)
-submit_pkgs=(git-email b4)
+submit_pkgs=(git-email libmailtools-perl b4)
 
 want=("${base_pkgs[@]}")
 for arg in "$@"; do
