@@ -308,11 +308,22 @@ cmd_check_series() {
 	return $bad
 }
 
+# One kernel build at a time: sessions share build/linux-patched (re-created
+# when the series changes) and the output directories.
+build_lock() {
+	mkdir -p "$build"
+	exec 8>"$build/.kernel-build.lock"
+	if ! flock -n 8; then
+		say "waiting for another make kernel / kernel-bisect to finish" >&2
+		flock 8
+	fi
+}
+
 cmd="${1:-build}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
-build) cmd_build "$@" ;;
-bisect) cmd_bisect ;;
+build) build_lock; cmd_build "$@" ;;
+bisect) build_lock; cmd_bisect ;;
 apply) cmd_apply "$@" ;;
 check-series) cmd_check_series "$@" ;;
 check-patch) check_patch "$@" ;;
