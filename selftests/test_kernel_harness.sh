@@ -51,6 +51,10 @@ parse_expect boot_ok.console fail.results 1 "^not ok [0-9]+ - guest/test_demo: f
 	"a failing guest check fails the run and keeps its name"
 parse_expect boot_ok.console exit.results 1 "guest/test_demo: script exited 3 after its tests" \
 	"a guest script exiting non-zero fails the run"
+parse_expect boot_ok.console silent.results 1 "guest/test_quiet: printed no ok/not ok" \
+	"a guest script that reports nothing fails the run"
+parse_expect boot_ok.console metric.results 0 "^# metric demo.pps 30555.6 pps higher" \
+	"a bench script's metric lines are results (passed through for kernel-bench)"
 parse_expect boot_ok.console empty.results 1 "/init never reported" \
 	"a guest that never reaches /init fails the run"
 
