@@ -318,12 +318,18 @@ cmd_bench() {
 	}
 	echo "# ==== patched / base: $rounds alternating boot(s) each; best round by direction"
 	echo "# (TCG: absolute figures are emulation, per-frame counts and ratios matter)"
-	printf '# %-44s %11s %11s %-6s %6s %s\n' metric base patched unit ratio better
-	local a b
+	# 80 columns: a long metric name gets a line of its own.
+	printf '# %-28s %11s %11s %-6s %6s %s\n' metric base patched unit ratio better
+	local a b label
 	for m in "${names[@]}"; do
 		a=$(pick "${better[$m]:-}" ${vals[base:$m]:-})
 		b=$(pick "${better[$m]:-}" ${vals[patched:$m]:-})
-		printf '# %-44s %11s %11s %-6s %6s %s\n' "$m" "$a" "$b" "${unit[$m]}" \
+		label=$m
+		if [ ${#m} -gt 28 ]; then
+			echo "# $m"
+			label=
+		fi
+		printf '# %-28s %11s %11s %-6s %6s %s\n' "$label" "$a" "$b" "${unit[$m]}" \
 			"$(awk -v a="$a" -v b="$b" 'BEGIN { if (a != "-" && b != "-" && a + 0 > 0) printf "%.3f", b / a; else print "-" }')" \
 			"${better[$m]:-}"
 	done
