@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* vnetkit trace: per-virtqueue statistics from the vhost tracepoints of
- * patches/vhost-add-tracepoints.patch, shared by bpf/trace_vhost.bpf.c and
+ * patches/0004-vhost-add-tracepoints.patch, shared by bpf/trace_vhost.bpf.c and
  * loader/trace_vhost.c. */
 #ifndef VNETKIT_TRACE_VHOST_STATS_H
 #define VNETKIT_TRACE_VHOST_STATS_H

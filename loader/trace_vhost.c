@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vnetkit trace: the vhost tracepoints (patches/vhost-add-tracepoints.patch)
+/* vnetkit trace: the vhost tracepoints (patches/0004-vhost-add-tracepoints.patch)
  * summarised per virtqueue: used-ring batch sizes, guest signals sent and
  * suppressed per packet, busy-poll hit rate, exit reasons, spin time and
  * window. bpf/trace_vhost.bpf.c keeps the per-CPU counters.

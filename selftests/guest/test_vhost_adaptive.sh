@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Adaptive vhost_net busy polling (patches/vhost_net-adaptive-busy-polling.patch)
+# Adaptive vhost_net busy polling (patches/0005-vhost_net-adaptive-busy-polling.patch)
 # in the QEMU guest (make kernel-check), seen through the vhost_net_busy_poll_*
 # tracepoints: with vhost_net.busyloop_adaptive=1 each virtqueue's window
 # starts at 1 (busy_clock units, ~1 us), doubles after a poll that found

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vhost tracepoints (patches/vhost-add-tracepoints.patch) in the QEMU guest
+# vhost tracepoints (patches/0004-vhost-add-tracepoints.patch) in the QEMU guest
 # (make kernel-check). vnetkit vhost drives /dev/vhost-net and counts what it
 # sees on its rings; the events the kernel records must match those counts
 # exactly: used-ring batches sum to the frames, one vhost_signal decision
