@@ -94,12 +94,13 @@ static const char *fmt_ns(char *buf, size_t len, __u64 ns, bool have)
 	return buf;
 }
 
-static void print_log2_hist(FILE *f, const __u64 *hist, const char *unit)
+/* libbpf-tools style log2 histogram of @nslots buckets, 80 columns. */
+void vk_print_log2_hist(FILE *f, const __u64 *hist, int nslots, const char *unit)
 {
 	int i, lo = -1, hi = -1, j;
 	__u64 vmax = 0;
 
-	for (i = 0; i < VK_HIST_SLOTS; i++) {
+	for (i = 0; i < nslots; i++) {
 		if (!hist[i])
 			continue;
 		if (lo < 0)
@@ -290,19 +291,19 @@ void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 		if (t->lat_cnt) {
 			fprintf(f, "entry -> exit, avg %.0f ns\n",
 				(double)t->lat_sum / t->lat_cnt);
-			print_log2_hist(f, t->lat_hist, "nsecs");
+			vk_print_log2_hist(f, t->lat_hist, VK_HIST_SLOTS, "nsecs");
 		}
 		if (t->path_cnt) {
 			fprintf(f, "%s entry -> here, avg %.0f ns\n",
 				vk_stage_defs[t->path_head].name,
 				(double)t->path_sum / t->path_cnt);
-			print_log2_hist(f, t->path_hist, "nsecs");
+			vk_print_log2_hist(f, t->path_hist, VK_HIST_SLOTS, "nsecs");
 		}
 		if (t->batch_cnt) {
 			fprintf(f, "batch size, avg %.2f, max %llu\n",
 				(double)t->batch_sum / t->batch_cnt,
 				(unsigned long long)t->batch_max);
-			print_log2_hist(f, t->batch_hist, "packets");
+			vk_print_log2_hist(f, t->batch_hist, VK_HIST_SLOTS, "packets");
 		}
 		for (k = 0; k < VK_NR_VERDICTS; k++)
 			verdicts |= t->verdict[k] != 0;

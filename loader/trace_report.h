@@ -64,6 +64,7 @@ extern const struct vk_stage_def vk_stage_defs[VK_ST_MAX];
 const char *vk_method_name(enum vk_method m);
 
 void vk_trace_print_text(FILE *f, const struct vk_trace_run *r);
+void vk_print_log2_hist(FILE *f, const __u64 *hist, int nslots, const char *unit);
 void vk_trace_print_json(FILE *f, const struct vk_trace_run *r);
 void vk_trace_print_list(FILE *f, const struct vk_trace_run *r);
 

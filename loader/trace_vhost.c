@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "trace_report.h"
 #include "trace_vhost.h"
 #include "trace_vhost.skel.h"
 
@@ -180,36 +181,6 @@ static const char *vq_name(int i)
 	return i == 0 ? "rx" : i == 1 ? "tx" : i == VK_VHOST_MAX_VQS - 1 ? "other" : "";
 }
 
-static void print_hist(FILE *f, const __u64 *hist)
-{
-	int i, lo = -1, hi = -1, j;
-	__u64 vmax = 0;
-
-	for (i = 0; i < VK_VHOST_HIST; i++) {
-		if (!hist[i])
-			continue;
-		if (lo < 0)
-			lo = i;
-		hi = i;
-		if (hist[i] > vmax)
-			vmax = hist[i];
-	}
-	if (lo < 0)
-		return;
-	fprintf(f, "%24s : count     distribution\n", "entries");
-	for (i = lo; i <= hi; i++) {
-		int stars = (int)(hist[i] * 40 / vmax);
-		char bar[41];
-
-		for (j = 0; j < 40; j++)
-			bar[j] = j < stars ? '*' : ' ';
-		bar[40] = 0;
-		fprintf(f, "%11llu -> %-9llu : %-9llu |%s|\n",
-			i ? 1ULL << i : 0ULL, (2ULL << i) - 1,
-			(unsigned long long)hist[i], bar);
-	}
-}
-
 static double ratio(__u64 a, __u64 b)
 {
 	return b ? (double)a / b : 0;
@@ -282,7 +253,7 @@ void vk_vhost_trace_print_text(FILE *f, const struct vk_vhost_trace *v)
 		if (!s->batches)
 			continue;
 		fprintf(f, "\nused-ring batch sizes, vq %d %s\n", i, vq_name(i));
-		print_hist(f, s->batch_hist);
+		vk_print_log2_hist(f, s->batch_hist, VK_VHOST_HIST, "entries");
 		if (s->xdp_batches)
 			fprintf(f, "XDP batches: %llu, %.1f buffers each\n",
 				(unsigned long long)s->xdp_batches,
