@@ -372,6 +372,25 @@ static void check_err_fds(struct run *r)
 	}
 }
 
+/* End conditions shared by every wait: a descriptor error vhost reported,
+ * SIGINT/SIGTERM, or no progress for --timeout seconds. Also what --spin
+ * (a busy-polling guest, no interrupts) checks between polls. */
+static bool keep_going(struct run *r)
+{
+	check_err_fds(r);
+	if (r->vhost_error)
+		return false;
+	if (vk_stop) {
+		r->interrupted = true;
+		return false;
+	}
+	if (vk_now() - r->last_progress > r->o->timeout) {
+		r->stalled = true;
+		return false;
+	}
+	return true;
+}
+
 /* Sleep until one of the fds is readable, an error is signalled or a
  * short tick passes; acks call eventfds. Returns false when the run must
  * end (stall, signal, vhost error). */
@@ -393,18 +412,7 @@ static bool wait_events(struct run *r, bool call_rx, bool call_tx, bool sock)
 		vk_vring_ack_irq(&r->vh.vq[VK_VQ_RX]);
 	if (call_tx)
 		vk_vring_ack_irq(&r->vh.vq[VK_VQ_TX]);
-	check_err_fds(r);
-	if (r->vhost_error)
-		return false;
-	if (vk_stop) {
-		r->interrupted = true;
-		return false;
-	}
-	if (vk_now() - r->last_progress > r->o->timeout) {
-		r->stalled = true;
-		return false;
-	}
-	return true;
+	return keep_going(r);
 }
 
 /* ---- tx: ring -> vhost -> TAP -> packet socket ---- */
@@ -801,24 +809,6 @@ static void *reflect_fn(void *arg)
 	return NULL;
 }
 
-/* --spin: poll the used ring like a busy-polling guest, no interrupts;
- * the same end conditions as wait_events(). */
-static bool spin_ok(struct run *r)
-{
-	check_err_fds(r);
-	if (r->vhost_error)
-		return false;
-	if (vk_stop) {
-		r->interrupted = true;
-		return false;
-	}
-	if (vk_now() - r->last_progress > r->o->timeout) {
-		r->stalled = true;
-		return false;
-	}
-	return true;
-}
-
 static int run_pingpong(struct run *r)
 {
 	struct vk_vring *rx = &r->vh.vq[VK_VQ_RX], *tx = &r->vh.vq[VK_VQ_TX];
@@ -875,7 +865,7 @@ static int run_pingpong(struct run *r)
 			if (reap_rx(r))
 				continue;
 			if (o->spin) {
-				if (!(spins & 1023) && !spin_ok(r))
+				if (!(spins & 1023) && !keep_going(r))
 					goto out;
 				continue;
 			}
