@@ -108,11 +108,19 @@ if traced pingpong --frames 1000 --busyloop-timeout 50; then
 	diag "off: exits: $(reasons)"
 fi
 
-# 2. On, saturated: back-to-back pingpong; the window grows from 1 and is
-#    capped at the timeout; every step follows the rule.
+# 2. On, saturated: a TX stream (the driver keeps adding frames while vhost
+#    polls for them); the window grows from 1 and is capped at the
+#    timeout; every step follows the rule. Under TCG a pingpong poll
+#    rarely catches the reflected frame (0.1-0.8% of polls), which is why
+#    the load here is a stream; hits are still chance events: up to three runs.
 echo 1 >$P
-if traced pingpong --frames 2000 --busyloop-timeout 50; then
+for attempt in 1 2 3; do
+	traced tx --frames 60000 --busyloop-timeout 50 || { n=; break; }
 	read -r n bad up down first max last <<<"$(rule 50)"
+	[ "$up" -gt 0 ] && break
+	diag "on saturated: run $attempt had no poll that found work; again"
+done
+if [ -n "${n:-}" ]; then
 	check "on: $n polls, every window follows grow-on-hit/shrink-on-timeout ($bad violations)" \
 		eval '[ "$n" -gt 0 ] && [ "$bad" = 0 ]'
 	check "on: first windows are 1 ($first)" [ "${first//1,/}" = "" ]
