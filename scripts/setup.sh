@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Install exactly the Debian packages vnetkit needs that are missing.
 # Idempotent and quiet when everything is present. Usage:
-#   scripts/setup.sh            build + host test dependencies
-#   scripts/setup.sh kernel     also the kernel / QEMU toolchain
-#   scripts/setup.sh submit     also the upstream submission tools
+#   scripts/setup.sh            build, demo and install dependencies (make demo)
+#   scripts/setup.sh kernel     also the kernel / QEMU toolchain (make kernel*)
+#   scripts/setup.sh submit     also the upstream submission tools (make submit)
+#   scripts/setup.sh check      everything the host tests use (make check):
+#                               they check the kernel harness and make submit
+#                               too, so this is the same set as 'all'
 set -euo pipefail
 
 base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev bc ethtool util-linux
-	pkg-config iproute2 python3 xdp-tools gnuplot-nox linux-source-6.12 quilt)
+	pkg-config iproute2 python3 jq xdp-tools gnuplot-nox linux-source-6.12 quilt)
 kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 	busybox-static xz-utils sparse)
 submit_pkgs=(git-email libmailtools-perl b4)
@@ -17,8 +20,8 @@ for arg in "$@"; do
 	case "$arg" in
 	kernel) want+=("${kernel_pkgs[@]}") ;;
 	submit) want+=("${submit_pkgs[@]}") ;;
-	all) want+=("${kernel_pkgs[@]}" "${submit_pkgs[@]}") ;;
-	*) echo "vnetkit: setup: unknown component '$arg' (use kernel, submit or all)" >&2; exit 2 ;;
+	check|all) want+=("${kernel_pkgs[@]}" "${submit_pkgs[@]}") ;;
+	*) echo "vnetkit: setup: $arg: unknown component (use kernel, submit, check or all)" >&2; exit 2 ;;
 	esac
 done
 
