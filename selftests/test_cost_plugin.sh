@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# vk_cost TCG plugin (scripts/cost/vk_cost.c) under qemu-x86_64 user mode:
+# exact counts of instructions, accesses and simulated misses for workloads
+# whose counts are derived by hand (selftests/cost/cost_prog.c), windows,
+# attribution to functions and regions, and argument errors.
+source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+
+plugin=$PWD/build/cost/vk_cost.so
+prog=$PWD/build/cost/cost_prog
+if ! command -v qemu-x86_64 >/dev/null; then
+	fail "qemu-x86_64 missing (scripts/setup.sh installs qemu-user)"
+	exit 0
+fi
+for f in "$plugin" "$prog"; do
+	[ -e "$f" ] || { fail "$f not built (make check builds it)"; exit 0; }
+done
+
+tmp=$(mktemp -d /tmp/vk-cost-test.XXXXXX)
+at_exit "rm -rf $tmp"
+syms=$tmp/prog.sym
+nm -n --defined-only "$prog" >"$syms"
+addr() { printf '0x%x' $((0x$(awk -v s="$1" '$3 == s { print $1 }' "$syms") + ${2:-0})); }
+buf=$(addr vk_buf)
+
+# cost ARGS -- PROG_ARGS: run the program under the plugin, report in $tmp/r
+cost() {
+	local pargs=out=$tmp/r,sym=$syms
+	while [ "$1" != -- ]; do pargs+=,$1; shift; done
+	shift
+	rm -f "$tmp/r"
+	qemu-x86_64 -plugin "$plugin,$pargs" "$prog" "$@" >"$tmp/out" 2>&1 ||
+		{ cat "$tmp/out"; return 1; }
+}
+
+# row KIND VCPU NAME: the eight count columns, or "none" when absent
+row() {
+	local r
+	r=$(awk -F'\t' -v k="$1" -v c="$2" -v n="$3" \
+		'$1 == k && $2 == c && $3 == n { $1 = $2 = $3 = ""; print }' "$tmp/r" | xargs)
+	echo "${r:-none}"
+}
+
+# expect "what" KIND VCPU NAME "insns loads stores l1d_miss llc_miss cold capconf coh"
+expect() {
+	local got
+	got=$(row "$2" "$3" "$4")
+	if [ "$got" = "$5" ]; then
+		ok "$1: $2 $3 $4 = $5"
+	else
+		fail "$1: $2 $3 $4 = $got, want $5"
+		diag "$(cat "$tmp/r")"
+	fi
+}
+
+header() { head -1 "$tmp/r"; }
+
+# One pass over N distinct lines: every load a cold miss in L1D and LLC.
+# vk_sweep_ld runs 4 * N + 4 instructions per pass between its markers.
+cost -- sweep ld 0 64 100 1
+expect "100 distinct lines, cold" total 0 - "404 100 0 100 100 100 0 0"
+expect "100 distinct lines, function row" func 0 vk_sweep_ld "404 100 0 100 100 100 0 0"
+check "one window reported" grep -q '^# vk_cost/1 vcpus=1 windows=1 l1d=32768:8:64 llc=2097152:16:64$' "$tmp/r"
+expect "nothing outside the markers" func 0 main none
+expect "nothing outside the markers (libc)" func 0 "[user]" none
+
+# Stores: write-allocate, same misses as loads.
+cost -- sweep st 0 64 100 2
+expect "stores, two passes over 100 lines" total 0 - "808 0 200 100 100 100 0 0"
+
+# 256 lines = 16 KiB fit the 32 KiB L1D: passes 2 and 3 hit.
+cost -- sweep ld 0 64 256 3
+expect "working set < L1D: no misses after the first pass" total 0 - "3084 768 0 256 256 256 0 0"
+
+# 1024 lines = 64 KiB: 16 lines per 8-way set, LRU misses on every pass;
+# the 2 MiB LLC holds them all after the first pass.
+cost -- sweep ld 0 64 1024 3
+expect "L1D < working set < LLC: capacity misses, no LLC misses after pass 1" total 0 - \
+	"12300 3072 0 3072 1024 1024 2048 0"
+
+# 65536 lines = 4 MiB, twice the LLC: every access misses both levels.
+cost -- sweep ld 0 64 65536 2
+expect "working set > LLC: LLC misses on every pass" total 0 - \
+	"524296 131072 0 131072 131072 65536 65536 0"
+
+# Stride 4096 = 64 sets * 64 B: all lines in one L1D set (LLC: different sets).
+cost -- sweep ld 0 4096 9 4
+expect "9 lines in one 8-way set: conflict misses" total 0 - "160 36 0 36 9 9 27 0"
+cost -- sweep ld 0 4096 8 4
+expect "8 lines in one 8-way set: no conflict" total 0 - "144 32 0 8 8 8 0 0"
+
+# Geometry from arguments: 1 KiB 2-way L1D has 8 sets (stride 512 = one set).
+cost l1d=1024:2:64 llc=4096:4:64 -- sweep ld 0 512 3 2
+expect "l1d=1024:2:64: 3 lines in a 2-way set" total 0 - "32 6 0 6 3 3 3 0"
+check "geometry in the header" grep -q ' l1d=1024:2:64 llc=4096:4:64$' "$tmp/r"
+cost l1d=1024:2:64 llc=4096:4:64 -- sweep ld 0 512 2 2
+expect "l1d=1024:2:64: 2 lines in a 2-way set" total 0 - "24 4 0 2 2 2 0 0"
+
+# An 8-byte load at offset 60 of a line touches two lines.
+cost -- sweep ld 60 128 100 1
+expect "line-straddling loads count both lines" total 0 - "404 100 0 200 200 200 0 0"
+
+# Two windows: counts add up; the cache keeps its state between windows.
+cost -- twice 64 50
+expect "two windows sum, second pass hits" total 0 - "408 100 0 50 50 50 0 0"
+check "two windows reported" grep -q '^# vk_cost/1 vcpus=1 windows=2 ' "$tmp/r"
+
+# Attribution: vk_loop_a/b(k) run 2 * k + 1 instructions and one load (ret).
+cost -- funcs 1000 500
+expect "function row of vk_loop_a" func 0 vk_loop_a "2001 1 0 0 0 0 0 0"
+expect "function row of vk_loop_b" func 0 vk_loop_b "1001 1 0 0 0 0 0 0"
+main_insns=$(row func 0 main | cut -d' ' -f1)
+expect "total = loop rows + main's calls" total 0 - \
+	"$((3002 + main_insns)) 2 2 1 1 1 0 0"
+
+# Regions: 10 of 100 swept lines (one pass) and a region beside the sweep.
+cost "region=head:$buf:0x280" "region=beside:$(addr vk_buf $((100 * 64))):0x40" \
+	-- sweep ld 0 64 100 2
+expect "region on 10 swept lines" region 0 head "0 20 0 10 10 10 0 0"
+expect "region outside the sweep" region 0 beside none
+cost "region=half:$(addr vk_buf 64):0x20" -- sweep ld 60 128 4 1
+expect "straddling loads: region gets the access and its line's miss" region 0 half "0 1 0 1 1 1 0 0"
+
+# window=always: everything from start to exit, markers included.
+cost window=always -- sweep ld 0 64 10 1
+expect "window=always: markers and ret counted in the function" func 0 vk_sweep_ld "47 11 0 10 10 10 0 0"
+total_insns=$(row total 0 - | cut -d' ' -f1)
+check "window=always: start-up and exit counted (total $total_insns > 47)" [ "$total_insns" -gt 1000 ]
+check "window=always: libc start-up (_start) counted" [ "$(row func 0 _start)" != none ]
+
+# Coherence: two threads alternate stores to one line through a turn flag.
+# Each thread's first store to it is cold, every later one finds the line
+# invalidated by the other thread's store; the private lines never miss
+# again. Thread 0 stores first, so only its first store misses the LLC.
+# (The turn line itself is raced: see README on user mode.)
+iters=1000
+cost "region=shared:$(addr vk_shared):0x40" "region=priv0:$(addr vk_priv):0x40" \
+	"region=priv1:$(addr vk_priv 64):0x40" "region=turn:$(addr vk_turn):0x40" -- pingpong $iters
+for t in 0 1; do
+	v=$(awk -F'\t' -v n=priv$t '$1 == "region" && $3 == n { print $2 }' "$tmp/r")
+	if [ -z "$v" ]; then
+		fail "pingpong: no row for thread $t's private line"
+		continue
+	fi
+	expect "pingpong thread $t: shared line, one coherence miss per iteration" region "$v" shared \
+		"0 0 $iters $iters $((1 - t)) 1 0 $((iters - 1))"
+	expect "pingpong thread $t: private line, no coherence misses" region "$v" "priv$t" \
+		"0 0 $iters 1 1 1 0 0"
+done
+check "pingpong: three vCPUs (main + two threads)" grep -q '^# vk_cost/1 vcpus=3 windows=1 ' "$tmp/r"
+diag "turn line rows: $(grep -P '^region\t\d+\tturn' "$tmp/r" | tr '\t' ' ' | paste -sd';')"
+
+# Bad arguments: QEMU refuses to load the plugin, with our message.
+bad() {
+	local want=$1 d=$2 out rc
+	shift 2
+	out=$(qemu-x86_64 -plugin "$plugin,$1" "$prog" funcs 1 1 2>&1); rc=$?
+	if [ $rc -ne 0 ] && [[ "$out" == *"$want"* ]] && [[ "$out" == *"Could not load plugin"* ]]; then
+		ok "bad argument refused: $d"
+	else
+		fail "bad argument $d: exit $rc, output: $out"
+	fi
+}
+bad "vnetkit cost: foo=1: unknown argument (known: out=" "unknown key" "out=$tmp/x,foo=1"
+bad "vnetkit cost: region=buf: expected NAME:0xSTART:0xLEN" "region without range" "out=$tmp/x,region=buf"
+bad "vnetkit cost: region=buf:0xzz:0x40: START is not a hexadecimal address" "region bad start" \
+	"out=$tmp/x,region=buf:0xzz:0x40"
+bad "vnetkit cost: region=buf:0x1000:0: LEN is not" "region zero length" "out=$tmp/x,region=buf:0x1000:0"
+bad "vnetkit cost: out=: missing (the report path is required" "missing out=" "sym=$syms"
+bad "vnetkit cost: sym=$tmp/nope: No such file or directory" "missing symbol file" "out=$tmp/x,sym=$tmp/nope"
+bad "vnetkit cost: l1d=3:1:64: sizes must be powers of two" "bad cache geometry" "out=$tmp/x,l1d=3:1:64"
+bad "vnetkit cost: window=sometimes: unknown window mode" "bad window mode" "out=$tmp/x,window=sometimes"
+exit $_vk_rc
