@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <qemu/qemu-plugin.h>
 
@@ -50,6 +51,7 @@ struct cache {
 struct vcpu {
 	unsigned int idx;
 	struct cache l1d;
+	uint64_t last;		/* way of the line accessed last (MRU of its set), 0 none */
 	struct counts total;
 	struct counts *func;	/* [nfuncs] */
 	struct counts *region;	/* [nregions] */
@@ -91,12 +93,22 @@ static bool window_open;
 static uint64_t windows;
 
 /*
- * One lock for the shared model (LLC, directory, other vCPUs' L1D that a
- * store invalidates) and for creating vCPU state. System mode with
- * thread=single runs vCPUs in turn, but user mode (qemu-x86_64) runs guest
- * threads in parallel.
+ * The shared model (LLC, directory, other vCPUs' L1D that a store
+ * invalidates) must see one access at a time. A lock on every access costs
+ * about a third of the plugin's time, so it is taken only where callbacks
+ * can really run in parallel:
+ * - user mode (qemu-x86_64): every guest thread is a host thread. QEMU 7.2
+ *   creates a new thread's vCPU, and calls vcpu_init, in the parent thread
+ *   inside the clone syscall, before the child runs and while no callback
+ *   is in flight; from the second vCPU on, every access takes the lock.
+ * - system mode: runs use -accel tcg,thread=single, where one host thread
+ *   runs all vCPUs in turn. A callback from a second host thread (MTTCG)
+ *   stops QEMU with an error instead of racing.
  */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static bool parallel;
+static unsigned long serial_thread;
+
 static struct vcpu *vcpus[MAX_VCPUS];
 static unsigned int nvcpus;
 static struct cache llc;
@@ -125,36 +137,60 @@ static void cache_init(struct cache *c, uint32_t size, uint32_t ways)
 	c->tags = xcalloc((size_t)c->sets * ways, sizeof(*c->tags));
 }
 
-/* Look up a line, make it MRU; on a miss insert it, dropping the LRU way. */
-static bool cache_access(struct cache *c, uint64_t line)
+/*
+ * A way holds (line number + 1) << 1 | E, 0 when empty; MRU first. E marks
+ * the only copy among all L1Ds (the directory's fresh mask is this vCPU
+ * alone): load hits and stores to such a line need no directory look-up.
+ */
+#define WAY_E		1ull
+#define WAY_TAG(line)	(((line) + 1) << 1)
+
+static inline uint64_t *cache_set(struct cache *c, uint64_t line)
 {
-	uint64_t *set = c->tags + (line & (c->sets - 1)) * c->ways;
-	uint64_t tag = line + 1;
-	uint32_t w;
+	return c->tags + (line & (c->sets - 1)) * c->ways;
+}
 
-	for (w = 0; w < c->ways; w++)
-		if (set[w] == tag)
-			break;
-	bool hit = w < c->ways;
+static inline uint64_t *cache_find(struct cache *c, uint64_t line)
+{
+	uint64_t *set = cache_set(c, line);
 
-	if (!hit)
-		w = c->ways - 1;
-	memmove(set + 1, set, w * sizeof(*set));
+	for (uint32_t w = 0; w < c->ways; w++)
+		if ((set[w] & ~WAY_E) == WAY_TAG(line))
+			return &set[w];
+	return NULL;
+}
+
+/* Look up a line and make it MRU; returns its way (now the set's first) or NULL. */
+static inline uint64_t *cache_touch(struct cache *c, uint64_t line)
+{
+	uint64_t *set = cache_set(c, line), *way = cache_find(c, line), tag;
+
+	if (!way)
+		return NULL;
+	tag = *way;
+	for (; way > set; way--)
+		*way = way[-1];
 	set[0] = tag;
-	return hit;
+	return set;
+}
+
+/* Insert a line as MRU, dropping the LRU way. */
+static inline void cache_insert(struct cache *c, uint64_t line, uint64_t flags)
+{
+	uint64_t *set = cache_set(c, line);
+
+	for (uint32_t w = c->ways - 1; w > 0; w--)
+		set[w] = set[w - 1];
+	set[0] = WAY_TAG(line) | flags;
 }
 
 static void cache_invalidate(struct cache *c, uint64_t line)
 {
-	uint64_t *set = c->tags + (line & (c->sets - 1)) * c->ways;
-	uint32_t w;
+	uint64_t *set = cache_set(c, line), *way = cache_find(c, line);
 
-	for (w = 0; w < c->ways; w++) {
-		if (set[w] == line + 1) {
-			memmove(set + w, set + w + 1, (c->ways - 1 - w) * sizeof(*set));
-			set[c->ways - 1] = 0;
-			return;
-		}
+	if (way) {
+		memmove(way, way + 1, (c->ways - 1 - (way - set)) * sizeof(*set));
+		set[c->ways - 1] = 0;
 	}
 }
 
@@ -220,6 +256,8 @@ static struct vcpu *vcpu_create(unsigned int idx)
 		vcpus[idx] = v;
 		if (idx + 1 > nvcpus)
 			nvcpus = idx + 1;
+		if (!cfg.system && nvcpus > 1)
+			parallel = true;
 	}
 	pthread_mutex_unlock(&lock);
 	return v;
@@ -231,6 +269,34 @@ static inline struct vcpu *vcpu_get(unsigned int idx)
 	struct vcpu *v = idx < MAX_VCPUS ? vcpus[idx] : NULL;
 
 	return v ? v : vcpu_create(idx);
+}
+
+static void serial_violation(void)
+{
+	fprintf(stderr, "vnetkit cost: vCPUs run in parallel host threads: the cache model needs them in turn (run QEMU with -accel tcg,thread=single)\n");
+	unlink(cfg.out_path);
+	_exit(1);
+}
+
+static inline void model_lock(void)
+{
+	if (cfg.system) {
+		unsigned long self = (unsigned long)pthread_self(), none = 0;
+
+		if (__builtin_expect(self == __atomic_load_n(&serial_thread, __ATOMIC_RELAXED), 1))
+			return;
+		if (!__atomic_compare_exchange_n(&serial_thread, &none, self, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			serial_violation();
+	} else if (parallel) {
+		pthread_mutex_lock(&lock);
+	}
+}
+
+static inline void model_unlock(void)
+{
+	if (!cfg.system && parallel)
+		pthread_mutex_unlock(&lock);
 }
 
 static void vcpu_init_cb(qemu_plugin_id_t id, unsigned int idx)
@@ -275,39 +341,65 @@ static inline void add_miss(struct counts *c, int kind, bool llc_miss)
 /*
  * One line touched by an access of vCPU v. Returns -1 on an L1D hit, else
  * the miss kind: 0 cold, 1 coherence, 2 capacity/conflict; *llc_miss tells
- * whether the shared cache missed too. Called with the lock held.
+ * whether the shared cache missed too. Called between model_lock/unlock.
  */
 static int line_access(struct vcpu *v, uint64_t line, bool store, bool *llc_miss)
 {
-	struct dline *d = dir_get(line);
-	uint64_t bit = 1ull << v->idx;
+	uint64_t bit = 1ull << v->idx, *way, others;
+	struct dline *d;
 	int kind = -1;
 
 	*llc_miss = false;
-	if (!cache_access(&v->l1d, line)) {
+	/* the same line again (loops, the stack): already MRU, nothing changes */
+	if ((v->last & ~WAY_E) == WAY_TAG(line) && (!store || (v->last & WAY_E)))
+		return -1;
+	way = cache_touch(&v->l1d, line);
+	/* a copy in this L1D means no other vCPU stored to the line since */
+	if (way && (!store || (*way & WAY_E))) {
+		v->last = *way;
+		return -1;
+	}
+	d = dir_get(line);
+	if (!way) {
 		if (!(d->seen & bit))
 			kind = 0;
 		else if (!(d->fresh & bit))
 			kind = 1;
 		else
 			kind = 2;
-		*llc_miss = !cache_access(&llc, line);
+		if (!cache_touch(&llc, line)) {
+			*llc_miss = true;
+			cache_insert(&llc, line, 0);
+		}
+		cache_insert(&v->l1d, line, 0);
+		way = v->l1d.tags + (line & (v->l1d.sets - 1)) * v->l1d.ways;
 	}
 	d->seen |= bit;
-	d->fresh |= bit;
-	if (store && d->fresh != bit) {
-		/* only vCPUs with a fresh view can still hold the line */
-		uint64_t others = d->fresh & ~bit;
+	/* only vCPUs with a fresh view can hold the line in their L1D */
+	others = d->fresh & ~bit;
+	while (others) {
+		struct vcpu *ov = vcpus[__builtin_ctzll(others)];
+		bool was_last;
+		uint64_t *ow;
 
-		while (others) {
-			unsigned int o = __builtin_ctzll(others);
-
-			others &= others - 1;
-			if (vcpus[o])
-				cache_invalidate(&vcpus[o]->l1d, line);
+		others &= others - 1;
+		if (!ov)
+			continue;
+		was_last = (ov->last & ~WAY_E) == WAY_TAG(line);
+		if (store) {
+			cache_invalidate(&ov->l1d, line);
+			if (was_last)
+				ov->last = 0;
+		} else if ((ow = cache_find(&ov->l1d, line))) {
+			*ow &= ~WAY_E;
+			if (was_last)
+				ov->last = *ow;
 		}
-		d->fresh = bit;
 	}
+	d->fresh = store ? bit : d->fresh | bit;
+	if (d->fresh == bit)
+		*way |= WAY_E;
+	v->last = *way;
 	return kind;
 }
 
@@ -347,7 +439,7 @@ static void mem_cb(unsigned int vcpu_idx, qemu_plugin_meminfo_t info, uint64_t v
 		paddr = qemu_plugin_hwaddr_phys_addr(hw);
 	}
 
-	pthread_mutex_lock(&lock);
+	model_lock();
 	/* an access that straddles a line boundary touches both lines */
 	for (uint64_t off = 0; off < size;) {
 		uint64_t va = vaddr + off, pa = paddr + off;
@@ -377,7 +469,7 @@ static void mem_cb(unsigned int vcpu_idx, qemu_plugin_meminfo_t info, uint64_t v
 		}
 		off += piece;
 	}
-	pthread_mutex_unlock(&lock);
+	model_unlock();
 }
 
 static uintptr_t func_key(uint64_t pc)
