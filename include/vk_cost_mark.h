@@ -14,6 +14,10 @@
 #define VK_COST_MARK_OPEN	0x01
 #define VK_COST_MARK_CLOSE	0x02
 
+#ifdef __ASSEMBLER__
+/* in .S files: VK_COST_MARK(VK_COST_MARK_OPEN) */
+#define VK_COST_MARK(code)	.byte 0x0f, 0x1f, 0x80, code, 0x43, 0x4b, 0x56
+#else
 #define VK_COST_STR_(x)	#x
 #define VK_COST_STR(x)	VK_COST_STR_(x)
 /* 0f 1f 80 <imm32 little-endian>: nopl imm32(%rax), for asm strings */
@@ -32,4 +36,5 @@ static inline void vk_cost_window_close(void)
 	asm volatile(VK_COST_MARK_BYTES(VK_COST_MARK_CLOSE) ::: "memory");
 }
 
+#endif /* __ASSEMBLER__ */
 #endif /* VK_COST_MARK_H */

@@ -5,7 +5,8 @@
 COST_DIR    := $(BUILD)/cost
 COST_HDR    := $(COST_DIR)/include/qemu/qemu-plugin.h
 COST_PLUGIN := $(COST_DIR)/vk_cost.so
-COST_PROGS  := $(patsubst selftests/cost/%.c,$(COST_DIR)/%,$(wildcard selftests/cost/*.c))
+COST_PROGS  := $(patsubst selftests/cost/%.c,$(COST_DIR)/%,$(wildcard selftests/cost/*.c)) \
+	       $(patsubst selftests/cost/%.S,$(COST_DIR)/%.elf,$(wildcard selftests/cost/*.S))
 COST_QEMU_PKGS := $(wildcard /var/lib/dpkg/info/qemu-system-x86.list /var/lib/dpkg/info/qemu-user.list)
 
 CHECK_DEPS += $(COST_PLUGIN) $(COST_PROGS)
@@ -27,3 +28,10 @@ $(COST_DIR)/%: selftests/cost/%.c include/vk_cost_mark.h
 	$(Q)mkdir -p $(@D)
 	@echo "  CC       $@"
 	$(Q)$(CC) -O2 -g -Wall -Wextra -std=gnu11 -static -no-pie -Iinclude -o $@ $< -lpthread
+
+# multiboot guests for qemu-system-x86_64 -kernel (32-bit ELF, no libc)
+$(COST_DIR)/%.elf: selftests/cost/%.S include/vk_cost_mark.h
+	$(Q)mkdir -p $(@D)
+	@echo "  AS       $@"
+	$(Q)$(CC) -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext=0x100000 \
+		-Iinclude -o $@ $<

@@ -16,7 +16,8 @@ work=$(cd "$2" && pwd)
 
 # qemu-system-x86 (kernel-cost) and qemu-user (host tests) load the same
 # plugin, so both, when installed, must come from one qemu source version.
-src_ver= bins=()
+src_ver=''
+bins=()
 for pkg in qemu-system-x86:qemu-system-x86_64 qemu-user:qemu-x86_64; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "${pkg%%:*}" 2>/dev/null || true)
 	[ "$st" = installed ] || continue
