@@ -94,6 +94,12 @@ check "geometry in the header" grep -q ' l1d=1024:2:64 llc=4096:4:64$' "$tmp/r"
 cost l1d=1024:2:64 llc=4096:4:64 -- sweep ld 0 512 2 2
 expect "l1d=1024:2:64: 2 lines in a 2-way set" total 0 - "24 4 0 2 2 2 0 0"
 
+# LRU, not FIFO: 8 lines fill one set, line 0 is touched again, line 8
+# then evicts the least recently used (line 1, not line 0). vk_touch: 5
+# instructions and 2 loads per line (its offsets array: 2 more cold lines).
+cost -- touch 4096 0 1 2 3 4 5 6 7 0 8 0 1
+expect "LRU: re-used line kept, least recently used evicted" total 0 - "60 24 0 12 11 11 1 0"
+
 # An 8-byte load at offset 60 of a line touches two lines.
 cost -- sweep ld 60 128 100 1
 expect "line-straddling loads count both lines" total 0 - "404 100 0 200 200 200 0 0"
@@ -111,6 +117,17 @@ main_insns=$(row func 0 main | cut -d' ' -f1)
 expect "total = loop rows + main's calls" total 0 - \
 	"$((3002 + main_insns)) 2 2 1 1 1 0 0"
 
+# A text symbol ends at the next symbol of any type: a data symbol 3 bytes
+# into vk_loop_a leaves it only its first instruction (dec, k times); the
+# rest, outside every symbol, goes to [user].
+loop_a=$(addr vk_loop_a)
+printf '%016x T vk_loop_a\n%016x d vk_mid\n' $((loop_a)) $((loop_a + 3)) >"$tmp/part.sym"
+qemu-x86_64 -plugin "$plugin,out=$tmp/r,sym=$tmp/part.sym" "$prog" funcs 1000 500
+expect "symbol bounded by the next symbol" func 0 vk_loop_a "1000 0 0 0 0 0 0 0"
+all=$(row total 0 - | cut -d' ' -f1)
+check "instructions outside every symbol go to [user] ($all - 1000)" \
+	[ "$(row func 0 "[user]" | cut -d' ' -f1)" = $((all - 1000)) ]
+
 # Regions: 10 of 100 swept lines (one pass) and a region beside the sweep.
 cost "region=head:$buf:0x280" "region=beside:$(addr vk_buf $((100 * 64))):0x40" \
 	-- sweep ld 0 64 100 2
@@ -126,10 +143,11 @@ total_insns=$(row total 0 - | cut -d' ' -f1)
 check "window=always: start-up and exit counted (total $total_insns > 47)" [ "$total_insns" -gt 1000 ]
 check "window=always: libc start-up (_start) counted" [ "$(row func 0 _start)" != none ]
 
-# Coherence: two threads alternate stores to one line through a turn flag.
-# Each thread's first store to it is cold, every later one finds the line
-# invalidated by the other thread's store; the private lines never miss
-# again. Thread 0 stores first, so only its first store misses the LLC.
+# Coherence: two threads alternate increments (load + store) of one line
+# through a turn flag. Each thread's first load of it is cold, every later
+# one finds the line invalidated by the other thread's store; the private
+# lines never miss again. Thread 0 goes first: only its first miss is an
+# LLC miss.
 # (The turn line itself is raced: see README on user mode.)
 iters=1000
 cost "region=shared:$(addr vk_shared):0x40" "region=priv0:$(addr vk_priv):0x40" \
@@ -141,7 +159,7 @@ for t in 0 1; do
 		continue
 	fi
 	expect "pingpong thread $t: shared line, one coherence miss per iteration" region "$v" shared \
-		"0 0 $iters $iters $((1 - t)) 1 0 $((iters - 1))"
+		"0 $iters $iters $iters $((1 - t)) 1 0 $((iters - 1))"
 	expect "pingpong thread $t: private line, no coherence misses" region "$v" "priv$t" \
 		"0 0 $iters 1 1 1 0 0"
 done
@@ -167,16 +185,20 @@ else
 			-device isa-debug-exit,iobase=0xf4,iosize=1 -kernel "$sys_elf" \
 			-plugin "$plugin,out=$tmp/r,sym=$tmp/sys.sym,$2" >"$tmp/out" 2>&1
 	}
-	sysrun "-accel tcg,thread=single -icount shift=0,sleep=off" "region=shared:0x400000:0x40,region=shared_alias:0x40000000:0x40,region=priv0:0x400080:0x40,region=priv1_alias:0x400000c0:0x40,region=turn:0x400040:0x40,region=turn_alias:0x40000040:0x40"
+	sysrun "-accel tcg,thread=single -icount shift=0,sleep=off" "region=shared:0x400000:0x40,region=shared_alias:0x40000000:0x40,region=priv0:0x400080:0x40,region=priv1_alias:0x400000c0:0x40,region=turn:0x400040:0x40,region=turn_alias:0x40000040:0x40,region=pub:0x400100:0x40,region=pub_alias:0x40000100:0x40"
 	rc=$?
 	check "system mode: the guest ran to its exit port (exit 33, got $rc)" [ $rc -eq 33 ]
 	check "system mode: two vCPUs, one window" grep -q '^# vk_cost/1 vcpus=2 windows=1 ' "$tmp/r"
-	expect "system mode: boot CPU, shared line" region 0 shared "0 0 1000 1000 1 1 0 999"
+	expect "system mode: boot CPU, shared line" region 0 shared "0 1000 1000 1000 1 1 0 999"
 	expect "system mode: AP, same physical line through its alias" region 1 shared_alias \
-		"0 0 1000 1000 0 1 0 999"
+		"0 1000 1000 1000 0 1 0 999"
 	expect "system mode: boot CPU, private line" region 0 priv0 "0 0 1000 1 1 1 0 0"
 	expect "system mode: AP, private line" region 1 priv1_alias "0 0 1000 1 1 1 0 0"
 	# turn: each side misses once per iteration, the first a cold miss
+	expect "system mode: producer stores hit once the line is present" region 0 pub \
+		"0 0 1000 1 1 1 0 0"
+	expect "system mode: consumer loads miss after every store" region 1 pub_alias \
+		"0 1000 0 1000 0 1 0 999"
 	# (the AP's first check comes after the boot CPU's first store: no LLC miss)
 	for r in "0 turn 1" "1 turn_alias 0"; do
 		read -r v name llc <<<"$r"
@@ -184,13 +206,14 @@ else
 		check "system mode: vCPU $v turn flag: stores, misses, LLC, cold, capconf, coh = $got" \
 			[ "$got" = "1000 1000 $llc 1 0 999" ]
 	done
-	# bsp/ap_pingpong: 2 + 7 per iteration + 4 per failed turn check
-	# (one load each, besides the 1000 successful checks and the ret)
-	for f in "0 bsp_pingpong" "1 ap_pingpong"; do
-		read -r v name <<<"$f"
+	# bsp/ap_pingpong: 2 + 8 per iteration + 4 per failed turn check (one
+	# load each, besides 1000 successful checks, 1000 incl, the AP's 1000
+	# loads of pub and the ret)
+	for f in "0 bsp_pingpong 2001 4000" "1 ap_pingpong 3001 3000"; do
+		read -r v name fixed_loads want_stores <<<"$f"
 		read -r insns loads stores _ <<<"$(row func "$v" "$name")"
-		check "system mode: $name: insns = 7002 + 4 * failed checks ($insns, $loads loads, $stores stores)" \
-			[ "$insns" = $((7002 + 4 * (loads - 1001))) -a "$stores" = 3000 ]
+		check "system mode: $name: insns = 8002 + 4 * failed checks ($insns, $loads loads, $stores stores)" \
+			[ "$insns $stores" = "$((8002 + 4 * (loads - fixed_loads))) $want_stores" ]
 	done
 	sysrun "-accel tcg,thread=multi" ""
 	if grep -q 'vnetkit cost: vCPUs run in parallel host threads: .*thread=single' "$tmp/out" &&

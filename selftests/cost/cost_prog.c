@@ -23,6 +23,11 @@ char vk_buf[4 << 20] __attribute__((aligned(4096)));
  */
 void vk_sweep_ld(char *base, long stride, long n, long passes);
 void vk_sweep_st(char *base, long stride, long n, long passes);
+/*
+ * vk_touch(base, offsets, n): open the window, load base + offsets[i] for
+ * i < n, close it: 5 * n instructions, 2 * n loads (offset, then data).
+ */
+void vk_touch(char *base, const long *offsets, long n);
 /* vk_loop_a/b(k): 2 * k + 1 instructions, one load (the ret), no window */
 void vk_loop_a(long k);
 void vk_loop_b(long k);
@@ -54,6 +59,18 @@ void vk_loop_b(long k);
 	".size " #name ", . - " #name "\n\t"
 
 asm(".text\n\t"
+    ".globl vk_touch\n\t"
+    ".type vk_touch, @function\n"
+    "vk_touch:\n\t"
+    VK_COST_MARK_BYTES(VK_COST_MARK_OPEN)
+    "1: mov (%rsi), %rax\n\t"
+    "mov (%rdi, %rax), %rax\n\t"
+    "add $8, %rsi\n\t"
+    "dec %rdx\n\t"
+    "jnz 1b\n\t"
+    VK_COST_MARK_BYTES(VK_COST_MARK_CLOSE)
+    "ret\n\t"
+    ".size vk_touch, . - vk_touch\n\t"
     SWEEP(vk_sweep_ld, "mov (%r8), %rax")
     SWEEP(vk_sweep_st, "mov %rax, (%r8)")
     LOOP(vk_loop_a)
@@ -67,7 +84,8 @@ static long pp_iters;
 /*
  * Strict alternation: thread t waits for its turn, writes the shared line and
  * its private line, then hands the turn over. Per thread and iteration: one
- * store to vk_shared, vk_priv[t] and vk_turn; spin loads of vk_turn.
+ * load and store of vk_shared, one store to vk_priv[t] and vk_turn; spin
+ * loads of vk_turn.
  */
 static void *pingpong_thread(void *arg)
 {
@@ -78,7 +96,7 @@ static void *pingpong_thread(void *arg)
 	for (long i = 0; i < pp_iters; i++) {
 		while (__atomic_load_n(&vk_turn.v, __ATOMIC_ACQUIRE) != t)
 			;
-		vk_shared.v = i;
+		vk_shared.v++;	/* a load and a store */
 		vk_priv[t].v = i;
 		__atomic_store_n(&vk_turn.v, 1 - t, __ATOMIC_RELEASE);
 	}
@@ -127,6 +145,20 @@ int main(int argc, char **argv)
 		vk_sweep_ld(vk_buf, arg(argv, 2), arg(argv, 3), 1);
 		return 0;
 	}
+	if (!strcmp(cmd, "touch") && argc > 3 && argc <= 3 + 16) {
+		/*
+		 * touch STRIDE I...: load the lines I * STRIDE of vk_buf in this
+		 * order. The offsets sit in vk_buf's last page, lines 3 and 4 of
+		 * it: other L1D sets than the multiples of 4096 being tested.
+		 */
+		long *offs = (long *)(vk_buf + sizeof(vk_buf) - 4096 + 3 * 64);
+		int n = argc - 3;
+
+		for (int i = 0; i < n; i++)
+			offs[i] = arg(argv, 2) * arg(argv, 3 + i);
+		vk_touch(vk_buf, offs, n);
+		return 0;
+	}
 	if (!strcmp(cmd, "funcs") && argc == 4) {
 		/* funcs KA KB: one window around calls of two loops */
 		long ka = arg(argv, 2), kb = arg(argv, 3);
@@ -140,6 +172,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "pingpong") && argc == 3)
 		return pingpong(arg(argv, 2));
 	fprintf(stderr, "usage: %s sweep ld|st OFFSET STRIDE N PASSES | twice STRIDE N | "
-		"funcs KA KB | pingpong ITERS\n", argv[0]);
+		"touch STRIDE I... | funcs KA KB | pingpong ITERS\n", argv[0]);
 	return 2;
 }

@@ -6,7 +6,9 @@
  * stores to one shared line ITERS times through a turn flag, like
  * cost_prog's pingpong, but the AP reaches the data through a different
  * virtual address (4 MiB page alias 0x40000000 -> 0x400000): only a
- * directory on physical addresses sees the two as one line. Exits QEMU
+ * directory on physical addresses sees the two as one line. The boot CPU
+ * also stores to a line the AP only loads (a producer and a consumer).
+ * Exits QEMU
  * through isa-debug-exit (status 0x21).
  */
 #include "vk_cost_mark.h"
@@ -18,6 +20,7 @@
 #define TURN		0x040
 #define PRIV0		0x080
 #define PRIV1		0x0c0
+#define PUB		0x100		/* the boot CPU stores, the AP loads */
 #define LAPIC_ICR	0xfee00300
 #define TRAMP		0x8000		/* AP start-up code, SIPI vector 0x08 */
 
@@ -91,8 +94,9 @@ bsp_pingpong:
 	pause			/* TCG: hands the host thread to the other vCPU */
 	jmp 1b
 2:
-	movl %ecx, DATA + SHARED
+	incl DATA + SHARED	/* load and store: the store must invalidate */
 	movl %ecx, DATA + PRIV0
+	movl %ecx, DATA + PUB	/* must invalidate the AP's copy again */
 	movl $1, DATA + TURN
 	dec %ecx
 	jnz 1b
@@ -106,8 +110,9 @@ ap_pingpong:
 	pause
 	jmp 1b
 2:
-	movl %ecx, ALIAS + SHARED
+	incl ALIAS + SHARED
 	movl %ecx, ALIAS + PRIV1
+	mov ALIAS + PUB, %eax
 	movl $0, ALIAS + TURN
 	dec %ecx
 	jnz 1b
