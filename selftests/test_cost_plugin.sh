@@ -185,35 +185,39 @@ else
 			-device isa-debug-exit,iobase=0xf4,iosize=1 -kernel "$sys_elf" \
 			-plugin "$plugin,out=$tmp/r,sym=$tmp/sys.sym,$2" >"$tmp/out" 2>&1
 	}
-	sysrun "-accel tcg,thread=single -icount shift=0,sleep=off" "region=shared:0x400000:0x40,region=shared_alias:0x40000000:0x40,region=priv0:0x400080:0x40,region=priv1_alias:0x400000c0:0x40,region=turn:0x400040:0x40,region=turn_alias:0x40000040:0x40,region=pub:0x400100:0x40,region=pub_alias:0x40000100:0x40"
+	r=region
+	sysrun "-accel tcg,thread=single -icount shift=0,sleep=off" \
+		"$r=shared:0x400000:0x40,$r=shared_alias:0x40000000:0x40,$r=req:0x400040:0x40,$r=req_alias:0x40000040:0x40,$r=priv0:0x400080:0x40,$r=priv1_alias:0x400000c0:0x40,$r=pub:0x400100:0x40,$r=pub_alias:0x40000100:0x40,$r=ack:0x400140:0x40,$r=ack_alias:0x40000140:0x40"
 	rc=$?
 	check "system mode: the guest ran to its exit port (exit 33, got $rc)" [ $rc -eq 33 ]
 	check "system mode: two vCPUs, one window" grep -q '^# vk_cost/1 vcpus=2 windows=1 ' "$tmp/r"
+	# 1000 rounds; the boot CPU (vCPU 0) goes first and touches every
+	# shared line before the AP, so only its first access misses the LLC
 	expect "system mode: boot CPU, shared line" region 0 shared "0 1000 1000 1000 1 1 0 999"
 	expect "system mode: AP, same physical line through its alias" region 1 shared_alias \
 		"0 1000 1000 1000 0 1 0 999"
 	expect "system mode: boot CPU, private line" region 0 priv0 "0 0 1000 1 1 1 0 0"
 	expect "system mode: AP, private line" region 1 priv1_alias "0 0 1000 1 1 1 0 0"
-	# turn: each side misses once per iteration, the first a cold miss
 	expect "system mode: producer stores hit once the line is present" region 0 pub \
 		"0 0 1000 1 1 1 0 0"
 	expect "system mode: consumer loads miss after every store" region 1 pub_alias \
 		"0 1000 0 1000 0 1 0 999"
-	# (the AP's first check comes after the boot CPU's first store: no LLC miss)
-	for r in "0 turn 1" "1 turn_alias 0"; do
-		read -r v name llc <<<"$r"
+	expect "system mode: boot CPU stores req, never misses again" region 0 req "0 0 1000 1 1 1 0 0"
+	expect "system mode: AP stores ack, never misses again" region 1 ack_alias "0 0 1000 1 0 1 0 0"
+	# the spinning side: any number of loads, one miss per store it waits for
+	for x in "1 req_alias 0" "0 ack 1"; do
+		read -r v name llc <<<"$x"
 		got=$(row region "$v" "$name" | cut -d' ' -f3-)
-		check "system mode: vCPU $v turn flag: stores, misses, LLC, cold, capconf, coh = $got" \
-			[ "$got" = "1000 1000 $llc 1 0 999" ]
+		check "system mode: vCPU $v spins on $name: stores, misses, LLC, cold, capconf, coh = $got" \
+			[ "$got" = "0 1000 $llc 1 0 999" ]
 	done
-	# bsp/ap_pingpong: 2 + 8 per iteration + 4 per failed turn check (one
-	# load each, besides 1000 successful checks, 1000 incl, the AP's 1000
-	# loads of pub and the ret)
+	# 9002 + 4 per failed flag check (one load each, besides the 1000
+	# successful checks, 1000 incl, the AP's 1000 loads of pub and the ret)
 	for f in "0 bsp_pingpong 2001 4000" "1 ap_pingpong 3001 3000"; do
 		read -r v name fixed_loads want_stores <<<"$f"
 		read -r insns loads stores _ <<<"$(row func "$v" "$name")"
-		check "system mode: $name: insns = 8002 + 4 * failed checks ($insns, $loads loads, $stores stores)" \
-			[ "$insns $stores" = "$((8002 + 4 * (loads - fixed_loads))) $want_stores" ]
+		check "system mode: $name: insns = 9002 + 4 * failed checks ($insns, $loads loads, $stores stores)" \
+			[ "$insns $stores" = "$((9002 + 4 * (loads - fixed_loads))) $want_stores" ]
 	done
 	sysrun "-accel tcg,thread=multi" ""
 	if grep -q 'vnetkit cost: vCPUs run in parallel host threads: .*thread=single' "$tmp/out" &&

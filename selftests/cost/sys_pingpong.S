@@ -3,13 +3,12 @@
  * A multiboot guest for qemu-system-x86_64 (selftests/test_cost_plugin.sh):
  * the vk_cost plugin in system mode, where the coherence directory works on
  * physical lines. The boot CPU (vCPU 0) and one AP (vCPU 1) alternate
- * stores to one shared line ITERS times through a turn flag, like
+ * increments of one shared line ITERS times through two flags, like
  * cost_prog's pingpong, but the AP reaches the data through a different
  * virtual address (4 MiB page alias 0x40000000 -> 0x400000): only a
  * directory on physical addresses sees the two as one line. The boot CPU
  * also stores to a line the AP only loads (a producer and a consumer).
- * Exits QEMU
- * through isa-debug-exit (status 0x21).
+ * Exits QEMU through isa-debug-exit (status 0x21).
  */
 #include "vk_cost_mark.h"
 
@@ -17,10 +16,11 @@
 #define DATA		0x00400000	/* physical = the boot CPU's virtual address */
 #define ALIAS		0x40000000	/* the AP's virtual address for DATA */
 #define SHARED		0x000		/* offsets in DATA, one line each */
-#define TURN		0x040
+#define REQ		0x040		/* boot CPU -> AP */
 #define PRIV0		0x080
 #define PRIV1		0x0c0
 #define PUB		0x100		/* the boot CPU stores, the AP loads */
+#define ACK		0x140		/* AP -> boot CPU */
 #define LAPIC_ICR	0xfee00300
 #define TRAMP		0x8000		/* AP start-up code, SIPI vector 0x08 */
 
@@ -43,7 +43,8 @@ _start:
 	movl $0x00400083, pd + (ALIAS >> 22) * 4
 	movl $0xfec00093, pd + (0xfec00000 >> 22) * 4
 	call enable_paging
-	movl $0, DATA + TURN
+	movl $0, DATA + REQ
+	movl $0, DATA + ACK
 	/* INIT, then SIPI: the AP starts in real mode at TRAMP */
 	mov $tramp_start, %esi
 	mov $TRAMP, %edi
@@ -86,36 +87,44 @@ enable_paging:
 	mov %eax, %cr0
 	ret
 
+/*
+ * Round i (1..ITERS): the boot CPU waits for ack == i - 1, increments the
+ * shared line, stores to its private line and pub, then publishes req = i;
+ * the AP waits for req == i, increments the shared line, stores to its
+ * private line, loads pub and answers ack = i. Each side only loads the
+ * other's flag: a store must invalidate the copy the spinning side holds.
+ * Both loops: 2 + 9 per round + 4 per failed flag check.
+ */
 	.globl bsp_pingpong
 bsp_pingpong:
-	mov $ITERS, %ecx
-1:	cmpl $0, DATA + TURN
+	xor %edx, %edx
+1:	cmpl %edx, DATA + ACK
 	je 2f
 	pause			/* TCG: hands the host thread to the other vCPU */
 	jmp 1b
-2:
-	incl DATA + SHARED	/* load and store: the store must invalidate */
-	movl %ecx, DATA + PRIV0
-	movl %ecx, DATA + PUB	/* must invalidate the AP's copy again */
-	movl $1, DATA + TURN
-	dec %ecx
-	jnz 1b
+2:	incl DATA + SHARED	/* load and store: the store must invalidate */
+	movl %edx, DATA + PRIV0
+	movl %edx, DATA + PUB	/* must invalidate the AP's copy again */
+	inc %edx
+	movl %edx, DATA + REQ
+	cmp $ITERS, %edx
+	jne 1b
 	ret
 
 	.globl ap_pingpong
 ap_pingpong:
-	mov $ITERS, %ecx
-1:	cmpl $1, ALIAS + TURN
-	je 2f
+	xor %edx, %edx
+1:	inc %edx
+2:	cmpl %edx, ALIAS + REQ
+	je 3f
 	pause
-	jmp 1b
-2:
-	incl ALIAS + SHARED
-	movl %ecx, ALIAS + PRIV1
+	jmp 2b
+3:	incl ALIAS + SHARED
+	movl %edx, ALIAS + PRIV1
 	mov ALIAS + PUB, %eax
-	movl $0, ALIAS + TURN
-	dec %ecx
-	jnz 1b
+	movl %edx, ALIAS + ACK
+	cmp $ITERS, %edx
+	jne 1b
 	ret
 
 ap_main:
