@@ -228,6 +228,22 @@ else
 	fi
 fi
 
+# The API header: from the qemu source of exactly the installed version;
+# a failed download says so and leaves nothing behind.
+src_ver=$(dpkg-query -W -f='${source:Version}' qemu-user)
+check "qemu-plugin.h is from qemu $src_ver" \
+	grep -q "^/\* from Debian qemu $src_ver source, QEMU_PLUGIN_VERSION 1 \*/\$" \
+	build/cost/include/qemu/qemu-plugin.h
+out=$(http_proxy=http://127.0.0.1:9 scripts/cost/qemu-plugin-header.sh "$tmp/h/qemu-plugin.h" \
+	"$tmp/hwork" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [[ "$out" == *"vnetkit cost: qemu-plugin.h: apt-get update of a private deb-src list: failed"* ]] &&
+	[ ! -e "$tmp/h" ] && [ ! -e "$tmp/hwork" ]; then
+	ok "header fetch without network: clear error, nothing left"
+else
+	fail "header fetch without network: exit $rc, $(ls "$tmp"), output: $out"
+fi
+
 # Bad arguments: QEMU refuses to load the plugin, with our message.
 bad() {
 	local want=$1 d=$2 out rc

@@ -49,8 +49,8 @@ apt_opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=
 	-o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache"
 	-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Sandbox::User=root
 	-o Debug::NoLocking=1)
-apt-get "${apt_opts[@]}" -qq update >"$work/apt.log" 2>&1 ||
-	{ tail -5 "$work/apt.log" >&2; die "apt-get update of the private deb-src list failed (network to deb.debian.org?)"; }
+apt-get "${apt_opts[@]}" -qq --error-on=any update >"$work/apt.log" 2>&1 ||
+	{ tail -5 "$work/apt.log" >&2; die "apt-get update of a private deb-src list: failed (check the network to deb.debian.org; apt's errors are above)"; }
 (cd "$work/src" && apt-get "${apt_opts[@]}" -qq source "qemu=$src_ver") >>"$work/apt.log" 2>&1 ||
 	{ tail -5 "$work/apt.log" >&2; die "apt-get source qemu=$src_ver failed (the archive may no longer carry this version; see snapshot.debian.org)"; }
 
