@@ -5,8 +5,8 @@
  * region, inside measurement windows the guest opens and closes itself.
  *
  * Arguments, markers (include/vk_cost_mark.h) and the report format are
- * described in README, "make kernel-cost". Model: a private set-associative LRU L1D per
- * vCPU, one shared LRU last-level cache looked up on L1D misses
+ * described in README, "make kernel-cost". Model: a private set-associative
+ * LRU L1D per vCPU, one shared LRU last-level cache looked up on L1D misses
  * (non-inclusive: LLC evictions leave L1D copies alone), and a directory on
  * physical lines that classifies each L1D miss as cold, coherence or
  * capacity/conflict. A functional model, not a PMU: no timing, no
@@ -44,7 +44,7 @@ struct counts {
 };
 
 struct cache {
-	uint64_t *tags;		/* line number + 1 per way, 0 = empty; MRU first */
+	uint64_t *tags;		/* sets * ways, see WAY_TAG; MRU first in a set */
 	uint32_t sets, ways;
 };
 
@@ -115,10 +115,18 @@ static struct cache llc;
 static struct dline *dir;
 static uint64_t dir_mask, dir_used;
 
+/* Stop QEMU without a report: a partial one would read as a measurement. */
+static void __attribute__((noreturn)) fatal(const char *msg)
+{
+	fprintf(stderr, "vnetkit cost: %s\n", msg);
+	if (cfg.out)		/* created by us, at install */
+		unlink(cfg.out_path);
+	_exit(1);
+}
+
 static void die_oom(void)
 {
-	fprintf(stderr, "vnetkit cost: out of memory\n");
-	abort();
+	fatal("out of memory (a smaller sym= table or fewer vCPUs)");
 }
 
 static void *xcalloc(size_t n, size_t sz)
@@ -240,11 +248,8 @@ static struct vcpu *vcpu_create(unsigned int idx)
 {
 	struct vcpu *v;
 
-	if (idx >= MAX_VCPUS) {
-		fprintf(stderr, "vnetkit cost: vCPU %u: more than %d vCPUs (raise MAX_VCPUS in vk_cost.c)\n",
-			idx, MAX_VCPUS);
-		abort();
-	}
+	if (idx >= MAX_VCPUS)
+		fatal("more than 64 vCPUs: the directory has one bit per vCPU in 64 (fewer -smp CPUs or guest threads)");
 	pthread_mutex_lock(&lock);
 	v = vcpus[idx];
 	if (!v) {
@@ -271,13 +276,6 @@ static inline struct vcpu *vcpu_get(unsigned int idx)
 	return v ? v : vcpu_create(idx);
 }
 
-static void serial_violation(void)
-{
-	fprintf(stderr, "vnetkit cost: vCPUs run in parallel host threads: the cache model needs them in turn (run QEMU with -accel tcg,thread=single)\n");
-	unlink(cfg.out_path);
-	_exit(1);
-}
-
 static inline void model_lock(void)
 {
 	if (cfg.system) {
@@ -287,7 +285,7 @@ static inline void model_lock(void)
 			return;
 		if (!__atomic_compare_exchange_n(&serial_thread, &none, self, false,
 						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-			serial_violation();
+			fatal("vCPUs run in parallel host threads: the cache model needs them in turn (run QEMU with -accel tcg,thread=single)");
 	} else if (parallel) {
 		pthread_mutex_lock(&lock);
 	}
