@@ -187,7 +187,7 @@ else
 	}
 	r=region
 	sysrun "-accel tcg,thread=single -icount shift=0,sleep=off" \
-		"$r=shared:0x400000:0x40,$r=shared_alias:0x40000000:0x40,$r=req:0x400040:0x40,$r=req_alias:0x40000040:0x40,$r=priv0:0x400080:0x40,$r=priv1_alias:0x400000c0:0x40,$r=pub:0x400100:0x40,$r=pub_alias:0x40000100:0x40,$r=ack:0x400140:0x40,$r=ack_alias:0x40000140:0x40"
+		"$r=shared:0x400000:0x40,$r=shared_alias:0x40000000:0x40,$r=req:0x400040:0x40,$r=req_alias:0x40000040:0x40,$r=priv0:0x400080:0x40,$r=priv1_alias:0x400000c0:0x40,$r=pub:0x400100:0x40,$r=pub_alias:0x40000100:0x40,$r=ack:0x400140:0x40,$r=ack_alias:0x40000140:0x40,$r=split:0x407ffffe:0x4,$r=zero:0x0:0x40"
 	rc=$?
 	check "system mode: the guest ran to its exit port (exit 33, got $rc)" [ $rc -eq 33 ]
 	check "system mode: two vCPUs, one window" grep -q '^# vk_cost/1 vcpus=2 windows=1 ' "$tmp/r"
@@ -204,6 +204,12 @@ else
 		"0 1000 0 1000 0 1 0 999"
 	expect "system mode: boot CPU stores req, never misses again" region 0 req "0 0 1000 1 1 1 0 0"
 	expect "system mode: AP stores ack, never misses again" region 1 ack_alias "0 0 1000 1 0 1 0 0"
+	# a load straddling two virtual pages whose frames are not adjacent:
+	# its second line is physical line 0, which the boot CPU then stores to
+	expect "system mode: page-crossing load, second line by its own frame" region 1 split \
+		"0 2 0 3 2 2 0 1"
+	expect "system mode: boot CPU's store to physical line 0 hits the LLC" region 0 zero \
+		"0 0 1 1 0 1 0 0"
 	# the spinning side: any number of loads, one miss per store it waits for
 	for x in "1 req_alias 0" "0 ack 1"; do
 		read -r v name llc <<<"$x"

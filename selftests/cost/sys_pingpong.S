@@ -21,6 +21,12 @@
 #define PRIV1		0x0c0
 #define PUB		0x100		/* the boot CPU stores, the AP loads */
 #define ACK		0x140		/* AP -> boot CPU */
+/*
+ * Two more 4 MiB pages, adjacent in virtual but not in physical memory:
+ * a 4-byte load at SPLIT - 2 touches the last line of DATA's page and
+ * physical line 0.
+ */
+#define SPLIT		0x40800000	/* 0x40400000 -> DATA, 0x40800000 -> 0 */
 #define LAPIC_ICR	0xfee00300
 #define TRAMP		0x8000		/* AP start-up code, SIPI vector 0x08 */
 
@@ -41,6 +47,8 @@ _start:
 	movl $0x00000083, pd
 	movl $0x00400083, pd + 4
 	movl $0x00400083, pd + (ALIAS >> 22) * 4
+	movl $0x00400083, pd + ((SPLIT >> 22) - 1) * 4
+	movl $0x00000083, pd + (SPLIT >> 22) * 4
 	movl $0xfec00093, pd + (0xfec00000 >> 22) * 4
 	call enable_paging
 	movl $0, DATA + REQ
@@ -58,6 +66,12 @@ _start:
 	VK_COST_MARK(VK_COST_MARK_OPEN)
 	movl $1, go
 	call bsp_pingpong
+	/* after the AP's first split load, store to physical line 0 */
+5:	pause
+	cmpl $1, split1
+	jne 5b
+	movl $0, 0
+	movl $1, split2
 3:	pause
 	cmpl $1, ap_done
 	jne 3b
@@ -136,6 +150,14 @@ ap_main:
 	cmpl $1, go
 	jne 1b
 	call ap_pingpong
+	/* a line-straddling load across the page split, before and after the
+	 * boot CPU's store to physical line 0 */
+	mov SPLIT - 2, %eax
+	movl $1, split1
+3:	pause
+	cmpl $1, split2
+	jne 3b
+	mov SPLIT - 2, %eax
 	movl $1, ap_done
 2:	hlt
 	jmp 2b
@@ -168,6 +190,8 @@ gdt_end:
 ap_ready:	.long 0
 ap_done:	.long 0
 go:		.long 0
+split1:		.long 0
+split2:		.long 0
 	.align 4096
 pd:	.fill 1024, 4, 0
 	.fill 1024, 4, 0
