@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# vk_cost TCG plugin (scripts/cost/vk_cost.c) under qemu-x86_64 user mode:
-# exact counts of instructions, accesses and simulated misses for workloads
-# whose counts are derived by hand (selftests/cost/cost_prog.c), windows,
-# attribution to functions and regions, and argument errors.
+# vk_cost TCG plugin (scripts/cost/vk_cost.c): exact counts of
+# instructions, accesses and simulated misses for workloads whose counts are
+# derived by hand, under qemu-x86_64 (selftests/cost/cost_prog.c: cache
+# geometry, LRU, windows, functions, regions, two threads) and
+# qemu-system-x86_64 (selftests/cost/sys_pingpong.S: coherence on physical
+# lines between two vCPUs); the API header's version and fetch errors; bad
+# arguments.
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.." || exit 1
 
