@@ -14,6 +14,8 @@ base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev bc
 kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 	busybox-static xz-utils sparse)
 submit_pkgs=(git-email libmailtools-perl b4)
+# vk_cost plugin: qemu-user runs its host tests, dpkg-dev unpacks qemu's source for its API header
+base_pkgs+=(qemu-user dpkg-dev)
 
 want=("${base_pkgs[@]}")
 for arg in "$@"; do
