@@ -92,7 +92,7 @@ void vk_export_free(struct vk_export *e)
 	vk_vhost_trace_free(&e->vhost);
 	if (e->bpf_stats_fd >= 0) {
 		close(e->bpf_stats_fd);
-		fprintf(stderr, "vnetkit export: BPF run-time statistics back to off (kernel.bpf_stats_enabled)\n");
+		fprintf(stderr, "vnetkit export: BPF run-time statistics released (off unless kernel.bpf_stats_enabled or another holder keeps them on)\n");
 	}
 	free(e);
 }
@@ -171,7 +171,7 @@ int vk_export_detect(struct vk_export *e, bool verbose)
 					strerror(errno));
 				return -1;
 			}
-			fprintf(stderr, "vnetkit export: enabled BPF run-time statistics (kernel.bpf_stats_enabled=1, every BPF program pays two clock reads per run) until export exits\n");
+			fprintf(stderr, "vnetkit export: enabled BPF run-time statistics (BPF_ENABLE_STATS: what kernel.bpf_stats_enabled=1 does, though the sysctl keeps reading 0; every BPF program pays two clock reads per run) until export exits\n");
 		}
 	}
 	return 0;
@@ -249,7 +249,7 @@ static void bpf_run_stats(struct vk_metrics *m, int prog_fd)
 }
 
 static void collect_xdp(struct vk_export *e, struct vk_metrics *m, const char *ns,
-			const char *dev, int ifindex, bool bpf_stats)
+			const char *dev, int ifindex, int nrxq, bool bpf_stats)
 {
 	struct vk_attached a;
 	struct vk_stats s;
@@ -281,8 +281,11 @@ static void collect_xdp(struct vk_export *e, struct vk_metrics *m, const char *n
 
 				for (int v = 0; v < VK_STAT_SLOTS; v++)
 					any |= s.rxq[r][v].packets != 0;
-				/* A queue that never saw a frame has no series. */
-				if (!any)
+				/* The device's queues always have series, so rate()
+				 * sees the first frames; rows beyond them only once
+				 * they count (the program's queue index may exceed
+				 * what rtnetlink reports, e.g. a shared last row). */
+				if (!any && r >= nrxq)
 					continue;
 				/* Queues beyond the table share its last row. */
 				snprintf(q, sizeof(q), "%d%s", r, r == VK_MAX_RXQ - 1 ? "+" : "");
@@ -358,7 +361,7 @@ static void collect_link(struct vk_export *e, struct vk_metrics *m, const char *
 			vk_m_u64(m, F_TUN, NULL, l, 1);
 		}
 	}
-	collect_xdp(e, m, ns, name, ifindex, bpf_stats);
+	collect_xdp(e, m, ns, name, ifindex, rtnl_link_get_num_rx_queues(link), bpf_stats);
 }
 
 /* ---- netdev genetlink qstats ------------------------------------------------ */
@@ -542,7 +545,7 @@ void vk_export_collect(struct vk_export *e, bool om, struct vk_buf *out)
 	struct vk_metrics m = {};
 	struct ns_list nl;
 	struct rusage ru;
-	int bs = read_bpf_stats_enabled();
+	int bs = e->bpf_stats_fd >= 0 ? 1 : read_bpf_stats_enabled();
 
 	ns_list_build(e, &nl);
 	for (int i = 0; i < nl.n; i++) {
