@@ -119,23 +119,54 @@ void vk_buf_free(struct vk_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* Append n bytes as they are: labels are written a run at a time, not a
+ * printf per character (rendering is most of a scrape's user time). */
+static void buf_put(struct vk_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
+		char *p = realloc(b->p, cap);
+
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
 /* Label values: backslash, double quote and newline escaped (both formats). */
+static void put_value(struct vk_buf *b, const char *v)
+{
+	const char *run = v;
+
+	for (; *v; v++) {
+		if (*v != '\\' && *v != '"' && *v != '\n')
+			continue;
+		buf_put(b, run, v - run);
+		buf_put(b, *v == '\n' ? "\\n" : *v == '"' ? "\\\"" : "\\\\", 2);
+		run = v + 1;
+	}
+	buf_put(b, run, v - run);
+}
+
 static void put_labels(struct vk_buf *b, const char *const *labels, const char *extra_k,
 		       const char *extra_v)
 {
 	bool any = false;
 
 	for (int i = 0; labels && labels[i]; i += 2) {
-		vk_buf_printf(b, "%s%s=\"", any ? "," : "{", labels[i]);
-		for (const char *p = labels[i + 1] ? labels[i + 1] : ""; *p; p++) {
-			if (*p == '\\' || *p == '"')
-				vk_buf_printf(b, "\\%c", *p);
-			else if (*p == '\n')
-				vk_buf_printf(b, "\\n");
-			else
-				vk_buf_printf(b, "%c", *p);
-		}
-		vk_buf_printf(b, "\"");
+		buf_put(b, any ? "," : "{", 1);
+		buf_put(b, labels[i], strlen(labels[i]));
+		buf_put(b, "=\"", 2);
+		put_value(b, labels[i + 1] ? labels[i + 1] : "");
+		buf_put(b, "\"", 1);
 		any = true;
 	}
 	if (extra_k) {
@@ -143,7 +174,7 @@ static void put_labels(struct vk_buf *b, const char *const *labels, const char *
 		any = true;
 	}
 	if (any)
-		vk_buf_printf(b, "}");
+		buf_put(b, "}", 1);
 }
 
 static const char *default_suffix(enum vk_family f)
