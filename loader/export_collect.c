@@ -56,6 +56,7 @@ struct vk_export {
 	struct vk_vhost_trace vhost;
 	int bpf_stats_fd;		/* held while --enable-bpf-stats is in force */
 	char qstats_reason[128];	/* "" when the last dump worked */
+	char xdp_reason[128];		/* "" unless a program or map was unreadable */
 	uint64_t scrapes;
 	double collect_cpu;
 	int own_netns_ino;
@@ -294,8 +295,18 @@ static void collect_xdp(struct vk_export *e, struct vk_metrics *m, const char *n
 	char id[16], q[16];
 	int fd;
 
-	if (vk_xdp_query(ifindex, &a) || !a.prog_id ||
-	    strncmp(a.name, VK_PROG_PREFIX, strlen(VK_PROG_PREFIX)) || !a.stats_map_id)
+	int err = vk_xdp_query(ifindex, &a);
+
+	/* Finding the program needs BPF_PROG_GET_FD_BY_ID: say so rather
+	 * than report an empty, "available" source. */
+	if (err) {
+		snprintf(e->xdp_reason, sizeof(e->xdp_reason),
+			 "cannot read the XDP program of %s: %s%s", dev, strerror(-err),
+			 err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+		return;
+	}
+	if (!a.prog_id || strncmp(a.name, VK_PROG_PREFIX, strlen(VK_PROG_PREFIX)) ||
+	    !a.stats_map_id)
 		return;
 	snprintf(id, sizeof(id), "%u", a.prog_id);
 	const char *il[] = { "netns", ns, "device", dev, "prog_id", id, "name", a.name,
@@ -310,10 +321,17 @@ static void collect_xdp(struct vk_export *e, struct vk_metrics *m, const char *n
 		}
 	}
 	fd = bpf_map_get_fd_by_id(a.stats_map_id);
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(e->xdp_reason, sizeof(e->xdp_reason),
+			 "cannot open the vk_stats map of %s: %s", dev, strerror(errno));
 		return;
-	if (read_xdp_stats(fd, rows))
+	}
+	err = read_xdp_stats(fd, rows);
+	if (err) {
+		snprintf(e->xdp_reason, sizeof(e->xdp_reason),
+			 "cannot read the vk_stats map of %s: %s", dev, strerror(-err));
 		goto out;
+	}
 	for (int r = 0; r < VK_MAX_RXQ; r++) {
 		bool any = false;
 
@@ -583,6 +601,7 @@ void vk_export_collect(struct vk_export *e, bool om, struct vk_buf *out)
 	struct rusage ru;
 	int bs = e->bpf_stats_fd >= 0 ? 1 : read_bpf_stats_enabled();
 
+	e->xdp_reason[0] = '\0';
 	ns_list_build(e, &nl);
 	for (int i = 0; i < nl.n; i++) {
 		const char *l[] = { "netns", nl.name[i], NULL };
@@ -604,7 +623,7 @@ void vk_export_collect(struct vk_export *e, bool om, struct vk_buf *out)
 	}
 	ns_list_free(&nl);
 
-	source(&m, "xdp_stats", NULL);
+	source(&m, "xdp_stats", e->xdp_reason[0] ? e->xdp_reason : NULL);
 	source(&m, "link_stats", NULL);
 	source(&m, "qstats", e->qstats_reason[0] ? e->qstats_reason : NULL);
 	source(&m, "vhost_tracepoints", e->vhost.skel ? NULL : e->vhost.status);

@@ -8,8 +8,8 @@ set -euo pipefail
 
 base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev bc ethtool util-linux
 	pkg-config iproute2 python3 xdp-tools gnuplot-nox linux-source-6.12 quilt)
-# vnetkit export: HTTP server, netlink (route, genl), and the server its tests scrape with
-base_pkgs+=(libmicrohttpd-dev libnl-genl-3-dev libnl-route-3-dev prometheus)
+# vnetkit export: HTTP server, netlink (route, genl); its tests: the server, capsh
+base_pkgs+=(libmicrohttpd-dev libnl-genl-3-dev libnl-route-3-dev prometheus libcap2-bin)
 kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 	busybox-static xz-utils sparse)
 submit_pkgs=(git-email libmailtools-perl b4)

@@ -217,6 +217,28 @@ check "export: the XDP program export only read is still attached" \
 	bash -c "ip -n $NS link show dev vktap0 | grep -q ' xdp'"
 check "export: no vnetkit export process left" bash -c "! kill -0 $EXP 2>/dev/null"
 
+# --- deployment files: rules, scrape config, the unit and its capabilities ---------
+D=${VNETKIT_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}/scripts/export
+out=$(promtool check rules $D/vnetkit-rules.yml 2>&1)
+check "export: promtool check rules accepts scripts/export/vnetkit-rules.yml" grep -q SUCCESS <<<"$out"
+out=$(cd $D && promtool test rules vnetkit-rules.test.yml 2>&1)
+check "export: promtool test rules: each alert fires on its case and not its neighbour" grep -q SUCCESS <<<"$out"
+sed "s|/etc/prometheus/vnetkit-rules.yml|$D/vnetkit-rules.yml|" $D/prometheus.yml >$TMP/p.yml
+out=$(promtool check config $TMP/p.yml 2>&1)
+check "export: promtool check config accepts the example scrape config" grep -q SUCCESS <<<"$out"
+sed "s|/usr/local/bin/vnetkit|$V|" $D/vnetkit-export.service >$TMP/vnetkit-export.service
+out=$(systemd-analyze verify $TMP/vnetkit-export.service 2>&1)
+check "export: systemd-analyze verify accepts the unit ($out)" test -z "$out"
+caps=$(sed -n 's/^AmbientCapabilities=//p' $D/vnetkit-export.service | tr 'A-Z ' 'a-z,')
+asuser() { capsh --caps="$1+eip cap_setpcap,cap_setuid,cap_setgid+ep" --keep=1 --user=nobody --addamb="$1" -- -c "$2"; }
+dropped() { awk '/^vnetkit_xdp_packets_total\{.*device="vktap0",queue="0",verdict="drop"/ {print $2}'; }
+want=$($V export --once --netns $NS 2>/dev/null | dropped)
+v=$(asuser "$caps" "$V export --once --netns $NS" 2>/dev/null | dropped)
+check "export: as nobody with only the unit's capabilities ($caps) it reads the drop counter ($v, root: $want)" \
+	test -n "$v" -a "$v" = "$want" -a "$want" -ge $N
+v=$(asuser "${caps/cap_sys_admin,/}" "$V export --once --netns $NS" 2>/dev/null | awk '/^vnetkit_netns_up/ {print $2}')
+check "export: without CAP_SYS_ADMIN it reports the namespace unreadable (netns_up $v)" test "$v" = 0
+
 # --- qstats where the kernel provides them (read only) ---------------------------------
 qdev=$(for d in /sys/class/net/*; do
 	[ "$(basename "$(readlink -f $d/device/driver 2>/dev/null)")" = virtio_net ] && basename $d && break
