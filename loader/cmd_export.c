@@ -141,15 +141,9 @@ static int parse(int argc, char **argv, struct vk_export_cfg *c)
 	return 0;
 }
 
-struct ctx {
-	struct vk_export *e;
-};
-
-static void scrape(void *arg, bool om, struct vk_buf *out)
+static void scrape(void *e, bool om, struct vk_buf *out)
 {
-	struct ctx *c = arg;
-
-	vk_export_collect(c->e, om, out);
+	vk_export_collect(e, om, out);
 }
 
 /* tmp + fsync + rename: node_exporter never reads a half-written file. */
@@ -211,7 +205,6 @@ int cmd_export(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_hup };
 	struct vk_http *http = NULL;
 	struct vk_export *e;
-	struct ctx c;
 	double next;
 	socklen_t slen;
 	int err, rc = EXIT_FAIL;
@@ -230,11 +223,10 @@ int cmd_export(int argc, char **argv)
 	e = vk_export_new(&cfg);
 	if (!e)
 		return EXIT_FAIL;
-	c.e = e;
 	if (vk_export_check_cfg(e))
 		goto out;
 	if (cfg.listen) {
-		http = vk_http_start(&ss, slen, cfg.listen, scrape, &c);
+		http = vk_http_start(&ss, slen, cfg.listen, scrape, e);
 		if (!http)
 			goto out;
 	}

@@ -136,15 +136,11 @@ static void detect_vhost(struct vk_export *e, bool verbose)
 	}
 	if (d)
 		closedir(d);
+	/* Sets the status (the reason) when none is found or attach fails. */
 	vk_vhost_trace_find(&e->vhost, vmlinux, mods, nr);
-	if (e->vhost.n) {
+	if (e->vhost.n)
 		vk_vhost_trace_attach(&e->vhost);
-	} else if (!e->vhost.status[0]) {
-		snprintf(e->vhost.status, sizeof(e->vhost.status), "not found");
-	}
-	if (e->vhost.n && !e->vhost.status[0] && !e->vhost.skel)
-		snprintf(e->vhost.status, sizeof(e->vhost.status), "not attached");
-	if (!e->vhost.n && nr == 0 && vmlinux)
+	else if (vmlinux)
 		snprintf(e->vhost.status, sizeof(e->vhost.status),
 			 "no vhost tracepoints in this kernel (patches/0004 not applied, or vhost_net not loaded)");
 	while (nr--)
