@@ -26,7 +26,7 @@ fi
 vk_netns $NS2 || { fail "export: cannot create namespace $NS2"; exit 0; }
 in_ns() { ip netns exec $NS "$@"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
+wait_http() { for _ in $(seq 300); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; return 1; }
 # q EXPR: the value of an instant query ("" when empty), through the HTTP API.
 q() {
 	curl -sf --get --data-urlencode "query=$1" "http://127.0.0.1:$PP/api/v1/query" |
@@ -35,7 +35,7 @@ q() {
 # wait_q EXPR WANT [TRIES]: poll until the query returns WANT; prints the last value.
 wait_q() {
 	local v
-	for _ in $(seq "${3:-40}"); do
+	for _ in $(seq "${3:-60}"); do
 		v=$(q "$1")
 		[ "$v" = "$2" ] && break
 		sleep 0.5
