@@ -226,7 +226,7 @@ check "export: promtool test rules: each alert fires on its case and not its nei
 sed "s|/etc/prometheus/vnetkit-rules.yml|$D/vnetkit-rules.yml|" $D/prometheus.yml >$TMP/p.yml
 out=$(promtool check config $TMP/p.yml 2>&1)
 check "export: promtool check config accepts the example scrape config" grep -q SUCCESS <<<"$out"
-sed "s|/usr/local/bin/vnetkit|$V|" $D/vnetkit-export.service >$TMP/vnetkit-export.service
+sed "s|/usr/local/sbin/vnetkit|$V|" $D/vnetkit-export.service >$TMP/vnetkit-export.service
 out=$(systemd-analyze verify $TMP/vnetkit-export.service 2>&1)
 check "export: systemd-analyze verify accepts the unit ($out)" test -z "$out"
 caps=$(sed -n 's/^AmbientCapabilities=//p' $D/vnetkit-export.service | tr 'A-Z ' 'a-z,')
