@@ -28,6 +28,9 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 LOADER_SRCS := $(wildcard loader/*.c)
 LOADER_OBJS := $(patsubst loader/%.c,$(BUILD)/loader/%.o,$(LOADER_SRCS))
 LOADER_EXTRA_OBJS :=
+LOADER_DYN_OBJS :=
+LOADER_STATIC_OBJS :=
+DYN_LDLIBS :=
 CHECK_DEPS :=
 BENCH_DEPS :=
 
@@ -69,14 +72,14 @@ $(BUILD)/loader/%.o: loader/%.c $(SKELS) $(wildcard include/*.h loader/*.h)
 	@echo "  CC       $@"
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/vnetkit: $(LOADER_OBJS) $(LOADER_EXTRA_OBJS) $(BPF_OBJS)
+$(BUILD)/vnetkit: $(LOADER_OBJS) $(LOADER_DYN_OBJS) $(LOADER_EXTRA_OBJS) $(BPF_OBJS)
 	@echo "  LD       $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(LOADER_OBJS) $(LOADER_EXTRA_OBJS) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(LOADER_OBJS) $(LOADER_DYN_OBJS) $(LOADER_EXTRA_OBJS) $(LDLIBS) $(DYN_LDLIBS)
 
 # Static build for the QEMU guest initramfs (no shared libraries there).
-$(BUILD)/vnetkit-static: $(LOADER_OBJS) $(LOADER_EXTRA_OBJS) $(BPF_OBJS)
+$(BUILD)/vnetkit-static: $(LOADER_OBJS) $(LOADER_STATIC_OBJS) $(LOADER_EXTRA_OBJS) $(BPF_OBJS)
 	@echo "  LD       $@"
-	$(Q)$(CC) -static $(LDFLAGS) -o $@ $(LOADER_OBJS) $(LOADER_EXTRA_OBJS) $(LDLIBS)
+	$(Q)$(CC) -static $(LDFLAGS) -o $@ $(LOADER_OBJS) $(LOADER_STATIC_OBJS) $(LOADER_EXTRA_OBJS) $(LDLIBS)
 
 # The README's commands install what they need first (scripts/setup.sh names
 # the set per command), then build in a sub-make, so that nothing is built

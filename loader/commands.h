@@ -9,5 +9,6 @@ int cmd_testbed(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_ring(int argc, char **argv);
 int cmd_vhost(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct command {
 	{ "trace", cmd_trace, "trace the per-packet path and report cost per stage" },
 	{ "ring", cmd_ring, "ring and virtqueue lab: benchmark and cache model" },
 	{ "vhost", cmd_vhost, "user-space virtio driver for /dev/vhost-net" },
+	{ "export", cmd_export, "Prometheus exporter of per-queue TAP / vhost / virtio-net figures" },
 };
 
 static void usage(FILE *f)

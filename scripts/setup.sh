@@ -11,6 +11,11 @@ set -euo pipefail
 
 base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev bc ethtool util-linux
 	pkg-config iproute2 python3 jq xdp-tools gnuplot-nox linux-source-6.12 quilt)
+# vnetkit export: HTTP server, netlink (route, genl)
+base_pkgs+=(libmicrohttpd-dev libnl-genl-3-dev libnl-route-3-dev)
+# Only the host tests use these: a real Prometheus server (and promtool) that
+# scrapes vnetkit export, capsh for the capability tests.
+test_pkgs=(prometheus libcap2-bin)
 kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 	busybox-static xz-utils sparse)
 submit_pkgs=(git-email libmailtools-perl b4)
@@ -22,7 +27,7 @@ for arg in "$@"; do
 	case "$arg" in
 	kernel) want+=("${kernel_pkgs[@]}") ;;
 	submit) want+=("${submit_pkgs[@]}") ;;
-	check|all) want+=("${kernel_pkgs[@]}" "${submit_pkgs[@]}") ;;
+	check|all) want+=("${kernel_pkgs[@]}" "${submit_pkgs[@]}" "${test_pkgs[@]}") ;;
 	*) echo "vnetkit: setup: $arg: unknown component (use kernel, submit, check or all)" >&2; exit 2 ;;
 	esac
 done

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vnetkit export: a long-running Prometheus exporter of the per-queue figures
+ * of the TAP / vhost-net / virtio-net path. Serves /metrics over HTTP and/or
+ * writes a node_exporter textfile; see export_collect.c for the sources.
+ *
+ * It attaches nothing to devices: vnetkit's XDP programs are found and read,
+ * never attached or detached. What it does attach (the vhost tracepoint
+ * programs, and BPF run-time statistics with --enable-bpf-stats) is held by
+ * file descriptors of this process and released at exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "export.h"
+#include "netns.h"
+#include "util.h"
+
+#define VK_EXPORT_DEFAULT_LISTEN "127.0.0.1:9578"
+#define VK_EXPORT_TEXTFILE "vnetkit.prom"
+
+static volatile sig_atomic_t reload;
+
+static void on_hup(int sig)
+{
+	reload = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vnetkit export [--listen ADDR:PORT | --no-listen] [--textfile DIR]\n"
+		"                      [--interval S] [--netns NAME]... [--dev IF]...\n"
+		"                      [--enable-bpf-stats] [--once]\n"
+		"  --listen ADDR:PORT  serve /metrics there (default " VK_EXPORT_DEFAULT_LISTEN
+		"; [::1]:PORT for IPv6)\n"
+		"  --no-listen         no HTTP server (with --textfile)\n"
+		"  --textfile DIR      write DIR/" VK_EXPORT_TEXTFILE " atomically every interval\n"
+		"  --interval S        textfile interval in seconds (default 15)\n"
+		"  --netns NAME        scan only these named namespaces (default: our own and\n"
+		"                      every one in " VK_NETNS_RUN_DIR ", rescanned each time)\n"
+		"  --dev IF            only these devices (default: all but lo)\n"
+		"  --enable-bpf-stats  turn on kernel BPF run-time statistics while running\n"
+		"  --once              collect once to the textfile (or stdout) and exit\n"
+		"SIGHUP re-detects the sources (vhost tracepoints after modprobe vhost_net);\n"
+		"SIGTERM/SIGINT stop, release what export attached and remove the textfile.\n");
+}
+
+static int add_list(const char *opt, const char **list, int *n, const char *v,
+		    bool (*valid)(const char *))
+{
+	if (!valid(v)) {
+		vk_errf("export", NULL, "%s '%s': not a valid name", opt, v);
+		return -1;
+	}
+	if (*n >= VK_EXPORT_MAX_LIST) {
+		vk_errf("export", NULL, "%s: at most %d", opt, VK_EXPORT_MAX_LIST);
+		return -1;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct vk_export_cfg *c)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "no-listen", no_argument, NULL, 'L' },
+		{ "textfile", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "enable-bpf-stats", no_argument, NULL, 'B' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	bool no_listen = false;
+	int ch;
+
+	c->listen = VK_EXPORT_DEFAULT_LISTEN;
+	c->interval = 15;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			c->listen = optarg;
+			break;
+		case 'L':
+			no_listen = true;
+			break;
+		case 't':
+			c->textfile_dir = optarg;
+			break;
+		case 'i':
+			if (vk_parse_secs("--interval", optarg, 0.1, 86400, &c->interval))
+				return EXIT_USAGE;
+			break;
+		case 'n':
+			if (add_list("--netns", c->netns, &c->nr_netns, optarg, vk_valid_nsname))
+				return EXIT_USAGE;
+			break;
+		case 'd':
+			if (add_list("--dev", c->dev, &c->nr_dev, optarg, vk_valid_ifname))
+				return EXIT_USAGE;
+			break;
+		case 'B':
+			c->enable_bpf_stats = true;
+			break;
+		case 'o':
+			c->once = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			vk_errf("export", "see vnetkit export --help", "unknown or incomplete option '%s'",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		vk_errf("export", "see vnetkit export --help", "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (no_listen || c->once)
+		c->listen = NULL;
+	if (!c->listen && !c->textfile_dir && !c->once) {
+		vk_errf("export", "give --textfile DIR, or drop --no-listen",
+			"--no-listen leaves nothing to export to");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void scrape(void *e, bool om, struct vk_buf *out)
+{
+	vk_export_collect(e, om, out);
+}
+
+/* tmp + fsync + rename: node_exporter never reads a half-written file. */
+static int write_textfile(struct vk_export *e, const char *dir)
+{
+	char tmp[4096], dst[4096];
+	struct vk_buf b = {};
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d.tmp", dir, VK_EXPORT_TEXTFILE, (int)getpid());
+	snprintf(dst, sizeof(dst), "%s/%s", dir, VK_EXPORT_TEXTFILE);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	vk_export_collect(e, false, &b);
+	if (b.oom)
+		err = -ENOMEM;
+	for (size_t off = 0; !err && off < b.len;) {
+		ssize_t n = write(fd, b.p + off, b.len - off);
+
+		if (n < 0)
+			err = -errno;
+		else
+			off += n;
+	}
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, dst))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	vk_buf_free(&b);
+	return err;
+}
+
+static int check_textfile_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st)) {
+		vk_errf("export", "create the directory first", "--textfile %s: %s", dir,
+			strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		vk_errf("export", "give the directory node_exporter reads",
+			"--textfile %s: not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct vk_export_cfg cfg = {};
+	struct sockaddr_storage ss;
+	struct sigaction sa = { .sa_handler = on_hup };
+	struct vk_http *http = NULL;
+	struct vk_export *e;
+	double next;
+	socklen_t slen;
+	int err, rc = EXIT_FAIL;
+
+	err = parse(argc, argv, &cfg);
+	if (err)
+		return err < 0 ? 0 : err;
+	if (cfg.listen && vk_parse_listen(cfg.listen, &ss, &slen)) {
+		vk_errf("export", "IPv4 as 127.0.0.1:9578, IPv6 as [::1]:9578",
+			"--listen '%s': not ADDR:PORT with a numeric address and a port 1-65535",
+			cfg.listen);
+		return EXIT_USAGE;
+	}
+	if (cfg.textfile_dir && check_textfile_dir(cfg.textfile_dir))
+		return EXIT_FAIL;
+	e = vk_export_new(&cfg);
+	if (!e)
+		return EXIT_FAIL;
+	if (vk_export_check_cfg(e))
+		goto out;
+	if (cfg.listen) {
+		http = vk_http_start(&ss, slen, cfg.listen, scrape, e);
+		if (!http)
+			goto out;
+	}
+	if (vk_export_detect(e, !cfg.once))
+		goto out;
+	vk_install_signals();
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cfg.once && !cfg.textfile_dir) {
+		struct vk_buf b = {};
+
+		vk_export_collect(e, false, &b);
+		fwrite(b.p, 1, b.len, stdout);
+		vk_buf_free(&b);
+		rc = b.oom ? EXIT_FAIL : 0;
+		goto out;
+	}
+	if (cfg.textfile_dir) {
+		err = write_textfile(e, cfg.textfile_dir);
+		if (err) {
+			vk_errf("export", "check the directory's permissions and mount",
+				"--textfile %s: cannot write %s: %s", cfg.textfile_dir,
+				VK_EXPORT_TEXTFILE, strerror(-err));
+			goto out;
+		}
+		if (cfg.once) {
+			rc = 0;
+			goto out;
+		}
+	}
+	if (http)
+		fprintf(stderr, "vnetkit export: serving http://%s/metrics\n", cfg.listen);
+	if (cfg.textfile_dir)
+		fprintf(stderr, "vnetkit export: writing %s/%s every %g s\n", cfg.textfile_dir,
+			VK_EXPORT_TEXTFILE, cfg.interval);
+	next = vk_now() + cfg.interval;
+	while (!vk_stop) {
+		double now = vk_now();
+		int wait_ms = 1000;
+
+		if (reload) {
+			reload = 0;
+			vk_export_detect(e, true);
+			fprintf(stderr, "vnetkit export: sources re-detected (SIGHUP)\n");
+		}
+		if (cfg.textfile_dir) {
+			if (now >= next) {
+				err = write_textfile(e, cfg.textfile_dir);
+				if (err)
+					vk_errf("export", "retrying next interval",
+						"--textfile %s: %s", cfg.textfile_dir, strerror(-err));
+				next += cfg.interval;
+				if (next < now)
+					next = now + cfg.interval;
+			}
+			wait_ms = (int)((next - vk_now()) * 1000) + 1;
+			if (wait_ms < 1)
+				wait_ms = 1;
+			if (wait_ms > 1000)
+				wait_ms = 1000;
+		}
+		if (http)
+			vk_http_poll(http, wait_ms);
+		else
+			poll(NULL, 0, wait_ms);
+	}
+	/* A stale textfile would be served as current by node_exporter. */
+	if (cfg.textfile_dir) {
+		char dst[4096];
+
+		snprintf(dst, sizeof(dst), "%s/%s", cfg.textfile_dir, VK_EXPORT_TEXTFILE);
+		unlink(dst);
+	}
+	fprintf(stderr, "vnetkit export: stopped\n");
+	rc = 0;
+out:
+	vk_http_stop(http);
+	vk_export_free(e);
+	return rc;
+}
