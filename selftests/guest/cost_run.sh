@@ -26,7 +26,8 @@ NS=vkcost$$
 T=$(mktemp -d)
 at_exit "rm -rf $T"
 
-jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
+# jnum FIELD JSON: the first number named FIELD (busybox: no jq here).
+jnum() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
 # report JSON: the window line from the workload's cost_window object.
 report() {
 	local js=$1 cw frames warm opened
@@ -79,7 +80,7 @@ tap_xdp_drop() {
 # tun-redirect: gen (CPU 0) -> AF_PACKET -> veth -> XDP_REDIRECT (threaded
 # NAPI of the peer, CPU 1) -> tun_xdp_xmit -> TAP -> gen --sink (CPU 1).
 tun_redirect() {
-	local js sink i pid
+	local js sink i pid got
 	netns_up || { fail "cost $W: set-up failed"; return; }
 	ip -n $NS link add vkc0 type veth peer name vkc1 &&
 		ip -n $NS link set vkc0 up && ip -n $NS link set vkc1 up ||
@@ -94,10 +95,14 @@ tun_redirect() {
 	for ((i = 0; i < 100; i++)); do [ -e $T/ready ] && break; sleep 0.1; done
 	js=$(ip netns exec $NS taskset -c 0 $V gen --dev vkc0 --count "$F" --json 2>$T/err)
 	wait $sink
-	if [ "$(jnum unique "$(cat $T/sink.json)")" != "$F" ]; then
-		fail "cost $W: the sink got $(jnum unique "$(cat $T/sink.json)")/$F frames: $(head -c 300 $T/sink.err)"
+	# The path is measured per frame sent; a frame tun_xdp_xmit() drops
+	# (TAP ring full) was still sent, so losses are reported, not fatal.
+	got=$(jnum unique "$(cat $T/sink.json)")
+	if [ "${got:-0}" -eq 0 ]; then
+		fail "cost $W: no frame reached the TAP reader: $(head -c 300 $T/sink.err)"
 		return
 	fi
+	diag "cost $W: the TAP reader got $got of $F frames"
 	report "$js"
 }
 
