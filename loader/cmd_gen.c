@@ -17,7 +17,10 @@
  *    seconds (wall), pps, bps, cpu_seconds (this thread, user + system),
  *    cpu_ns_per_frame, returned, mac_swapped, foreign (with --recv: frames
  *    of this run read back, those with source and destination swapped,
- *    other frames read; null without --recv).
+ *    other frames read; null without --recv), cost_window {warmup, frames,
+ *    opened}: the vk_cost markers (include/vk_cost_mark.h) open the window
+ *    after warmup frames were written and close it after the last write;
+ *    frames = frames written inside it.
  *  sink: mode "sink", interface, kind, run_id, expected (--count or null),
  *    received (our frames incl. duplicates), unique, bytes, duplicates,
  *    out_of_order (lower sequence than one already seen), missing,
@@ -49,6 +52,7 @@
 #include "gen_frame.h"
 #include "netns.h"
 #include "util.h"
+#include "vk_cost_mark.h"
 
 #define PATH_NATIVE	"tun_build_skb (native XDP path)"
 #define PATH_GENERIC	"skb first (generic XDP path)"
@@ -59,9 +63,9 @@
 struct gen_opts {
 	const char *tap, *dev, *ready, *netns;
 	bool blocking, recv, sink, json, have_run_id;
-	uint64_t count, size, rate, flows;
+	uint64_t count, size, rate, flows, warmup;
 	double duration, timeout;
-	bool count_set, timeout_set;
+	bool count_set, timeout_set, warmup_set;
 	struct vk_gen_flow flow;
 };
 
@@ -75,6 +79,9 @@ struct gen_result {
 	bool gone;		/* stopped early: the device disappeared */
 	/* --recv */
 	uint64_t returned, mac_swapped, foreign;
+	/* cost window */
+	bool cost_opened;
+	uint64_t cost_frames;
 };
 
 static void usage(FILE *f)
@@ -84,7 +91,7 @@ static void usage(FILE *f)
 "                   [--rate PPS] [--duration S] [--src-mac M] [--dst-mac M]\n"
 "                   [--src-ip A] [--dst-ip A] [--sport P] [--dport P]\n"
 "                   [--flows N] [--run-id ID] [--recv [--timeout S]]\n"
-"                   [--netns NS] [--json]\n"
+"                   [--netns NS] [--warmup N] [--json]\n"
 "       vnetkit gen --sink (--dev IF | --tap NAME) [--count N] [--timeout S]\n"
 "                   [--duration S] [--run-id ID] [--ready FILE] [--netns NS]\n"
 "                   [--json]\n"
@@ -111,6 +118,8 @@ static void usage(FILE *f)
 "                --timeout S (default 2) passed without one; exit 1 if short\n"
 "  --ready FILE  (sink) create FILE once the socket listens\n"
 "  --netns NS    work inside namespace NS (as ip netns exec NS would)\n"
+"  --warmup N    frames written before the cost window opens (count / 10;\n"
+"                0 with --duration)\n"
 "  --json        one JSON object instead of the table\n");
 }
 
@@ -145,7 +154,8 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 {
 	enum { O_TAP = 256, O_DEV, O_BLOCKING, O_COUNT, O_SIZE, O_RATE, O_DURATION,
 	       O_SRCMAC, O_DSTMAC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_RECV,
-	       O_SINK, O_TIMEOUT, O_JSON, O_RUNID, O_READY, O_NETNS, O_FLOWS };
+	       O_SINK, O_TIMEOUT, O_JSON, O_RUNID, O_READY, O_NETNS, O_FLOWS,
+	       O_WARMUP };
 	static const struct option lopts[] = {
 		{ "tap", required_argument, NULL, O_TAP },
 		{ "dev", required_argument, NULL, O_DEV },
@@ -167,6 +177,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		{ "ready", required_argument, NULL, O_READY },
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "flows", required_argument, NULL, O_FLOWS },
+		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -213,6 +224,11 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_FLOWS:
 			if (vk_parse_u64("gen --flows", optarg, 1, 65536, &o->flows))
 				return -1;
+			break;
+		case O_WARMUP:
+			if (vk_parse_u64("gen --warmup", optarg, 0, UINT64_MAX, &o->warmup))
+				return -1;
+			o->warmup_set = true;
 			break;
 		case O_RATE:
 			if (vk_parse_u64("gen --rate", optarg, 1, 100000000, &o->rate))
@@ -301,6 +317,18 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	 * the run. */
 	if (!o->count_set && (o->sink || o->duration))
 		o->count = UINT64_MAX;
+	if (o->warmup_set && o->sink) {
+		vk_err("gen --warmup", "only applies to the sender", NULL);
+		return -1;
+	}
+	if (!o->warmup_set)
+		o->warmup = o->count_set ? o->count / 10 : 0;
+	if (o->warmup_set && o->count_set && o->warmup >= o->count) {
+		vk_errf("gen --warmup", "it must be below --count",
+			"%llu leaves no frame for the cost window",
+			(unsigned long long)o->warmup);
+		return -1;
+	}
 	if (!o->have_run_id && !o->sink) {
 		if (getrandom(&f->run_id, sizeof(f->run_id), 0) != sizeof(f->run_id))
 			f->run_id = (uint32_t)vk_now_ns();
@@ -535,6 +563,11 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 	for (i = 0; i < o->count && !vk_stop; i++) {
 		ssize_t n;
 
+		if (i == o->warmup) {
+			vk_cost_window_open();
+			r->cost_opened = true;
+			r->cost_frames = r->frames;
+		}
 		vk_gen_set_seq(frame, size, r->frames);
 		if (o->flows > 1)
 			vk_gen_set_sport(frame, size, o->flow.sport +
@@ -568,6 +601,10 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 		} else if (timed && (i & 255) == 255 && vk_now_ns() >= end_ns) {
 			break;
 		}
+	}
+	if (r->cost_opened) {
+		vk_cost_window_close();
+		r->cost_frames = r->frames - r->cost_frames;
 	}
 	r->seconds = (vk_now_ns() - start_ns) / 1e9;
 	r->cpu_seconds = thread_cpu() - cpu0;
@@ -628,6 +665,10 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 		printf("},\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
 		       "\"cpu_seconds\":%.6f,\"cpu_ns_per_frame\":%.1f", r->seconds,
 		       pps, bps, r->cpu_seconds, cpu_ns);
+		printf(",\"cost_window\":{\"warmup\":%llu,\"frames\":%llu,"
+		       "\"opened\":%s}", (unsigned long long)o->warmup,
+		       (unsigned long long)r->cost_frames,
+		       r->cost_opened ? "true" : "false");
 		if (o->recv)
 			printf(",\"returned\":%llu,\"mac_swapped\":%llu,\"foreign\":%llu}\n",
 			       (unsigned long long)r->returned,
@@ -655,6 +696,10 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 			printf("  %s %llu", e ? strerrorname_np(e) : "short_write",
 			       (unsigned long long)r->err_by[e]);
 	printf("\n");
+	if (r->cost_opened)
+		printf("  cost      window over %llu frames after %llu warm-up frames "
+		       "(vk_cost markers)\n", (unsigned long long)r->cost_frames,
+		       (unsigned long long)o->warmup);
 	if (o->recv)
 		printf("  returned  %llu (mac_swapped %llu, other frames %llu)\n",
 		       (unsigned long long)r->returned,

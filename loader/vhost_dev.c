@@ -398,32 +398,72 @@ static int negotiate(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 	return 0;
 }
 
+void vk_vhost_layout(const struct vk_vhost_cfg *cfg, struct vk_vhost_layout *l)
+{
+	uint64_t n = cfg->ring_size, base = VK_VHOST_MEM_BASE;
+	uint64_t ring = (vring_size(n, RING_ALIGN) + 4095) & ~4095ull;
+	uint64_t rxb = cfg->rx_buf_len * n, txb = cfg->tx_buf_len * n;
+	uint64_t used_off = (16 * n + 2 * (3 + n) + RING_ALIGN - 1) & ~(RING_ALIGN - 1ull);
+
+	memset(l, 0, sizeof(*l));
+	l->base = base;
+	for (int q = 0; q < 2; q++) {
+		uint64_t r = base + q * ring;
+
+		/* As vring_init(): avail has flags, idx, ring[n], used_event;
+		 * used has flags, idx, ring[n] of 8 bytes, avail_event. */
+		l->desc[q] = (struct vk_vhost_area){ r, 16 * n };
+		l->avail[q] = (struct vk_vhost_area){ r + 16 * n, 2 * (3 + n) };
+		l->used[q] = (struct vk_vhost_area){ r + used_off, 6 + 8 * n };
+	}
+	l->buf[VK_VQ_RX] = (struct vk_vhost_area){ base + 2 * ring, rxb };
+	l->buf[VK_VQ_TX] = (struct vk_vhost_area){
+		base + 2 * ring + ((rxb + 4095) & ~4095ull), txb };
+	l->len = l->buf[VK_VQ_TX].addr + txb - base;
+}
+
 static int map_memory(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 {
-	size_t ring = (vring_size(cfg->ring_size, RING_ALIGN) + 4095) & ~4095ul;
-	size_t rxb = cfg->rx_buf_len * cfg->ring_size;
-	size_t txb = cfg->tx_buf_len * cfg->ring_size;
+	struct vk_vhost_layout l;
 	struct vhost_memory *m;
 	uint8_t *p;
 	int r;
 
-	vh->mem_len = 2 * ring + ((rxb + 4095) & ~4095ul) + txb;
-	vh->mem = mmap(NULL, vh->mem_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (vh->mem == MAP_FAILED) {
-		vh->mem = NULL;
-		vk_errf("vhost", "use a smaller --ring-size or --size",
-			"cannot map %zu bytes: %s", vh->mem_len, strerror(errno));
+	vk_vhost_layout(cfg, &l);
+	vh->mem_len = l.len;
+	/* A fixed address, never replacing a mapping: kernels before 4.17
+	 * ignore the flag and may place it elsewhere, which is checked. */
+	p = mmap((void *)(uintptr_t)l.base, l.len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED_NOREPLACE,
+		 -1, 0);
+	if (p == MAP_FAILED) {
+		if (errno == EEXIST)
+			vk_errf("vhost", "the cost plugin's ring regions need this "
+				"fixed address; something else in this process holds it",
+				"cannot map %zu bytes at 0x%llx: address in use",
+				vh->mem_len, (unsigned long long)l.base);
+		else
+			vk_errf("vhost", "use a smaller --ring-size or --size",
+				"cannot map %zu bytes at 0x%llx: %s", vh->mem_len,
+				(unsigned long long)l.base, strerror(errno));
 		return -1;
 	}
-	p = vh->mem;
+	if ((uintptr_t)p != l.base) {
+		munmap(p, l.len);
+		vk_errf("vhost", "MAP_FIXED_NOREPLACE needs Linux 4.17",
+			"the ring memory landed at %p, not at 0x%llx", (void *)p,
+			(unsigned long long)l.base);
+		return -1;
+	}
+	vh->mem = p;
 	vring_setup(&vh->vq[VK_VQ_RX], VK_VQ_RX, cfg->ring_size, p,
 		    cfg->version_1, cfg->event_idx);
-	vring_setup(&vh->vq[VK_VQ_TX], VK_VQ_TX, cfg->ring_size, p + ring,
-		    cfg->version_1, cfg->event_idx);
-	vh->buf[VK_VQ_RX] = p + 2 * ring;
+	vring_setup(&vh->vq[VK_VQ_TX], VK_VQ_TX, cfg->ring_size,
+		    (void *)(uintptr_t)l.desc[VK_VQ_TX].addr, cfg->version_1,
+		    cfg->event_idx);
+	vh->buf[VK_VQ_RX] = (void *)(uintptr_t)l.buf[VK_VQ_RX].addr;
 	vh->buf_len[VK_VQ_RX] = cfg->rx_buf_len;
-	vh->buf[VK_VQ_TX] = p + 2 * ring + ((rxb + 4095) & ~4095ul);
+	vh->buf[VK_VQ_TX] = (void *)(uintptr_t)l.buf[VK_VQ_TX].addr;
 	vh->buf_len[VK_VQ_TX] = cfg->tx_buf_len;
 
 	/* One region, guest physical == user virtual address. */

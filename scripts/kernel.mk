@@ -3,6 +3,9 @@
 #   make kernel-check [BASE=1] [DEBUG=1] [T=word]   boot it, run the guest suite
 #   make kernel-bisect                    build every prefix of the series
 #   make kernel-bench                     base vs patched guest benchmarks
+#   make kernel-cost [W=workload,...] [FRAMES=N] [RUNS=n] [A=base|DIR] [B=DIR]
+#                                         exact per-frame counts, A vs B
+#   make kernel-cost-check                the cost instrument's proofs
 # Areas that need more programs in the guest append their paths to
 # GUEST_BINS in their own .mk fragment (shared libraries come along):
 #   GUEST_BINS += build/selftests/ptr_ring_stress
@@ -11,7 +14,9 @@ GUEST_BINS ?=
 KERNEL_FLAGS := $(if $(filter 1,$(BASE)),--base) $(if $(filter 1,$(DEBUG)),--debug)
 GUEST_DEPS = $(BUILD)/vnetkit-static $(BPF_OBJS) $(GUEST_BINS)
 
-.PHONY: kernel kernel-check kernel-bisect kernel-bench kernel-harness
+.PHONY: kernel kernel-check kernel-bisect kernel-bench kernel-harness \
+	kernel-cost kernel-cost-check
+COST_DEPS = $(GUEST_DEPS) $(BUILD)/cost/vk_cost.so
 
 kernel:
 	$(Q)scripts/setup.sh kernel
@@ -19,11 +24,13 @@ kernel:
 
 # kernel-check boots the kernel built last; it builds it first so one
 # command goes from a fresh clone to guest results. Without T, the harness
-# self-tests (a panicking, a failing and a hanging guest) run afterwards.
-kernel-check: kernel $(GUEST_DEPS)
-	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh check $(KERNEL_FLAGS) \
-		$(if $(T),--filter $(T))
+# self-tests (a panicking, a failing and a hanging guest) and the cost
+# plugin's smoke run (T=cost: that alone) run afterwards.
+kernel-check: kernel $(COST_DEPS)
+	$(Q)$(if $(filter cost,$(T)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh check $(KERNEL_FLAGS) \
+		$(if $(T),--filter $(T)))
 	$(Q)$(if $(T)$(filter 1,$(BASE) $(DEBUG)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness)
+	$(Q)$(if $(filter-out cost,$(T))$(filter 1,$(BASE) $(DEBUG)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/cost.sh smoke)
 
 kernel-harness: kernel $(GUEST_DEPS)
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness
@@ -37,3 +44,14 @@ kernel-bench: $(GUEST_DEPS)
 	$(Q)scripts/kernel.sh build --base
 	$(Q)scripts/kernel.sh build
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh bench
+
+# Kernel command-line variables (W, A, B...) must not reach the kernel's
+# own make (W= is kbuild's warning level): scripts/cost.sh clears them.
+kernel-cost: $(COST_DEPS)
+	$(Q)scripts/setup.sh kernel
+	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" W="$(W)" FRAMES="$(FRAMES)" RUNS="$(RUNS)" \
+		A="$(A)" B="$(B)" scripts/cost.sh run
+
+kernel-cost-check: $(COST_DEPS)
+	$(Q)scripts/setup.sh kernel
+	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/cost.sh check

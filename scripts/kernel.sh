@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # vnetkit test kernel: build Linux 6.12 with the quilt series in patches/.
 #
-#   scripts/kernel.sh build [--base] [--debug]   (make kernel [BASE=1] [DEBUG=1])
+#   scripts/kernel.sh build [--base] [--debug] [--series DIR]
+#                                                (make kernel [BASE=1] [DEBUG=1])
 #   scripts/kernel.sh bisect                     (make kernel-bisect)
 #   scripts/kernel.sh apply DIR                  apply DIR/series to a scratch copy
 #                                                (in $KERNEL_SCRATCH, default build/)
 #   scripts/kernel.sh check-series DIR           static checks of DIR/series
-#   scripts/kernel.sh image [--base] [--debug]   print the bzImage path
+#   scripts/kernel.sh image [--base] [--debug] [--series DIR]   print the bzImage path
 #   scripts/kernel.sh config FRAGMENT OUTDIR     configure the pristine tree only
 #
 # The pristine tree from scripts/kernel-src.sh is never written to: the
 # patched source is a hard-link copy (cp -al) in build/linux-patched/, which
 # quilt modifies by replacing files (patch writes a new file and renames),
 # and every build is out of tree (O=build/kbuild, build/kbuild-debug,
-# build/base/kbuild for BASE=1, build/bisect/kbuild).
+# build/base/kbuild for BASE=1, build/bisect/kbuild). A series other than
+# patches/ (--series DIR or VNETKIT_PATCHES=DIR) gets a tree and output
+# directory of its own, build/series/<name>-<hash of its path>/{linux-patched,
+# kbuild}, so builds of different series (make kernel-cost A=DIR B=DIR) never
+# overwrite each other.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -23,6 +28,23 @@ SOB='Signed-off-by: vnetkit developers <dev@vnetkit.invalid>'
 JOBS=${JOBS:-2}
 
 die() { echo "vnetkit: kernel: $*" >&2; exit 1; }
+
+# set_series DIR: use DIR/series (usage error if it has none).
+set_series() {
+	[ -d "$1" ] || { echo "vnetkit: kernel: --series $1: no such directory (give a directory with a series file)" >&2; exit 2; }
+	[ -f "$1/series" ] || { echo "vnetkit: kernel: --series $1: no series file in it (quilt's list of patches)" >&2; exit 2; }
+	PATCHES_DIR=$(cd "$1" && pwd)
+}
+
+# series_root: where the patched tree and its kbuild live; patches/ keeps
+# build/linux-patched and build/kbuild.
+series_root() {
+	if [ "$PATCHES_DIR" -ef "$top/patches" ]; then
+		echo "$build"
+	else
+		echo "$build/series/$(basename "$PATCHES_DIR")-$(echo "$PATCHES_DIR" | sha256sum | cut -c1-8)"
+	fi
+}
 say() { echo "kernel: $*"; }
 
 # Options the debug variant adds on top of the fragment.
@@ -103,7 +125,8 @@ fresh_copy() {
 
 # patched_tree: build/linux-patched, re-created whenever the series changed.
 patched_tree() {
-	local src=$1 tree=$build/linux-patched h
+	local src=$1 tree h
+	tree=$(series_root)/linux-patched
 	h=$(series_hash "$PATCHES_DIR")
 	if [ "$(cat "$tree/.vnetkit-series" 2>/dev/null)" != "$h" ]; then
 		say "applying $(series_patches "$PATCHES_DIR" | wc -l) patch(es) from ${PATCHES_DIR#$top/}/series to a copy of $src" >&2
@@ -185,7 +208,8 @@ kbuild() {
 # the patched build's cache for every file the series does not touch.
 # build/kbuild-base is a link to build/base/kbuild.
 variant_dir() {
-	local base=$1 debug=$2 d=$build/kbuild
+	local base=$1 debug=$2 d
+	d=$(series_root)/kbuild
 	[ "$base" = 1 ] && d=$build/base/kbuild
 	[ "$debug" = 1 ] && d=$d-debug
 	echo "$d"
@@ -204,19 +228,21 @@ base_tree() {
 
 cmd_build() {
 	local base=0 debug=0 src tree out ver warn
-	for a in "$@"; do
-		case "$a" in
+	while [ $# -gt 0 ]; do
+		case "$1" in
 		--base) base=1 ;;
 		--debug) debug=1 ;;
-		*) echo "vnetkit: kernel: unknown option '$a' (use --base, --debug)" >&2; exit 2 ;;
+		--series) set_series "${2:-}"; shift ;;
+		*) echo "vnetkit: kernel: unknown option '$1' (use --base, --debug, --series DIR)" >&2; exit 2 ;;
 		esac
+		shift
 	done
 	src=$("$top/scripts/kernel-src.sh")
 	if [ "$base" = 1 ]; then tree=$(base_tree "$src"); else tree=$(patched_tree "$src"); fi
 	out=$(variant_dir "$base" "$debug")
 	configure "$tree" "$out" "$debug" "$base"
 	ver=$(make -s -C "$tree" kernelversion)
-	say "building $ver $([ "$base" = 1 ] && echo base || echo "patched ($(series_patches "$PATCHES_DIR" | wc -l) patches)")$([ "$debug" = 1 ] && echo ', debug') in ${out#$top/} (log: ${out#$top/}/build.log)"
+	say "building $ver $([ "$base" = 1 ] && echo base || echo "patched ($(series_patches "$PATCHES_DIR" | wc -l) patches of ${PATCHES_DIR#$top/})")$([ "$debug" = 1 ] && echo ', debug') in ${out#$top/} (log: ${out#$top/}/build.log)"
 	kbuild "$tree" "$out" || die "build failed (see ${out#$top/}/build.log)"
 	warn=$(grep -c 'warning:' "$out/build.log" || true)
 	say "built ${out#$top/}/arch/x86/boot/bzImage in ${BUILD_SECS} s ($warn compiler warning(s) in this build)"
@@ -333,7 +359,14 @@ config)
 	configure "$("$top/scripts/kernel-src.sh")" "$(readlink -f "$2")" 0 1 ;;
 image)
 	base=0 debug=0
-	for a in "$@"; do case "$a" in --base) base=1 ;; --debug) debug=1 ;; esac; done
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--base) base=1 ;;
+		--debug) debug=1 ;;
+		--series) set_series "${2:-}"; shift ;;
+		esac
+		shift
+	done
 	echo "$(variant_dir $base $debug)/arch/x86/boot/bzImage" ;;
 *) echo "vnetkit: kernel: unknown command '$cmd' (build, bisect, apply, check-series, image)" >&2; exit 2 ;;
 esac

@@ -5,6 +5,7 @@
 #   scripts/qemu.sh bench                                      (make kernel-bench)
 #   scripts/qemu.sh harness                 self-tests of this harness (real boots)
 #   scripts/qemu.sh parse CONSOLE RESULTS   turn two saved serial logs into TAP
+#   scripts/qemu.sh cost NAME               one boot in cost mode (scripts/cost.sh)
 #
 # The guest gets two virtio-net-pci NICs joined by a QEMU hub (eth0, eth1):
 # frames one sends reach the other through QEMU's device model, so XDP on
@@ -14,7 +15,9 @@
 #
 # Environment: GUEST_BINS (extra programs for the initramfs, with their
 # shared libraries), QEMU_TIMEOUT (seconds, default 1500; x4 for --debug),
-# EXTRA_CMDLINE (appended to the kernel command line).
+# EXTRA_CMDLINE (appended to the kernel command line), QEMU_IMAGE (boot this
+# bzImage instead of the one make kernel built), QEMU_ACCEL (default
+# "-accel tcg"), QEMU_ARGS (more QEMU arguments, e.g. -icount and -plugin).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -176,7 +179,9 @@ boot() {
 	rm -f "$dir/console.log" "$dir/results.log"
 	: >"$dir/results.log"
 	t0=$(date +%s.%N)
-	timeout -k 5 "$limit" "$QEMU" -accel tcg -m 1G -smp 2 -nographic -no-reboot \
+	# shellcheck disable=SC2086 # QEMU_ACCEL and QEMU_ARGS are word lists
+	timeout -k 5 "$limit" "$QEMU" ${QEMU_ACCEL:--accel tcg} ${QEMU_ARGS:-} \
+		-m 1G -smp 2 -nographic -no-reboot \
 		-monitor none -serial stdio -serial "file:$dir/results.log" \
 		-kernel "$img" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 rdinit=/init $cmdline" \
@@ -201,7 +206,7 @@ image_for() {	# image_for BASE DEBUG
 # run_guest NAME BASE DEBUG MODE FILTER SELFTEST TIMEOUT: boot once, print TAP.
 run_guest() {
 	local name=$1 base=$2 debug=$3 mode=$4 filter=$5 st=$6 limit=$7 img dir cmd
-	img=$(image_for "$base" "$debug")
+	img=${QEMU_IMAGE:-$(image_for "$base" "$debug")}
 	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1') first)"
 	# One directory per run: several sessions may boot guests at once.
 	mkdir -p "$build/qemu"
@@ -344,6 +349,14 @@ cmd_bench() {
 	[ $nfail -eq 0 ]
 }
 
+# cost NAME: one boot of QEMU_IMAGE running selftests/guest/cost_*.sh.
+cmd_cost() {
+	echo "TAP version 13"
+	run_guest "cost-${1:?usage: qemu.sh cost NAME}" 0 0 cost "" "" "${QEMU_TIMEOUT:-1800}"
+	tap_summary
+	[ $nfail -eq 0 ]
+}
+
 cmd_parse() {
 	[ $# -eq 2 ] || { echo "usage: qemu.sh parse CONSOLE RESULTS" >&2; exit 2; }
 	local tmp
@@ -365,5 +378,6 @@ bench) cmd_bench ;;
 harness) cmd_harness ;;
 _selftest) cmd_selftest "$@" ;;
 parse) cmd_parse "$@" ;;
-*) echo "vnetkit: qemu: unknown command '$cmd' (check, bench, harness, parse)" >&2; exit 2 ;;
+cost) cmd_cost "$@" ;;
+*) echo "vnetkit: qemu: unknown command '$cmd' (check, bench, harness, parse, cost)" >&2; exit 2 ;;
 esac

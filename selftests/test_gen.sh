@@ -37,6 +37,17 @@ if [ "$(jfield "$js" path)" = "tun_build_skb (native XDP path)" ] &&
 else
 	fail "gen: path of a non-blocking fd: $(jfield "$js" path)"
 fi
+# The cost window opens after the warm-up frames and counts the rest.
+js=$(in_ns $V gen --tap vktap0 --count 1000 --warmup 250 --json)
+w=$(in_ns $V gen --tap vktap0 --count 1000 --json | jq -r '.cost_window.warmup, .cost_window.frames' | xargs)
+if [ "$(echo "$js" | jq -r '.cost_window | "\(.opened) \(.warmup) \(.frames)"')" = "true 250 750" ] &&
+   [ "$w" = "100 900" ]; then
+	ok "gen: cost window over the frames after --warmup (250: 750 frames; default count / 10)"
+else
+	fail "gen: cost window: $js / default $w"
+fi
+expect_fail 2 "leaves no frame for the cost window" "gen: --warmup >= --count refused" \
+	$V gen --tap vktap0 --count 10 --warmup 10
 tx=$(stat_of vktap0 tx_packets)
 check "gen: nothing came back out of the TAP (IPv6 off, unknown MACs)" test "$tx" -eq 0
 
