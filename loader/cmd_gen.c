@@ -172,6 +172,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		{}
 	};
 	struct vk_gen_flow *f = &o->flow;
+	struct vk_opt_seen seen = {};
 	uint64_t v;
 	int c;
 
@@ -191,6 +192,9 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
+		if (c != 'h' && c != ':' && c != '?' &&
+		    vk_opt_once(&seen, "gen", lopts, c))
+			return EXIT_USAGE;
 		switch (c) {
 		case O_TAP: o->tap = optarg; break;
 		case O_DEV: o->dev = optarg; break;
@@ -219,11 +223,11 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 				return -1;
 			break;
 		case O_DURATION:
-			if (vk_parse_secs("gen --duration", optarg, 0, 86400, &o->duration))
+			if (vk_parse_secs("gen --duration", optarg, 0.01, 86400, &o->duration))
 				return -1;
 			break;
 		case O_TIMEOUT:
-			if (vk_parse_secs("gen --timeout", optarg, 0, 86400, &o->timeout))
+			if (vk_parse_secs("gen --timeout", optarg, 0.01, 86400, &o->timeout))
 				return -1;
 			o->timeout_set = true;
 			break;

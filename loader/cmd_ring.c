@@ -225,6 +225,7 @@ static int parse_opts(struct ring_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct vk_opt_seen seen = {};
 	uint64_t v;
 	int c;
 
@@ -235,6 +236,8 @@ static int parse_opts(struct ring_opts *o, int argc, char **argv)
 	o->nbatches = 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		if (c != 'h' && c != '?' && vk_opt_once(&seen, "ring", lopts, c))
+			return -1;
 		switch (c) {
 		case 'a':
 			if (parse_algos(o, optarg))

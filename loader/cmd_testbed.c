@@ -65,6 +65,7 @@ static int parse(int argc, char **argv, struct tb_opts *o, bool creating)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	struct vk_opt_seen seen = {};
 	const char *peer = NULL;
 	int c;
 
@@ -74,6 +75,9 @@ static int parse(int argc, char **argv, struct tb_opts *o, bool creating)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
+		if (c != 'h' && c != ':' && c != '?' &&
+		    vk_opt_once(&seen, "testbed", lopts, c))
+			return -1;
 		switch (c) {
 		case 'n': o->ns = optarg; break;
 		case 't': o->tap = optarg; break;

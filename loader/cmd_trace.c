@@ -900,12 +900,15 @@ int cmd_trace(int argc, char **argv)
 	double duration = 0, start;
 	struct utsname uts;
 	uint64_t packets = 0;
+	struct vk_opt_seen seen = {};
 	pid_t child = -1;
 
 	t.run.ctr_mode = "hw";
 	t.methods = 1u << VK_M_FENTRY | 1u << VK_M_KPROBE | 1u << VK_M_TP;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+s:d:t:n:c:m:e:jlh", opts, NULL)) != -1) {
+		if (opt != 'h' && opt != '?' && vk_opt_once(&seen, WHAT, opts, opt))
+			return EXIT_USAGE;
 		switch (opt) {
 		case 'e':
 			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
@@ -923,7 +926,7 @@ int cmd_trace(int argc, char **argv)
 		case 's': stages = optarg; break;
 		case 'd': t.run.dev = optarg; break;
 		case 't':
-			if (vk_parse_secs("trace: --duration", optarg, 0, 86400 * 365, &duration))
+			if (vk_parse_secs("trace: --duration", optarg, 0.01, 86400 * 365, &duration))
 				return EXIT_USAGE;
 			have_dur = true;
 			break;

@@ -127,6 +127,7 @@ static int resolve_dev(const char *what, const char *name, int *ifindex)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	unsigned int allowed = 0, required = 0;
+	struct vk_opt_seen seen = {};
 	int c, si = -1;
 
 	memset(o, 0, sizeof(*o));
@@ -161,6 +162,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		unsigned int bit = 0;
 		uint64_t v;
 
+		if (c != 'h' && c != ':' && c != '?' &&
+		    vk_opt_once(&seen, "xdp", long_opts, c))
+			return EXIT_USAGE;
 		for (int i = 0; long_opts[i].name; i++)
 			if (long_opts[i].val == c && c != 'h')
 				bit = 1u << i;
@@ -200,25 +204,25 @@ static int parse(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 'i':
-			if (vk_parse_secs("--interval", optarg, 0, 3600, &o->interval))
+			if (vk_parse_secs("xdp --interval", optarg, VK_MIN_INTERVAL, 3600, &o->interval))
 				return EXIT_USAGE;
 			break;
 		case 'D':
-			if (vk_parse_secs("--duration", optarg, 0, 86400 * 365, &o->duration))
+			if (vk_parse_secs("xdp --duration", optarg, 0.01, 86400 * 365, &o->duration))
 				return EXIT_USAGE;
 			break;
 		case 'n':
-			if (vk_parse_u64("--repeat", optarg, 1, 100000000, &v))
+			if (vk_parse_u64("xdp --repeat", optarg, 1, 100000000, &v))
 				return EXIT_USAGE;
 			o->repeat = v;
 			break;
 		case 'k':
-			if (vk_parse_u64("--rounds", optarg, 1, 1000, &v))
+			if (vk_parse_u64("xdp --rounds", optarg, 1, 1000, &v))
 				return EXIT_USAGE;
 			o->rounds = v;
 			break;
 		case 's':
-			if (vk_parse_u64("--size", optarg, 14, 4000, &v))
+			if (vk_parse_u64("xdp --size", optarg, 14, 4000, &v))
 				return EXIT_USAGE;
 			o->size = v;
 			break;

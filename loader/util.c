@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,16 +46,28 @@ void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Decimal digits only: strtoull() would take "0x10" as 16 and "010" as 8,
+ * and a leading '-' wraps around. */
+static bool decimal_digits(const char *s, size_t n)
+{
+	if (!n || (n > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
 int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 		 uint64_t *out)
 {
-	char *end;
 	unsigned long long v;
+	char *end;
 
-	errno = 0;
-	if (!s || !*s || *s == '-')
+	if (!s || !decimal_digits(s, strlen(s)))
 		goto bad;
-	v = strtoull(s, &end, 0);
+	errno = 0;
+	v = strtoull(s, &end, 10);
 	if (errno || *end)
 		goto bad;
 	if (v < min || v > max) {
@@ -65,29 +78,56 @@ int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 	*out = v;
 	return 0;
 bad:
-	vk_errf(opt, "expected an unsigned integer", "invalid value '%s'",
-		s ? s : "");
+	vk_errf(opt, "a decimal integer without leading zeros, e.g. 64",
+		"invalid value '%s'", s ? s : "");
 	return -1;
 }
 
 int vk_parse_secs(const char *opt, const char *s, double min, double max,
 		  double *out)
 {
+	const char *dot = s ? strchr(s, '.') : NULL;
+	size_t ilen = dot ? (size_t)(dot - s) : (s ? strlen(s) : 0);
 	char *end;
 	double v;
 
+	/* "1.5", "0.25", "10": no exponent, hex, sign, inf or nan. */
+	if (!s || !decimal_digits(s, ilen) ||
+	    (dot && (!dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))))
+		goto bad;
 	errno = 0;
-	v = s ? strtod(s, &end) : 0;
-	if (!s || !*s || errno || *end || v != v) {
-		vk_errf(opt, "expected seconds, e.g. 5 or 0.5", "invalid value '%s'",
-			s ? s : "");
-		return -1;
-	}
-	if (v <= min || v > max) {
-		vk_errf(opt, NULL, "%g is out of range (%g, %g]", v, min, max);
+	v = strtod(s, &end);
+	if (errno || *end)
+		goto bad;
+	if (v < min || v > max) {
+		vk_errf(opt, NULL, "%s is out of range [%g, %g] seconds", s, min, max);
 		return -1;
 	}
 	*out = v;
+	return 0;
+bad:
+	vk_errf(opt, "decimal seconds, e.g. 5 or 0.5", "invalid value '%s'",
+		s ? s : "");
+	return -1;
+}
+
+int vk_opt_once(struct vk_opt_seen *seen, const char *what,
+		const struct option *opts, int val)
+{
+	const char *name = NULL;
+
+	for (int i = 0; i < seen->n; i++) {
+		if (seen->val[i] != val)
+			continue;
+		for (const struct option *o = opts; o->name; o++)
+			if (o->val == val && !o->flag)
+				name = o->name;
+		vk_errf(what, "give each option once; see --help",
+			"--%s given twice", name ? name : "?");
+		return -1;
+	}
+	if (seen->n < (int)ARRAY_SIZE(seen->val))
+		seen->val[seen->n++] = val;
 	return 0;
 }
 
