@@ -48,6 +48,7 @@
 #include "commands.h"
 #include "gen_frame.h"
 #include "netns.h"
+#include "owner.h"
 #include "util.h"
 
 #define PATH_NATIVE	"tun_build_skb (native XDP path)"
@@ -366,14 +367,14 @@ static int check_dev(const char *what, const char *name)
 }
 
 /* Attach to an EXISTING TAP: TUNSETIFF would create a missing one, so its
- * absence and its kind are checked first. TUNSETIFF also rewrites the
- * device's feature flags, so a TAP set up for virtio-net headers (a VM's)
- * is refused instead of being reconfigured under its user. */
+ * absence and its kind are checked first. Only a TAP a vnetkit testbed
+ * created is written into: any other is someone's (a VM's queue, a
+ * bridge port), and TUNSETIFF would also rewrite its feature flags. */
 static int tap_open(const char *what, const char *name, bool blocking)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	char drv[32] = "", bus[32] = "";
-	int flags, fd;
+	int fd;
 
 	if (check_dev(what, name))
 		return -1;
@@ -383,16 +384,13 @@ static int tap_open(const char *what, const char *name, bool blocking)
 			drv[0] ? drv : "unknown", bus[0] ? ", " : "", bus);
 		return -1;
 	}
-	flags = vk_tun_flags(name);
-	if (flags >= 0 && (flags & IFF_VNET_HDR)) {
-		vk_errf(what, "use a TAP without vnet_hdr, e.g. from vnetkit testbed up",
-			"TAP '%s' expects virtio-net headers (vnet_hdr on); gen "
-			"writes plain Ethernet frames and will not reconfigure it",
-			name);
+	if (!vk_tb_owns_link(name, if_nametoindex(name))) {
+		vk_errf(what, "create one: vnetkit testbed up [--name NS] [--tap NAME]",
+			"TAP '%s' was not created by vnetkit testbed (no record in %s "
+			"for this namespace and ifindex): gen writes only into its own "
+			"TAPs", name, VK_TB_RECORD_DIR);
 		return -1;
 	}
-	if (flags >= 0 && (flags & IFF_MULTI_QUEUE))
-		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK));
 	if (fd < 0) {
 		vk_errf(what, "is the tun module loaded?", "cannot open /dev/net/tun: %s",
@@ -402,12 +400,6 @@ static int tap_open(const char *what, const char *name, bool blocking)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (!ioctl(fd, TUNSETIFF, &ifr))
 		return fd;
-	if (errno == EINVAL && flags < 0) {
-		/* The queue flag has to match how the TAP was created. */
-		ifr.ifr_flags |= IFF_MULTI_QUEUE;
-		if (!ioctl(fd, TUNSETIFF, &ifr))
-			return fd;
-	}
 	vk_errf(what, errno == EBUSY ? "a single-queue TAP takes one file "
 		"descriptor: stop the other reader/writer" : NULL,
 		"cannot attach to TAP '%s': %s", name, strerror(errno));

@@ -38,11 +38,6 @@ int vk_link_set_up(const char *name);
 /* A persistent TAP (IFF_TAP | IFF_NO_PI), like `ip tuntap add mode tap`. */
 int vk_tap_create(const char *name);
 
-/* The TUN/TAP flags of device NAME (IFF_TAP, IFF_NO_PI, IFF_VNET_HDR,
- * IFF_PERSIST, IFF_MULTI_QUEUE) read over rtnetlink, so they are right in
- * any namespace whatever /sys shows; -errno, -ENOENT if not a TUN/TAP. */
-int vk_tun_flags(const char *name);
-
 struct vk_link_info {
 	char name[16];
 	char driver[32];	/* "tun", "veth", ... from ethtool */
