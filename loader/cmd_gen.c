@@ -933,7 +933,10 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
-	if (vk_require_root("gen"))
+	/* A TAP queue: CAP_NET_ADMIN; a packet socket: CAP_NET_RAW; entering
+	 * a namespace: CAP_SYS_ADMIN. */
+	if (vk_require_caps("gen", (o.tap ? VK_CAP(VK_CAP_NET_ADMIN) : VK_CAP(VK_CAP_NET_RAW)) |
+			    (o.netns ? VK_CAP(VK_CAP_SYS_ADMIN) : 0)))
 		return EXIT_FAIL;
 	if (o.netns && (vk_netns_exists(o.netns) != 1 || vk_netns_enter(o.netns) < 0)) {
 		vk_errf("gen --netns", "create it: vnetkit testbed up --name NS",

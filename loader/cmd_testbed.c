@@ -497,7 +497,9 @@ int cmd_testbed(int argc, char **argv)
 	}
 	if (parse(argc - 1, argv + 1, &o, !strcmp(sub, "up")))
 		return EXIT_USAGE;
-	if (vk_require_root("testbed"))
+	/* Namespaces (unshare, setns, the /run/netns bind mount):
+	 * CAP_SYS_ADMIN; links: CAP_NET_ADMIN. */
+	if (vk_require_caps("testbed", VK_CAP(VK_CAP_SYS_ADMIN) | VK_CAP(VK_CAP_NET_ADMIN)))
 		return EXIT_FAIL;
 	if (!strcmp(sub, "up"))
 		return tb_up(&o);

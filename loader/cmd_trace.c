@@ -968,7 +968,8 @@ int cmd_trace(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 	}
-	if (vk_require_root(WHAT))
+	/* Tracing programs and perf events: CAP_BPF + CAP_PERFMON. */
+	if (vk_require_caps(WHAT, VK_CAP(VK_CAP_BPF) | VK_CAP(VK_CAP_PERFMON)))
 		return EXIT_FAIL;
 	uname(&uts);
 	t.run.kernel = uts.release;

@@ -1287,7 +1287,11 @@ int cmd_vhost(int argc, char **argv)
 			"a frame would take more than half of the RX ring");
 		return EXIT_USAGE;
 	}
-	if (access(o.dev, F_OK) == 0 && vk_require_root("vhost"))
+	/* Its TAP: CAP_NET_ADMIN; the host-side packet socket: CAP_NET_RAW;
+	 * --xdp loads a program: CAP_BPF. */
+	if (access(o.dev, F_OK) == 0 &&
+	    vk_require_caps("vhost", VK_CAP(VK_CAP_NET_ADMIN) | VK_CAP(VK_CAP_NET_RAW) |
+			    (o.xdp_drop || o.xdp_obj ? VK_CAP(VK_CAP_BPF) : 0)))
 		return EXIT_FAIL;
 
 	cfg = (struct vk_vhost_cfg){

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,4 +160,70 @@ bool vk_tb_owns_link(const char *name, int ifindex)
 	}
 	closedir(d);
 	return found;
+}
+
+static void pin_record_path(char *buf, size_t len, const char *real)
+{
+	size_t n = snprintf(buf, len, "%s/", VK_PIN_RECORD_DIR);
+
+	for (const char *p = real; *p && n + 1 < len; p++)
+		buf[n++] = *p == '/' ? '%' : *p;
+	buf[n] = '\0';
+}
+
+int vk_pin_record_save(const struct vk_pin_record *r)
+{
+	char path[PATH_MAX + 64];
+	int err = mkdir_p(VK_PIN_RECORD_DIR);
+	FILE *f;
+
+	if (err)
+		return err;
+	pin_record_path(path, sizeof(path), r->dir);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "# pinned by vnetkit xdp attach; detach --pin removes a pin only\n"
+		   "# while it is still the object of this id\n");
+	fprintf(f, "dir %s %d\n", r->dir, r->dir_created);
+	for (int i = 0; i < r->nr; i++)
+		fprintf(f, "pin %s %u\n", r->pins[i].name, r->pins[i].id);
+	if (fclose(f)) {
+		err = -errno;
+		unlink(path);
+		return err;
+	}
+	return 0;
+}
+
+int vk_pin_record_load(const char *dir, struct vk_pin_record *r)
+{
+	char path[PATH_MAX + 64], line[PATH_MAX + 64], real[PATH_MAX];
+	int created;
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	if (!realpath(dir, real))
+		return -errno;
+	pin_record_path(path, sizeof(path), real);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "dir %4095s %d", r->dir, &created) == 2)
+			r->dir_created = created;
+		else if (r->nr < VK_PIN_MAX &&
+			 sscanf(line, "pin %15s %u", r->pins[r->nr].name, &r->pins[r->nr].id) == 2)
+			r->nr++;
+	}
+	fclose(f);
+	return strcmp(r->dir, real) || !r->nr ? -EINVAL : 0;
+}
+
+int vk_pin_record_remove(const struct vk_pin_record *r)
+{
+	char path[PATH_MAX + 64];
+
+	pin_record_path(path, sizeof(path), r->dir);
+	return unlink(path) && errno != ENOENT ? -errno : 0;
 }

@@ -44,4 +44,25 @@ int vk_netns_self_ino(uint64_t *ino);
  * that a live testbed record lists? */
 bool vk_tb_owns_link(const char *name, int ifindex);
 
+/* Pins made by `xdp attach --pin DIR`: the ids of what was pinned, kept
+ * outside bpffs (which holds no plain files) under VK_PIN_RECORD_DIR, so
+ * `detach --pin` removes a pin only when it is still that very object. */
+#define VK_PIN_RECORD_DIR "/run/vnetkit/xdp-pin"
+#define VK_PIN_MAX 4
+
+struct vk_pin_record {
+	char dir[4096];		/* realpath of DIR */
+	bool dir_created;	/* rmdir only what we made */
+	int nr;
+	struct {
+		char name[16];	/* file in DIR: prog, vk_stats, vk_tx_port */
+		uint32_t id;	/* prog or map id */
+	} pins[VK_PIN_MAX];
+};
+
+int vk_pin_record_save(const struct vk_pin_record *r);
+/* DIR as given; 0, -ENOENT without a record, -errno. */
+int vk_pin_record_load(const char *dir, struct vk_pin_record *r);
+int vk_pin_record_remove(const struct vk_pin_record *r);
+
 #endif

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
 
@@ -185,17 +187,54 @@ int vk_ensure_tracefs(void)
 	return ensure_fs("/sys/kernel/tracing", TRACEFS_MAGIC, "tracefs");
 }
 
-bool vk_is_root(void)
+static const char *const cap_names[64] = {
+	[VK_CAP_NET_ADMIN] = "CAP_NET_ADMIN", [VK_CAP_NET_RAW] = "CAP_NET_RAW",
+	[VK_CAP_SYS_ADMIN] = "CAP_SYS_ADMIN", [VK_CAP_PERFMON] = "CAP_PERFMON",
+	[VK_CAP_BPF] = "CAP_BPF",
+};
+
+int vk_caps_effective(uint64_t *eff)
 {
-	return geteuid() == 0;
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	*eff = data[0].effective | (uint64_t)data[1].effective << 32;
+	/* The kernel lets CAP_SYS_ADMIN stand in for CAP_BPF and CAP_PERFMON
+	 * (bpf_capable(), perfmon_capable()). */
+	if (*eff & VK_CAP(VK_CAP_SYS_ADMIN))
+		*eff |= VK_CAP(VK_CAP_BPF) | VK_CAP(VK_CAP_PERFMON);
+	return 0;
 }
 
-int vk_require_root(const char *what)
+const char *vk_caps_str(uint64_t caps, char *buf, size_t len)
 {
-	if (vk_is_root())
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < 64; c++)
+		if ((caps & VK_CAP(c)) && n < len)
+			n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+				      cap_names[c] ? cap_names[c] : "?");
+	return buf;
+}
+
+int vk_require_caps(const char *what, uint64_t need)
+{
+	char names[128];
+	uint64_t eff;
+
+	if (vk_caps_effective(&eff)) {
+		vk_errf(what, NULL, "cannot read this process's capabilities: %s",
+			strerror(errno));
+		return -1;
+	}
+	if (!(need & ~eff))
 		return 0;
-	vk_err(what, "permission denied: needs root (CAP_BPF and CAP_NET_ADMIN)",
-	       "run with sudo");
+	vk_errf(what, "run as root, or grant them: setpriv --inh-caps=... --ambient-caps=..., "
+		"or setcap on the binary", "permission denied: missing %s",
+		vk_caps_str(need & ~eff, names, sizeof(names)));
 	return -1;
 }
 

@@ -4,6 +4,7 @@
 #define VNETKIT_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define EXIT_USAGE 2
@@ -51,8 +52,20 @@ void vk_sleep(double secs);
 int vk_ensure_bpffs(void);
 int vk_ensure_tracefs(void);
 
-bool vk_is_root(void);
-int vk_require_root(const char *what);
+/* Permissions are capabilities, not a user id: a process with CAP_BPF and
+ * CAP_NET_ADMIN may attach XDP without being root, and root without them
+ * may not. Bit numbers from linux/capability.h (CAP_BPF/CAP_PERFMON: 5.8). */
+#define VK_CAP_NET_ADMIN	12
+#define VK_CAP_NET_RAW		13
+#define VK_CAP_SYS_ADMIN	21
+#define VK_CAP_PERFMON		38
+#define VK_CAP_BPF		39
+#define VK_CAP(c)		(1ULL << (c))
+int vk_caps_effective(uint64_t *eff);
+const char *vk_caps_str(uint64_t caps, char *buf, size_t len);
+/* Prints "permission denied: missing CAP_X, CAP_Y" naming exactly what
+ * is missing and returns -1, or returns 0. */
+int vk_require_caps(const char *what, uint64_t need);
 
 /* Route libbpf's messages: quiet unless VNETKIT_DEBUG is set. The last
  * kernel extack message libbpf saw is kept in vk_kernel_msg ("" if none). */

@@ -45,8 +45,8 @@ expect_fail 2 "exclusive" "trace: --duration with --packets refused" \
 expect_fail 2 "unknown mode 'pmu'" "trace: unknown --counters mode refused" \
 	$V trace --counters pmu --duration 1
 out=$(setpriv --reuid 65534 --regid 65534 --clear-groups $V trace --duration 1 2>&1); rc=$?
-if [ $rc -eq 1 ] && [[ "$out" == *"needs root"* ]]; then
-	ok "trace: non-root refused with exit 1"
+if [ $rc -eq 1 ] && [[ "$out" == *"missing CAP_PERFMON, CAP_BPF"* ]]; then
+	ok "trace: non-root without capabilities refused with exit 1, naming them"
 else
 	fail "trace: non-root (exit $rc: $out)"
 fi

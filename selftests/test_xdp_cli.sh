@@ -52,7 +52,8 @@ in_ns $V xdp detach --dev vkc0 >/dev/null
 check "detach removes it" nothing_attached
 
 if id nobody >/dev/null 2>&1; then
-	expect_fail 1 "needs root" "non-root: exit 1 with 'needs root'" \
+	expect_fail 1 "missing CAP_NET_ADMIN, CAP_PERFMON, CAP_BPF" \
+		"non-root without capabilities: exit 1 naming the missing ones" \
 		in_ns setpriv --reuid=nobody --regid=nogroup --clear-groups $V xdp attach --dev vkc0 --action drop
 	check "non-root attempt attached nothing" nothing_attached
 else
