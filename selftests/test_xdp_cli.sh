@@ -31,7 +31,7 @@ expect_fail 1 "interface 'nosuch1' does not exist" "unknown redirect target: exi
 expect_fail 1 "has no native XDP support" "native mode on lo: exit 1, suggests generic" \
 	in_ns $V xdp attach --dev lo --action drop --mode native
 expect_fail 1 "is not on a BPF filesystem" "--pin outside bpffs: exit 1" \
-	in_ns $V xdp attach --dev vkc0 --action drop --pin /tmp/vkpin$$
+	nsenter --net=/run/netns/$ns $V xdp attach --dev vkc0 --action drop --pin /tmp/vkpin$$
 check "failed attaches left nothing attached" nothing_attached
 check "failed --pin left no directory" test ! -e /tmp/vkpin$$
 
