@@ -4,7 +4,7 @@
 # user id, --netns versus `ip netns exec` for pins, and stats that follow
 # the program (replaced, detached, device gone).
 . "$(dirname "$0")/lib.sh"
-ns=vktr$$
+ns=vkxt$$
 V=$VNETKIT
 TMP=$(mktemp -d); at_exit "rm -rf $TMP"
 vk_netns $ns || { fail "create namespace"; exit 0; }
@@ -16,7 +16,7 @@ NSENTER="nsenter --net=/run/netns/$ns"
 xdp_id() { ip -n $ns -j link show dev "$1" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty'; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 mountpoint -q /sys/fs/bpf || { mount -t bpf bpf /sys/fs/bpf && diag "mounted bpffs on /sys/fs/bpf"; }
-pins=/sys/fs/bpf/vktr$$; mkdir -p $pins; at_exit "rm -rf $pins"
+pins=/sys/fs/bpf/vkxt$$; mkdir -p $pins; at_exit "rm -rf $pins"
 
 # A foreign XDP program: not one of vnetkit's objects, its own map.
 cat >$TMP/foreign.bpf.c <<'C'
