@@ -74,6 +74,7 @@ struct gen_result {
 	const char *path, *path_why;
 	bool native;
 	bool gone;		/* stopped early: the device disappeared */
+	bool interrupted;	/* stopped early: SIGINT/SIGTERM */
 	/* --recv */
 	uint64_t returned, mac_swapped, foreign;
 };
@@ -621,7 +622,8 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 			       (unsigned long long)r->err_by[e]);
 			first = false;
 		}
-		printf("},\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
+		printf("},\"interrupted\":%s", r->interrupted ? "true" : "false");
+		printf(",\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
 		       "\"cpu_seconds\":%.6f,\"cpu_ns_per_frame\":%.1f", r->seconds,
 		       pps, bps, r->cpu_seconds, cpu_ns);
 		if (o->recv)
@@ -640,7 +642,8 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 	printf("  frames    %-12llu size %llu B, run id %u\n",
 	       (unsigned long long)r->frames, (unsigned long long)o->size,
 	       o->flow.run_id);
-	printf("  bytes     %llu\n", (unsigned long long)r->bytes);
+	printf("  bytes     %llu%s\n", (unsigned long long)r->bytes,
+	       r->interrupted ? "  (interrupted: stopped before the end)" : "");
 	printf("  seconds   %.3f (cpu %.3f, %.0f ns/frame)\n", r->seconds,
 	       r->cpu_seconds, cpu_ns);
 	printf("  rate      %s pps, %sbit/s\n", vk_fmt_rate(rate, sizeof(rate), pps),
@@ -693,6 +696,7 @@ static int do_gen(struct gen_opts *o)
 		return EXIT_FAIL;
 	}
 	close(fd);
+	r.interrupted = vk_stop;
 	print_gen(o, &r);
 	if (o->recv && r.returned < r.frames)
 		fprintf(stderr, "vnetkit: gen: note: only %llu of %llu frames came "
@@ -703,6 +707,11 @@ static int do_gen(struct gen_opts *o)
 		vk_errf("gen", NULL, "'%s' went away after %llu frames (%s)",
 			o->tap ? o->tap : o->dev, (unsigned long long)r.frames,
 			o->tap ? "TAP removed" : "interface removed");
+		return EXIT_FAIL;
+	}
+	if (r.interrupted) {
+		vk_errf("gen", NULL, "interrupted after %llu frames: the run did not complete",
+			(unsigned long long)r.frames);
 		return EXIT_FAIL;
 	}
 	if (!r.frames) {
@@ -885,7 +894,7 @@ static int do_sink(struct gen_opts *o)
 		       "\"duplicates\":%llu,\"out_of_order\":%llu,\"missing\":%llu,"
 		       "\"first_seq\":%llu,\"last_seq\":%llu,\"other_runs\":%llu,"
 		       "\"foreign\":%llu,\"flows\":%llu,\"seconds\":%.6f,"
-		       "\"pps\":%.0f,\"complete\":%s}\n",
+		       "\"pps\":%.0f,\"complete\":%s,\"interrupted\":%s}\n",
 		       (unsigned long long)s.received, (unsigned long long)s.unique,
 		       (unsigned long long)s.bytes, (unsigned long long)s.duplicates,
 		       (unsigned long long)s.out_of_order,
@@ -893,7 +902,7 @@ static int do_sink(struct gen_opts *o)
 		       (unsigned long long)s.max_seq,
 		       (unsigned long long)s.other_runs,
 		       (unsigned long long)s.foreign, (unsigned long long)s.flows,
-		       secs, pps, complete ? "true" : "false");
+		       secs, pps, complete ? "true" : "false", vk_stop ? "true" : "false");
 	} else {
 		printf("sink: %s (%s), run id %u\n", ifname, o->tap ? "TAP fd" :
 		       "AF_PACKET", s.run_id);
@@ -913,8 +922,14 @@ static int do_sink(struct gen_opts *o)
 		       (unsigned long long)s.other_runs);
 		printf("  seconds       %.3f (first to last frame), %s pps\n", secs,
 		       vk_fmt_rate(rate, sizeof(rate), pps));
+		if (vk_stop)
+			printf("  interrupted   stopped by a signal before the end\n");
 	}
 	rc = 0;
+	if (vk_stop && (o->count_set || o->duration)) {
+		vk_err("gen --sink", "interrupted: the run did not complete", NULL);
+		rc = EXIT_FAIL;
+	}
 	if (o->count_set && !complete) {
 		vk_errf("gen --sink", NULL, "only %llu of %llu frames arrived",
 			(unsigned long long)s.unique, (unsigned long long)o->count);

@@ -250,6 +250,13 @@ else
 	fail "gen: non-root (exit $rc: $out)"
 fi
 
+# Interrupted: says so in JSON, exit 1 (the run did not complete).
+$V gen --netns $NS --tap vktap0 --duration 5 --rate 1000 --json >$TMP/int.json 2>/dev/null &
+G=$!
+sleep 0.5; kill -INT $G; wait $G; rc=$?
+check "gen: SIGINT before --duration: exit 1, \"interrupted\": true" \
+	bash -c "[ $rc -eq 1 ] && [ \"\$(jq -r .interrupted $TMP/int.json)\" = true ]"
+
 # A TAP removed under a running gen ends the run at once with exit 1.
 # (the testbed's own TAP: the last test to use it)
 $V gen --netns $NS --tap vktap0 --duration 5 --rate 1000 >/dev/null 2>$TMP/gone.err &
