@@ -11,6 +11,8 @@ ROOT=${VNETKIT_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 TMP=$(mktemp -d)
 at_exit "rm -rf $TMP"
 at_exit "$V testbed down --name $NS"
+# the foreign TAPs planted below: testbed down keeps a namespace holding them
+at_exit "for t in vkvh$$ vkmq$$ vkfo$$; do ip -n $NS link del \$t 2>/dev/null; done"
 
 if ! $V testbed up --name $NS >/dev/null; then
 	fail "gen: testbed up failed; nothing else can run"
