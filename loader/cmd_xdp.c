@@ -750,7 +750,8 @@ static void print_attached(const struct opts *o, const struct attached_state *st
 		       "process exits, however it ends\n");
 	else
 		printf("attached through netlink: it stays after vnetkit exits "
-		       "(remove: vnetkit xdp detach --dev %s)\n", o->dev);
+		       "(remove: vnetkit xdp detach --dev %s%s%s)\n", o->dev,
+		       o->netns ? " --netns " : "", o->netns ? o->netns : "");
 	if (st->pinned)
 		printf("pinned: %s/prog, %s/%s%s%s\n", st->pin_dir, st->pin_dir,
 		       VK_STATS_MAP_NAME, st->x.tx_port ? ", tx port map " : "",
@@ -1063,6 +1064,7 @@ struct sampler {
 	FILE *json_samples;	/* collected sample objects for --json */
 	char *json_buf;
 	size_t json_len;
+	double t0;		/* the time column runs on across a replacement */
 	__u32 replaced[16];	/* ids of the programs followed before this one */
 	int nreplaced;
 };
@@ -1089,6 +1091,7 @@ static int sampler_init(struct sampler *s, int map_fd, bool json)
 	if (vk_stats_read(map_fd, &s->first))
 		return -errno;
 	s->prev.t = s->first.t;
+	s->t0 = s->first.t;
 	memcpy(s->prev.total, s->first.total, sizeof(s->first.total));
 	return 0;
 }
@@ -1130,7 +1133,7 @@ static int sampler_tick(struct sampler *s, const struct opts *o)
 	}
 	if (s->json_samples) {
 		fprintf(s->json_samples, "%s{\"t\":%.3f,\"pps\":%.1f", s->nsamples ? "," : "",
-			s->cur.t - s->first.t, all);
+			s->cur.t - s->t0, all);
 		for (int i = 0; i < VK_STAT_SLOTS; i++)
 			fprintf(s->json_samples, ",\"%s\":%.1f", vk_slot_name(i), rate[i]);
 		fprintf(s->json_samples, "}");
@@ -1138,7 +1141,7 @@ static int sampler_tick(struct sampler *s, const struct opts *o)
 		if (s->nsamples % 20 == 0)
 			print_rate_header();
 		printf("%7.1fs %10.0f %10.0f %10.0f %10.0f %10.0f %10.0f %10.0f\n",
-		       s->cur.t - s->first.t, all, rate[XDP_DROP], rate[XDP_PASS], rate[XDP_TX],
+		       s->cur.t - s->t0, all, rate[XDP_DROP], rate[XDP_PASS], rate[XDP_TX],
 		       rate[XDP_REDIRECT], rate[XDP_ABORTED], errs);
 		if (o->per_rxq)
 			for (int q = 0; q < VK_MAX_RXQ; q++) {
