@@ -1059,7 +1059,12 @@ int cmd_ring(int argc, char **argv)
 		goto out;
 	/* An interrupted benchmark did not complete: its partial report
 	 * is printed, and the exit status says so. */
-	ret = o.interrupted ? EXIT_FAIL : 0;
+	ret = 0;
+	if (o.interrupted) {
+		vk_errf("ring bench", NULL, "interrupted after %u of %u rounds: the run did "
+			"not complete", o.rounds, o.rounds_requested);
+		ret = EXIT_FAIL;
+	}
 	for (int i = 0; i < n; i++) {
 		if (rows[i].errors) {
 			vk_errf("ring bench", "a ring bug: order or payload broken under concurrency",

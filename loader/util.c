@@ -22,6 +22,7 @@ volatile int vk_stop;
 
 void vk_err(const char *what, const char *why, const char *hint_fmt, ...)
 {
+	fflush(stdout);		/* in order with what was printed before, even piped */
 	fprintf(stderr, "vnetkit: %s: %s", what, why);
 	if (hint_fmt) {
 		va_list ap;
@@ -39,6 +40,7 @@ void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
 {
 	va_list ap;
 
+	fflush(stdout);
 	fprintf(stderr, "vnetkit: %s: ", what);
 	va_start(ap, why_fmt);
 	vfprintf(stderr, why_fmt, ap);
