@@ -218,7 +218,10 @@ static int tb_up(struct tb_opts *o)
 
 	st = vk_netns_exists(o->ns);
 	if (st == 1) {
-		if (!vk_tb_record_load(o->ns, &rec))
+		uint64_t ino = 0;
+
+		if (!vk_tb_record_load(o->ns, &rec) && !vk_netns_ino(o->ns, &ino) &&
+		    ino == rec.ns_ino)
 			vk_errf("testbed up", NULL, "testbed already up in namespace '%s' "
 				"(run: vnetkit testbed down%s)", o->ns, name_opt(o));
 		else

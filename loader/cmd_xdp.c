@@ -1268,17 +1268,24 @@ static int open_stats(const char *what, const struct opts *o, struct vk_attached
 static enum watch_end follow(struct sampler *s, const struct opts *o,
 			     struct vk_attached *a, bool own_link)
 {
+	const char *what = own_link ? "xdp run" : "xdp stats";
 	char name[IF_NAMESIZE];
 	struct vk_attached now;
-	int fd;
+	int fd, err = 0;
 
-	if (!if_indextoname(o->ifindex, name) || strcmp(name, o->dev) ||
-	    vk_xdp_query(o->ifindex, &now) == -ENODEV) {
-		vk_errf(own_link ? "xdp run" : "xdp stats", NULL,
-			"device %s (ifindex %d) vanished", o->dev, o->ifindex);
+	if (if_indextoname(o->ifindex, name) && !strcmp(name, o->dev) && !own_link)
+		err = vk_xdp_query(o->ifindex, &now);
+	if (!if_indextoname(o->ifindex, name) || strcmp(name, o->dev) || err == -ENODEV) {
+		vk_errf(what, NULL, "device %s (ifindex %d) vanished", o->dev, o->ifindex);
 		return END_DEVICE_GONE;
 	}
-	if (own_link || now.prog_id == a->prog_id)
+	if (own_link)
+		return END_DURATION;	/* our bpf_link: nobody can swap the program */
+	if (err) {
+		query_failed(what, o->dev, err);
+		return END_ERROR;
+	}
+	if (now.prog_id == a->prog_id)
 		return END_DURATION;
 	if (!now.prog_id) {
 		vk_errf("xdp stats", NULL, "program id %u '%s' was detached from %s",
