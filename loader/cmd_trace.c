@@ -953,7 +953,8 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case 'd': t.run.dev = optarg; break;
 		case 't':
-			if (vk_parse_secs("trace: --duration", optarg, 0.01, 86400 * 365, &duration))
+			if (vk_parse_secs("trace: --duration", optarg, 0.01, 86400 * 365,
+					  &duration))
 				return EXIT_USAGE;
 			have_dur = true;
 			break;

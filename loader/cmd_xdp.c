@@ -252,11 +252,13 @@ static int parse(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 'i':
-			if (vk_parse_secs("xdp --interval", optarg, VK_MIN_INTERVAL, 3600, &o->interval))
+			if (vk_parse_secs("xdp --interval", optarg, VK_MIN_INTERVAL, 3600,
+					  &o->interval))
 				return EXIT_USAGE;
 			break;
 		case 'D':
-			if (vk_parse_secs("xdp --duration", optarg, 0.01, 86400 * 365, &o->duration))
+			if (vk_parse_secs("xdp --duration", optarg, 0.01, 86400 * 365,
+					  &o->duration))
 				return EXIT_USAGE;
 			break;
 		case 'n':
@@ -1241,7 +1243,8 @@ static void print_summary(struct sampler *s, const struct opts *o, const struct 
 	       s->nreplaced ? ", counted since it replaced the previous program" : "");
 	if (end != END_DURATION)
 		printf("  ended early: %s%s\n", end_names[end],
-		       end == END_INTERRUPTED && !o->duration ? " (no --duration: Ctrl-C ends it)" : "");
+		       end == END_INTERRUPTED && !o->duration ?
+		       " (no --duration: Ctrl-C ends it)" : "");
 	printf("  %-10s %14s %16s\n", "verdict", "packets", "bytes");
 	for (int i = 0; i < VK_STAT_SLOTS; i++) {
 		__u64 p = last->total[i].packets - base->total[i].packets;
