@@ -1020,10 +1020,11 @@ static int cmd_status(const struct opts *o)
 			       it->if_name, it->if_index);
 			if (a.prog_id)
 				printf("\"prog_id\":%u,\"mode\":\"%s\",\"program\":\"%s\","
-				       "\"loaded_at\":%lld,\"vnetkit\":%s,",
+				       "\"loaded_at\":%lld,\"vnetkit\":%s,\"attach\":\"%s\",",
 				       a.prog_id, a.mode, a.name,
 				       (long long)load_wall_time(a.load_time_ns),
-				       a.stats_map_id ? "true" : "false");
+				       is_vnetkit_prog(&a) ? "true" : "false",
+				       attach_how(xdp_link_id(it->if_index)));
 			else
 				printf("\"prog_id\":0,");
 			printf("\"xdp_features\":");
