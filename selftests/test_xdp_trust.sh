@@ -104,6 +104,8 @@ check "detach --pin of our own pins removes them and the directory" \
 # --- 3. attach is netlink, run is a bpf_link: SIGKILL leaves nothing --------
 out=$(in_net $V xdp attach --dev vkt0 --action pass)
 check "attach says it uses netlink (stays after exit)" grep -q "through netlink" <<<"$out"
+check "status --json: attach netlink, vnetkit true" \
+	test "$(in_net $V xdp status --dev vkt0 --json | jq -c '[.interfaces[0].attach, .interfaces[0].vnetkit]')" = '["netlink",true]' 
 in_net $V xdp detach --dev vkt0 >/dev/null
 $NSENTER $V xdp run --dev vkt0 --action drop --interval 0.2 >$TMP/run.out 2>&1 &
 runner=$!
@@ -111,6 +113,8 @@ for _ in $(seq 50); do grep -q "bpf_link" $TMP/run.out && break; sleep 0.1; done
 check "run says it attaches through a bpf_link" grep -q "attached through a bpf_link" $TMP/run.out
 expect_fail 1 "held by bpf_link id" "detach while run holds its bpf_link: refused, names the link" \
 	in_net $V xdp detach --dev vkt0
+check "status --json says the program is held by a bpf_link" \
+	test "$(in_net $V xdp status --dev vkt0 --json | jq -r '.interfaces[0].attach')" = bpf_link
 kill -KILL $runner; wait $runner 2>/dev/null
 sleep 0.3
 check "SIGKILL of xdp run leaves no program attached" test -z "$(xdp_id vkt0)"
