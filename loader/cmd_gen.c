@@ -51,6 +51,7 @@
 #include "commands.h"
 #include "gen_frame.h"
 #include "netns.h"
+#include "owner.h"
 #include "util.h"
 #include "vk_cost_mark.h"
 
@@ -77,6 +78,7 @@ struct gen_result {
 	const char *path, *path_why;
 	bool native;
 	bool gone;		/* stopped early: the device disappeared */
+	bool interrupted;	/* stopped early: SIGINT/SIGTERM */
 	/* --recv */
 	uint64_t returned, mac_swapped, foreign;
 	/* cost window */
@@ -183,6 +185,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		{}
 	};
 	struct vk_gen_flow *f = &o->flow;
+	struct vk_opt_seen seen = {};
 	uint64_t v;
 	int c;
 
@@ -202,6 +205,9 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
+		if (c != 'h' && c != ':' && c != '?' &&
+		    vk_opt_once(&seen, "gen", lopts, c))
+			return EXIT_USAGE;
 		switch (c) {
 		case O_TAP: o->tap = optarg; break;
 		case O_DEV: o->dev = optarg; break;
@@ -235,11 +241,11 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 				return -1;
 			break;
 		case O_DURATION:
-			if (vk_parse_secs("gen --duration", optarg, 0, 86400, &o->duration))
+			if (vk_parse_secs("gen --duration", optarg, 0.01, 86400, &o->duration))
 				return -1;
 			break;
 		case O_TIMEOUT:
-			if (vk_parse_secs("gen --timeout", optarg, 0, 86400, &o->timeout))
+			if (vk_parse_secs("gen --timeout", optarg, 0.01, 86400, &o->timeout))
 				return -1;
 			o->timeout_set = true;
 			break;
@@ -390,14 +396,14 @@ static int check_dev(const char *what, const char *name)
 }
 
 /* Attach to an EXISTING TAP: TUNSETIFF would create a missing one, so its
- * absence and its kind are checked first. TUNSETIFF also rewrites the
- * device's feature flags, so a TAP set up for virtio-net headers (a VM's)
- * is refused instead of being reconfigured under its user. */
+ * absence and its kind are checked first. Only a TAP a vnetkit testbed
+ * created is written into: any other is someone's (a VM's queue, a
+ * bridge port), and TUNSETIFF would also rewrite its feature flags. */
 static int tap_open(const char *what, const char *name, bool blocking)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	char drv[32] = "", bus[32] = "";
-	int flags, fd;
+	int fd;
 
 	if (check_dev(what, name))
 		return -1;
@@ -407,16 +413,13 @@ static int tap_open(const char *what, const char *name, bool blocking)
 			drv[0] ? drv : "unknown", bus[0] ? ", " : "", bus);
 		return -1;
 	}
-	flags = vk_tun_flags(name);
-	if (flags >= 0 && (flags & IFF_VNET_HDR)) {
-		vk_errf(what, "use a TAP without vnet_hdr, e.g. from vnetkit testbed up",
-			"TAP '%s' expects virtio-net headers (vnet_hdr on); gen "
-			"writes plain Ethernet frames and will not reconfigure it",
-			name);
+	if (!vk_tb_owns_link(name, if_nametoindex(name))) {
+		vk_errf(what, "create one: vnetkit testbed up [--name NS] [--tap NAME]",
+			"TAP '%s' was not created by vnetkit testbed (no record in %s "
+			"for this namespace and ifindex): gen writes only into its own "
+			"TAPs", name, VK_TB_RECORD_DIR);
 		return -1;
 	}
-	if (flags >= 0 && (flags & IFF_MULTI_QUEUE))
-		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK));
 	if (fd < 0) {
 		vk_errf(what, "is the tun module loaded?", "cannot open /dev/net/tun: %s",
@@ -426,12 +429,6 @@ static int tap_open(const char *what, const char *name, bool blocking)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (!ioctl(fd, TUNSETIFF, &ifr))
 		return fd;
-	if (errno == EINVAL && flags < 0) {
-		/* The queue flag has to match how the TAP was created. */
-		ifr.ifr_flags |= IFF_MULTI_QUEUE;
-		if (!ioctl(fd, TUNSETIFF, &ifr))
-			return fd;
-	}
 	vk_errf(what, errno == EBUSY ? "a single-queue TAP takes one file "
 		"descriptor: stop the other reader/writer" : NULL,
 		"cannot attach to TAP '%s': %s", name, strerror(errno));
@@ -662,7 +659,8 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 			       (unsigned long long)r->err_by[e]);
 			first = false;
 		}
-		printf("},\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
+		printf("},\"interrupted\":%s", r->interrupted ? "true" : "false");
+		printf(",\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
 		       "\"cpu_seconds\":%.6f,\"cpu_ns_per_frame\":%.1f", r->seconds,
 		       pps, bps, r->cpu_seconds, cpu_ns);
 		printf(",\"cost_window\":{\"warmup\":%llu,\"frames\":%llu,"
@@ -685,7 +683,8 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 	printf("  frames    %-12llu size %llu B, run id %u\n",
 	       (unsigned long long)r->frames, (unsigned long long)o->size,
 	       o->flow.run_id);
-	printf("  bytes     %llu\n", (unsigned long long)r->bytes);
+	printf("  bytes     %llu%s\n", (unsigned long long)r->bytes,
+	       r->interrupted ? "  (interrupted: stopped before the end)" : "");
 	printf("  seconds   %.3f (cpu %.3f, %.0f ns/frame)\n", r->seconds,
 	       r->cpu_seconds, cpu_ns);
 	printf("  rate      %s pps, %sbit/s\n", vk_fmt_rate(rate, sizeof(rate), pps),
@@ -742,6 +741,7 @@ static int do_gen(struct gen_opts *o)
 		return EXIT_FAIL;
 	}
 	close(fd);
+	r.interrupted = vk_stop;
 	print_gen(o, &r);
 	if (o->recv && r.returned < r.frames)
 		fprintf(stderr, "vnetkit: gen: note: only %llu of %llu frames came "
@@ -752,6 +752,11 @@ static int do_gen(struct gen_opts *o)
 		vk_errf("gen", NULL, "'%s' went away after %llu frames (%s)",
 			o->tap ? o->tap : o->dev, (unsigned long long)r.frames,
 			o->tap ? "TAP removed" : "interface removed");
+		return EXIT_FAIL;
+	}
+	if (r.interrupted) {
+		vk_errf("gen", NULL, "interrupted after %llu frames: the run did not complete",
+			(unsigned long long)r.frames);
 		return EXIT_FAIL;
 	}
 	if (!r.frames) {
@@ -934,7 +939,7 @@ static int do_sink(struct gen_opts *o)
 		       "\"duplicates\":%llu,\"out_of_order\":%llu,\"missing\":%llu,"
 		       "\"first_seq\":%llu,\"last_seq\":%llu,\"other_runs\":%llu,"
 		       "\"foreign\":%llu,\"flows\":%llu,\"seconds\":%.6f,"
-		       "\"pps\":%.0f,\"complete\":%s}\n",
+		       "\"pps\":%.0f,\"complete\":%s,\"interrupted\":%s}\n",
 		       (unsigned long long)s.received, (unsigned long long)s.unique,
 		       (unsigned long long)s.bytes, (unsigned long long)s.duplicates,
 		       (unsigned long long)s.out_of_order,
@@ -942,7 +947,7 @@ static int do_sink(struct gen_opts *o)
 		       (unsigned long long)s.max_seq,
 		       (unsigned long long)s.other_runs,
 		       (unsigned long long)s.foreign, (unsigned long long)s.flows,
-		       secs, pps, complete ? "true" : "false");
+		       secs, pps, complete ? "true" : "false", vk_stop ? "true" : "false");
 	} else {
 		printf("sink: %s (%s), run id %u\n", ifname, o->tap ? "TAP fd" :
 		       "AF_PACKET", s.run_id);
@@ -962,8 +967,14 @@ static int do_sink(struct gen_opts *o)
 		       (unsigned long long)s.other_runs);
 		printf("  seconds       %.3f (first to last frame), %s pps\n", secs,
 		       vk_fmt_rate(rate, sizeof(rate), pps));
+		if (vk_stop)
+			printf("  interrupted   stopped by a signal before the end\n");
 	}
 	rc = 0;
+	if (vk_stop && (o->count_set || o->duration)) {
+		vk_err("gen --sink", "interrupted: the run did not complete", NULL);
+		rc = EXIT_FAIL;
+	}
 	if (o->count_set && !complete) {
 		vk_errf("gen --sink", NULL, "only %llu of %llu frames arrived",
 			(unsigned long long)s.unique, (unsigned long long)o->count);
@@ -982,7 +993,10 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
-	if (vk_require_root("gen"))
+	/* A TAP queue: CAP_NET_ADMIN; a packet socket: CAP_NET_RAW; entering
+	 * a namespace: CAP_SYS_ADMIN. */
+	if (vk_require_caps("gen", (o.tap ? VK_CAP(VK_CAP_NET_ADMIN) : VK_CAP(VK_CAP_NET_RAW)) |
+			    (o.netns ? VK_CAP(VK_CAP_SYS_ADMIN) : 0)))
 		return EXIT_FAIL;
 	if (o.netns && (vk_netns_exists(o.netns) != 1 || vk_netns_enter(o.netns) < 0)) {
 		vk_errf("gen --netns", "create it: vnetkit testbed up --name NS",

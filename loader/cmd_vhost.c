@@ -209,6 +209,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ 0 }
 	};
 	bool have_frames = false, have_batch = false, have_warmup = false;
+	struct vk_opt_seen seen = {};
 	int c, i;
 
 	*o = (struct opts){ .size = 64, .ring = 256, .batch = 32,
@@ -233,16 +234,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		int r = 0;
 
+		if (c != 'h' && c != ':' && c != '?' &&
+		    vk_opt_once(&seen, "vhost", lo, c))
+			return EXIT_USAGE;
 		switch (c) {
 		case O_FRAMES:
-			r = vk_parse_u64("--frames", optarg, 1, 1ull << 32, &o->frames);
+			r = vk_parse_u64("vhost --frames", optarg, 1, 1ull << 32, &o->frames);
 			have_frames = true;
 			break;
 		case O_SIZE:
-			r = vk_parse_u64("--size", optarg, VK_FRAME_MIN, 9000, &o->size);
+			r = vk_parse_u64("vhost --size", optarg, VK_FRAME_MIN, 9000, &o->size);
 			break;
 		case O_RING:
-			r = vk_parse_u64("--ring-size", optarg, 2, 32768, &o->ring);
+			r = vk_parse_u64("vhost --ring-size", optarg, 2, 32768, &o->ring);
 			if (!r && !pow2(o->ring)) {
 				vk_errf("--ring-size", "vhost needs a power of 2",
 					"%s is not a power of 2", optarg);
@@ -250,18 +254,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case O_BATCH:
-			r = vk_parse_u64("--batch", optarg, 1, 32768, &o->batch);
+			r = vk_parse_u64("vhost --batch", optarg, 1, 32768, &o->batch);
 			have_batch = true;
 			break;
 		case O_BUSY:
-			r = vk_parse_u64("--busyloop-timeout", optarg, 0, 1000000,
+			r = vk_parse_u64("vhost --busyloop-timeout", optarg, 0, 1000000,
 					 &o->busyloop);
 			break;
 		case O_RXBUF:
-			r = vk_parse_u64("--rx-buf", optarg, 64, 65536, &o->rx_buf);
+			r = vk_parse_u64("vhost --rx-buf", optarg, 64, 65536, &o->rx_buf);
 			break;
 		case O_WINDOW:
-			r = vk_parse_u64("--window", optarg, 1, 1 << 20, &o->window);
+			r = vk_parse_u64("vhost --window", optarg, 1, 1 << 20, &o->window);
 			break;
 		case O_NOV1:
 			o->v1 = false;
@@ -290,11 +294,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case O_INJAFTER:
-			r = vk_parse_u64("--inject-after", optarg, 0, 1ull << 32,
+			r = vk_parse_u64("vhost --inject-after", optarg, 0, 1ull << 32,
 					 &o->inject_after);
 			break;
 		case O_TIMEOUT:
-			r = vk_parse_secs("--timeout", optarg, 0, 3600, &o->timeout);
+			r = vk_parse_secs("vhost --timeout", optarg, 0.01, 3600, &o->timeout);
 			break;
 		case O_DEV:
 			o->dev = optarg;
@@ -303,7 +307,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->json = true;
 			break;
 		case O_INTERVAL:
-			r = vk_parse_u64("--interval", optarg, 0, 1000000, &o->interval);
+			r = vk_parse_u64("vhost --interval", optarg, 0, 1000000, &o->interval);
 			break;
 		case O_SPIN:
 			o->spin = true;
@@ -1476,7 +1480,11 @@ int cmd_vhost(int argc, char **argv)
 		print_regions(&cfg);
 		return 0;
 	}
-	if (access(o.dev, F_OK) == 0 && vk_require_root("vhost"))
+	/* Its TAP: CAP_NET_ADMIN; the host-side packet socket: CAP_NET_RAW;
+	 * --xdp loads a program: CAP_BPF. */
+	if (access(o.dev, F_OK) == 0 &&
+	    vk_require_caps("vhost", VK_CAP(VK_CAP_NET_ADMIN) | VK_CAP(VK_CAP_NET_RAW) |
+			    (o.xdp_drop || o.xdp_obj ? VK_CAP(VK_CAP_BPF) : 0)))
 		return EXIT_FAIL;
 	r.o = &o;
 	r.window = o.window ? o.window : auto_window(&o, hdr);

@@ -551,6 +551,14 @@ static int open_tap(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 		return -1;
 	}
 	snprintf(ifr.ifr_name, IFNAMSIZ, "vkvh%d", getpid());
+	/* TUNSETIFF on an existing name joins that device and then we would
+	 * reconfigure it (MTU, up): only a TAP this process creates is ours. */
+	if (if_nametoindex(ifr.ifr_name)) {
+		vk_errf("vhost", "remove it if it is a leftover of yours: ip link del DEV",
+			"a device named %s already exists here and is not ours",
+			ifr.ifr_name);
+		return -1;
+	}
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(vh->tap_fd, TUNSETIFF, &ifr)) {
 		vk_errf("vhost", NULL, "TUNSETIFF %s: %s", ifr.ifr_name, strerror(errno));
