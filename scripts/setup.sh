@@ -10,7 +10,10 @@ base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev bc
 	pkg-config iproute2 python3 xdp-tools gnuplot-nox linux-source-6.12 quilt)
 kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 	busybox-static xz-utils sparse)
-submit_pkgs=(git-email libmailtools-perl b4)
+# submit: netdev's patch checks. clang-19 builds with LLVM=-19, which
+# links with ld.lld-19 (lld-19); ARCH=i386 needs only gcc's -m32 (the
+# kernel builds freestanding, no gcc-multilib); codespell for checkpatch.
+submit_pkgs=(git-email libmailtools-perl b4 lld-19 shellcheck codespell sparse)
 
 want=("${base_pkgs[@]}")
 for arg in "$@"; do
