@@ -162,14 +162,12 @@ report() {
 	local rc=0
 	python3 "$checks_py" report "$results" "$tmp/patches.tsv" --json --accept "$accept" \
 		>"$work/report-$target.json" || true
-	if [ "$json" -eq 1 ]; then
-		python3 "$checks_py" report "$results" "$tmp/patches.tsv" --accept "$accept" \
-			--notes "$tmp/notes" --json >&3 || rc=1
-	else
-		step "report (success: ok, warning: warn, fail: FAIL, not run: -)"
-		python3 "$checks_py" report "$results" "$tmp/patches.tsv" --accept "$accept" \
-			--notes "$tmp/notes" || rc=1
-	fi
+	# The table always (on stderr with --json), the JSON on stdout.
+	step "report (success: ok, warning: warn, fail: FAIL, not run: -)"
+	python3 "$checks_py" report "$results" "$tmp/patches.tsv" --accept "$accept" \
+		--notes "$tmp/notes" || rc=1
+	[ "$json" -eq 0 ] || python3 "$checks_py" report "$results" "$tmp/patches.tsv" \
+		--accept "$accept" --json >&3 || true
 	return $rc
 }
 
@@ -676,11 +674,9 @@ not_enabled() {
 # it did not have, fails that step.
 build_series() {
 	tc=$1 obj=$(tc_obj "$1")
-	local desc rule i c log s0 errs new nbuilt o w off
-	local -a base_objs broken_base step_srcs objs
+	local desc i c log s0 errs new nbuilt o w
+	local -a base_objs broken_base step_srcs objs off
 	desc=$(tc_desc "$tc")
-	rule=$tc
-	[ "$tc" = build_gcc ] && rule=w1-new-warning
 	tstart
 	s0=$SECONDS
 	gitw checkout -q --detach "$base"
@@ -842,6 +838,7 @@ coverfile=$(ls "$stage"/*0000-cover-letter.patch)
 # to each earlier posting, whose Message-ID the recorded posting holds.
 # A missing text blocks like any other check (the report still runs).
 [ -r "$cover" ] || cover=/dev/null
+nfail_before_cover=$nfail
 links=$tmp/links
 : >"$links"
 for ((k = 1; k < version; k++)); do
@@ -903,7 +900,7 @@ EOF
 		die "cover letter: $cover_err"
 	fi
 }
-[ "$nfail" -gt 0 ] || record 0 cover success "filled from ${cover#$top/}"
+[ "$nfail" -gt "$nfail_before_cover" ] || record 0 cover success "filled from ${cover#$top/}"
 
 # cc_maintainers: every address get_maintainer.pl gives for a patch is in
 # that mail's To/Cc, checked on the mails as they will be sent.
