@@ -161,13 +161,13 @@ tend() { secs[$1]=$(( ${secs[$1]:-0} + ($(date +%s%N) - t_start) / 1000000 )); }
 report() {
 	local rc=0
 	python3 "$checks_py" report "$results" "$tmp/patches.tsv" --json --accept "$accept" \
-		>"$work/report-$target.json" || true
+		--accept-file "$tmp/accept.tsv" >"$work/report-$target.json" || true
 	# The table always (on stderr with --json), the JSON on stdout.
 	step "report (success: ok, warning: warn, fail: FAIL, not run: -)"
 	python3 "$checks_py" report "$results" "$tmp/patches.tsv" --accept "$accept" \
-		--notes "$tmp/notes" || rc=1
+		--accept-file "$tmp/accept.tsv" --notes "$tmp/notes" || rc=1
 	[ "$json" -eq 0 ] || python3 "$checks_py" report "$results" "$tmp/patches.tsv" \
-		--accept "$accept" --json >&3 || true
+		--accept "$accept" --accept-file "$tmp/accept.tsv" --json >&3 || true
 	return $rc
 }
 
@@ -248,7 +248,11 @@ fi
 # meaningful for git am). The tree a patch is posted to is a comment on its
 # line, "# target=vhost"; without one it is net-next. quilt and
 # scripts/kernel.sh ignore the comment and apply the whole series.
+# A patch's line may also accept warnings of named checks for that patch
+# only ("# target=vhost accept=module_param"): reviewed in the series, and
+# said in the cover letter's notes like ACCEPT=.
 patches=() opts=() others=()
+: >"$tmp/accept.tsv"
 while IFS= read -r line; do
 	p=${line%%#*}
 	read -r p opt _ <<<"$p"
@@ -267,6 +271,13 @@ while IFS= read -r line; do
 	fi
 	patches+=("$p")
 	opts+=("${opt:-}")
+	if [[ "$line" =~ \#.*accept=([^[:space:]]*) ]]; then
+		for c in ${BASH_REMATCH[1]//,/ }; do
+			[[ " $all_checks " == *" $c "* ]] ||
+				usage "${series#$top/}: $p: accept=$c: not a check (one of: ${all_checks// /, })"
+			printf '%s\t%s\n' ${#patches[@]} "$c" >>"$tmp/accept.tsv"
+		done
+	fi
 done <"$series"
 n=${#patches[@]}
 step "series: $n patches for $target from ${series#$top/}, v$version"

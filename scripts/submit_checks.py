@@ -485,7 +485,7 @@ def load(results, patches):
 
 def cmd_report(args):
     results, patches = args[0], args[1]
-    as_json, accept, notes = False, set(), None
+    as_json, accept, notes, per_patch = False, set(), None, set()
     rest = args[2:]
     while rest:
         a = rest.pop(0)
@@ -495,15 +495,25 @@ def cmd_report(args):
             accept = {x for x in rest.pop(0).split(",") if x}
         elif a == "--notes":
             notes = rest.pop(0)
+        elif a == "--accept-file":
+            try:
+                with open(rest.pop(0)) as fh:
+                    per_patch = {(int(i), c) for i, c in (l.split() for l in fh if l.strip())}
+            except OSError:
+                pass
     pl, series = load(results, patches)
     fails, unaccepted, accepted = [], [], []
+
+    def is_accepted(scope, check):
+        return check in accept or (scope is not None and (scope["index"], check) in per_patch)
+
     for scope, res in [(None, series)] + [(p, p["results"]) for p in pl]:
         for check, r in res.items():
             item = (scope, check, r)
             if r["status"] == "fail":
                 fails.append(item)
             elif r["status"] == "warning":
-                (accepted if check in accept else unaccepted).append(item)
+                (accepted if is_accepted(scope, check) else unaccepted).append(item)
     blocked = bool(fails or unaccepted)
     n = len(pl)
 
@@ -520,6 +530,7 @@ def cmd_report(args):
             "series": series,
             "patches": pl,
             "accepted": sorted(accept),
+            "accepted_per_patch": [{"patch": i, "check": c} for i, c in sorted(per_patch)],
             "blocked": blocked,
             "fail": len(fails),
             "warning_unaccepted": len(unaccepted),
@@ -540,7 +551,7 @@ def cmd_report(args):
     for scope, check, r in fails + unaccepted + accepted:
         tag = {"fail": "fail", "warning": "warning"}[r["status"]]
         if r["status"] == "warning":
-            tag += " (accepted)" if check in accept else f" (not accepted: ACCEPT={check})"
+            tag += " (accepted)" if is_accepted(scope, check) else f" (not accepted: ACCEPT={check})"
         print(f"{where(scope)} {check}: {tag}")
         for line in r["reason"][:4]:
             print(f"    {line[:160]}")

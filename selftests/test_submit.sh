@@ -305,6 +305,16 @@ if [ "$rc" -eq 0 ] && [ -n "$c" ] && grep -q '^Notes (checks that warn, accepted
 else
 	fail "ACCEPT=module_param: exit $rc:$(sed 's/^/ | /' "$tmp/mpar-ok.out")"
 fi
+# The same acceptance recorded for that patch in the series.
+rm -rf "$tmp/mpar-series" && cp -r "$fx/module-param" "$tmp/mpar-series" &&
+	sed -i '1s/$/ # accept=module_param/' "$tmp/mpar-series/series"
+run mpar-series --patches "$tmp/mpar-series" --name "$id-mpar-series" --no-build --out "$tmp/out-mpar-series"
+if [ "$rc" -eq 0 ] && grep -q '^ - patch 1/1 module_param: 1 new module parameter(s): strict' \
+	"$tmp"/out-mpar-series/0000-cover-letter.patch 2>/dev/null; then
+	ok "series line '# accept=module_param': that patch's warning accepted, in the notes"
+else
+	fail "series accept=module_param: exit $rc:$(tail -8 "$tmp/mpar-series.out" | sed 's/^/ | /')"
+fi
 if ! grep -q '^Notes (checks' "$tmp"/v1/0000-cover-letter.patch; then
 	ok "a posting without accepted warnings has no notes section"
 else
