@@ -18,7 +18,10 @@ base_pkgs+=(libmicrohttpd-dev libnl-genl-3-dev libnl-route-3-dev)
 test_pkgs=(prometheus libcap2-bin)
 kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 	busybox-static xz-utils sparse)
-submit_pkgs=(git-email libmailtools-perl b4)
+# submit: netdev's patch checks. clang-19 builds with LLVM=-19, which
+# links with ld.lld-19 (lld-19); ARCH=i386 needs only gcc's -m32 (the
+# kernel builds freestanding, no gcc-multilib); codespell for checkpatch.
+submit_pkgs=(git-email libmailtools-perl b4 lld-19 shellcheck codespell sparse)
 # vk_cost plugin: qemu-user runs its host tests, dpkg-dev unpacks qemu's source for its API header
 base_pkgs+=(qemu-user dpkg-dev)
 
