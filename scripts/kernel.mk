@@ -1,17 +1,20 @@
 # Kernel workflow (scripts/kernel.sh, scripts/qemu.sh).
-#   make kernel [BASE=1] [DEBUG=1]        build the 6.12 test kernel (+ series)
-#   make kernel-check [BASE=1] [DEBUG=1] [T=word]   boot it, run the guest suite
+#   make kernel [BASE=1] [DEBUG=1|KCSAN=1]   build the 6.12 test kernel (+ series)
+#   make kernel-check [BASE=1] [DEBUG=1|KCSAN=1] [T=word]   boot it, run the guest suite
 #   make kernel-bisect                    build every prefix of the series
+#   make kernel-mutants [KCSAN=1] [M="mutant ..."]   the ptr_ring suite must
+#                                         fail on every known-bad batched produce
 #   make kernel-bench                     base vs patched guest benchmarks
 # Areas that need more programs in the guest append their paths to
 # GUEST_BINS in their own .mk fragment (shared libraries come along):
 #   GUEST_BINS += build/selftests/ptr_ring_stress
 
 GUEST_BINS ?=
-KERNEL_FLAGS := $(if $(filter 1,$(BASE)),--base) $(if $(filter 1,$(DEBUG)),--debug)
+KERNEL_FLAGS := $(if $(filter 1,$(BASE)),--base) $(if $(filter 1,$(DEBUG)),--debug) \
+	$(if $(filter 1,$(KCSAN)),--kcsan)
 GUEST_DEPS = $(BUILD)/vnetkit-static $(BPF_OBJS) $(GUEST_BINS)
 
-.PHONY: kernel kernel-check kernel-bisect kernel-bench kernel-harness
+.PHONY: kernel kernel-check kernel-bisect kernel-bench kernel-harness kernel-mutants
 
 kernel:
 	$(Q)scripts/setup.sh kernel
@@ -23,7 +26,7 @@ kernel:
 kernel-check: kernel $(GUEST_DEPS)
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh check $(KERNEL_FLAGS) \
 		$(if $(T),--filter $(T))
-	$(Q)$(if $(T)$(filter 1,$(BASE) $(DEBUG)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness)
+	$(Q)$(if $(T)$(filter 1,$(BASE) $(DEBUG) $(KCSAN)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness)
 
 kernel-harness: kernel $(GUEST_DEPS)
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness
@@ -37,3 +40,7 @@ kernel-bench: $(GUEST_DEPS)
 	$(Q)scripts/kernel.sh build --base
 	$(Q)scripts/kernel.sh build
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh bench
+
+kernel-mutants:
+	$(Q)scripts/setup.sh kernel
+	$(Q)scripts/mutants.sh $(if $(filter 1,$(KCSAN)),--kcsan) $(M)

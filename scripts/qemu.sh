@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boot the vnetkit test kernel under QEMU (TCG) and run the guest suite.
 #
-#   scripts/qemu.sh check [--base] [--debug] [--filter WORD]   (make kernel-check)
+#   scripts/qemu.sh check [--base] [--debug|--kcsan] [--filter WORD]   (make kernel-check)
 #   scripts/qemu.sh bench                                      (make kernel-bench)
 #   scripts/qemu.sh harness                 self-tests of this harness (real boots)
 #   scripts/qemu.sh parse CONSOLE RESULTS   turn two saved serial logs into TAP
@@ -191,10 +191,11 @@ boot() {
 	strip_log "$dir/console.raw" >"$dir/console.log"
 }
 
-image_for() {	# image_for BASE DEBUG
+image_for() {	# image_for BASE DEBUG (DEBUG: 0, 1 or kcsan)
 	local a=()
 	[ "$1" = 1 ] && a+=(--base)
 	[ "$2" = 1 ] && a+=(--debug)
+	[ "$2" = kcsan ] && a+=(--kcsan)
 	"$top/scripts/kernel.sh" image "${a[@]}"
 }
 
@@ -202,7 +203,7 @@ image_for() {	# image_for BASE DEBUG
 run_guest() {
 	local name=$1 base=$2 debug=$3 mode=$4 filter=$5 st=$6 limit=$7 img dir cmd
 	img=$(image_for "$base" "$debug")
-	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1') first)"
+	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1')$([ "$debug" = kcsan ] && echo ' KCSAN=1') first)"
 	# One directory per run: several sessions may boot guests at once.
 	mkdir -p "$build/qemu"
 	dir=$(mktemp -d "$build/qemu/$name.XXXXXX")
@@ -218,6 +219,9 @@ run_guest() {
 	# during probing; a 120 s threshold still catches real lockups.
 	cmd="vnetkit.mode=$mode no_timer_check"
 	[ "$debug" = 1 ] && cmd+=" watchdog_thresh=60"
+	# KCSAN instruments only the ptr_ring suite (scripts/kernel.sh): watch
+	# more of its accesses than the default one in 4000.
+	[ "$debug" = kcsan ] && cmd+=" kcsan.skip_watch=${KCSAN_SKIP_WATCH:-500}"
 	[ -n "$filter" ] && cmd+=" vnetkit.filter=$filter"
 	[ -n "$st" ] && cmd+=" vnetkit.selftest=$st"
 	cmd+=${EXTRA_CMDLINE:+ $EXTRA_CMDLINE}
@@ -247,8 +251,9 @@ cmd_check() {
 		case "$1" in
 		--base) base=1; name+=-base ;;
 		--debug) debug=1; name+=-debug; limit=$((limit * 4)) ;;
+		--kcsan) debug=kcsan; name+=-kcsan; limit=$((limit * 2)) ;;
 		--filter) filter=${2:-}; shift ;;
-		*) echo "vnetkit: qemu: unknown option '$1' (--base, --debug, --filter WORD)" >&2; exit 2 ;;
+		*) echo "vnetkit: qemu: unknown option '$1' (--base, --debug, --kcsan, --filter WORD)" >&2; exit 2 ;;
 		esac
 		shift
 	done
