@@ -10,8 +10,8 @@
 #   scripts/kernel.sh image [--base] [--debug|--kcsan]   print the bzImage path
 #   scripts/kernel.sh config FRAGMENT OUTDIR     configure the pristine tree only
 #   scripts/kernel.sh scratch DEST               a patched copy of the tree at DEST
-#   scripts/kernel.sh build-tree TREE OUT [--kcsan]   configure and build TREE
-#                                                (scripts/mutants.sh)
+#   scripts/kernel.sh build-tree TREE OUT [--kcsan]   build TREE as the KUnit
+#                                                kernel (scripts/mutants.sh)
 #
 # The pristine tree from scripts/kernel-src.sh is never written to: the
 # patched source is a hard-link copy (cp -al) in build/linux-patched/, which
@@ -40,11 +40,53 @@ CONFIG_DEBUG_ATOMIC_SLEEP=y
 EOF
 }
 
-# Options the KCSAN variant adds: strict mode with weak memory modelling,
-# so a missing barrier is reported even on x86, whose hardware keeps stores
-# in order. Only the ptr_ring KUnit suite is instrumented (see kbuild):
-# the ptr_ring.h inlines it runs are compiled into it, and the rest of the
-# kernel, unannotated for strict mode, would bury its reports.
+# The KUnit kernel (variants kunit and kcsan): what the initramfs harness
+# and the KUnit suites need, and nothing of the network, BPF and tracing
+# stack, nor PCI and ACPI (SMP comes from the MP table, and /init reboots
+# instead of powering off, which QEMU's -no-reboot turns into an exit) -
+# far fewer objects than the full kernel and no BTF, so that the KCSAN
+# build and the mutant rebuilds (scripts/mutants.sh) stay short. The guest
+# tests other than KUnit need the full kernel.
+kunit_fragment() {
+	cat <<'EOF'
+CONFIG_64BIT=y
+CONFIG_SMP=y
+CONFIG_TTY=y
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_PRINTK=y
+CONFIG_EARLY_PRINTK=y
+CONFIG_BUG=y
+CONFIG_KALLSYMS=y
+CONFIG_BLK_DEV_INITRD=y
+CONFIG_RD_GZIP=y
+CONFIG_BINFMT_ELF=y
+CONFIG_BINFMT_SCRIPT=y
+CONFIG_DEVTMPFS=y
+CONFIG_PROC_FS=y
+CONFIG_SYSFS=y
+CONFIG_SHMEM=y
+CONFIG_TMPFS=y
+CONFIG_FUTEX=y
+CONFIG_MULTIUSER=y
+CONFIG_DEBUG_KERNEL=y
+CONFIG_DEBUG_FS=y
+CONFIG_SOFTLOCKUP_DETECTOR=y
+CONFIG_DETECT_HUNG_TASK=y
+CONFIG_RUNTIME_TESTING_MENU=y
+CONFIG_KUNIT=y
+CONFIG_KUNIT_DEBUGFS=y
+CONFIG_LIST_KUNIT_TEST=y
+CONFIG_PTR_RING_KUNIT_TEST=y
+EOF
+}
+
+# Options the KCSAN variant adds to the KUnit kernel: strict mode with weak
+# memory modelling, so a missing barrier is reported even on x86, whose
+# hardware keeps stores in order. Only the ptr_ring KUnit suite is
+# instrumented (see kbuild): the ptr_ring.h inlines it runs are compiled
+# into it, and the rest of the kernel, unannotated for strict mode, would
+# bury its reports.
 kcsan_fragment() {
 	cat <<'EOF'
 CONFIG_KCSAN=y
@@ -53,11 +95,14 @@ CONFIG_KCSAN_WEAK_MEMORY=y
 EOF
 }
 
-# variant_fragment VARIANT: the options a variant (0, 1 = debug, kcsan) adds.
-variant_fragment() {
+# variant_config VARIANT: the fragment of a variant (0 = the full kernel,
+# 1 = full + debug, kunit = the KUnit kernel, kcsan = KUnit + KCSAN).
+variant_config() {
 	case "$1" in
-	1) debug_fragment ;;
-	kcsan) kcsan_fragment ;;
+	kunit) kunit_fragment ;;
+	kcsan) kunit_fragment; kcsan_fragment ;;
+	1) cat "$FRAGMENT"; debug_fragment ;;
+	*) cat "$FRAGMENT" ;;
 	esac
 }
 
@@ -152,14 +197,14 @@ configure() {
 	local tree=$1 out=$2 debug=$3 base=${4:-0} frag h line opt val got missing=() added=()
 	frag=$out/vnetkit.config
 	mkdir -p "$out"
-	{ cat "$FRAGMENT"; variant_fragment "$debug"; } >"$frag.new"
+	variant_config "$debug" >"$frag.new"
 	h=$(sha256sum <"$frag.new" | cut -c1-16)
 	if [ -f "$out/.config" ] && [ "$(cat "$out/.vnetkit-config" 2>/dev/null)" = "$h" ]; then
 		rm -f "$frag.new"
 		return 0
 	fi
 	mv "$frag.new" "$frag"
-	say "configuring ${out#$top/} (tinyconfig + ${FRAGMENT#$top/}$(case "$debug" in 1) echo ' + debug' ;; kcsan) echo ' + kcsan' ;; esac))"
+	say "configuring ${out#$top/} (tinyconfig + $(case "$debug" in 1) echo "${FRAGMENT#$top/} + debug" ;; kunit) echo 'the KUnit fragment' ;; kcsan) echo 'the KUnit fragment + KCSAN' ;; *) echo "${FRAGMENT#$top/}" ;; esac))"
 	make -s -C "$tree" O="$out" ARCH=x86_64 tinyconfig >/dev/null
 	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag") >"$out/merge.log" 2>&1 ||
 		{ tail "$out/merge.log" >&2; die "merge_config.sh failed (see ${out#$top/}/merge.log)"; }
@@ -266,10 +311,10 @@ cmd_scratch() {
 	quilt_push "$dest" "$PATCHES_DIR"
 }
 
-# cmd_build_tree TREE OUT [--kcsan]: configure and build a scratch tree;
-# prints the build time in seconds on the last line.
+# cmd_build_tree TREE OUT [--kcsan]: configure and build a scratch tree as
+# the KUnit kernel (with KCSAN); prints the build time in seconds last.
 cmd_build_tree() {
-	local tree=${1:?usage: kernel.sh build-tree TREE OUT [--kcsan]} out=${2:?usage: kernel.sh build-tree TREE OUT [--kcsan]} variant=0
+	local tree=${1:?usage: kernel.sh build-tree TREE OUT [--kcsan]} out=${2:?usage: kernel.sh build-tree TREE OUT [--kcsan]} variant=kunit
 	[ "${3:-}" = --kcsan ] && variant=kcsan
 	configure "$tree" "$out" "$variant" 0 >&2
 	kbuild "$tree" "$out" || die "build of $tree failed (see $out/build.log)"

@@ -14,7 +14,8 @@
 #
 # Environment: GUEST_BINS (extra programs for the initramfs, with their
 # shared libraries), QEMU_TIMEOUT (seconds, default 1500; x4 for --debug),
-# EXTRA_CMDLINE (appended to the kernel command line).
+# EXTRA_CMDLINE (appended to the kernel command line), QEMU_SMP (vCPUs,
+# default 2; QEMU_SMP=1 checks what a single CPU does, e.g. KUnit skips).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -176,7 +177,7 @@ boot() {
 	rm -f "$dir/console.log" "$dir/results.log"
 	: >"$dir/results.log"
 	t0=$(date +%s.%N)
-	timeout -k 5 "$limit" "$QEMU" -accel tcg -m 1G -smp 2 -nographic -no-reboot \
+	timeout -k 5 "$limit" "$QEMU" -accel tcg -m 1G -smp "${QEMU_SMP:-2}" -nographic -no-reboot \
 		-monitor none -serial stdio -serial "file:$dir/results.log" \
 		-kernel "$img" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 rdinit=/init $cmdline" \
@@ -257,6 +258,14 @@ cmd_check() {
 		esac
 		shift
 	done
+	# The KCSAN kernel is the KUnit kernel (scripts/kernel.sh): no network
+	# stack, so the guest tests other than KUnit cannot run on it.
+	if [ "$debug" = kcsan ]; then
+		case "${filter:-kunit}" in
+		*kunit*) filter=kunit ;;
+		*) echo "vnetkit: qemu: --kcsan runs the KUnit suites only, not '$filter' (use T=kunit or no T)" >&2; exit 2 ;;
+		esac
+	fi
 	echo "TAP version 13"
 	run_guest "$name" "$base" "$debug" check "$filter" "" "$limit"
 	tap_summary
