@@ -80,8 +80,8 @@ mutate() {
 	mv "$hdr.new" "$hdr"
 }
 
-# A minimal initramfs: the suites run before /init, which reboots (the KUnit
-# kernel has no ACPI to power off; -no-reboot makes QEMU exit).
+# A minimal initramfs: the suites run before /init, which reboots
+# (-no-reboot makes QEMU exit).
 initrd=$dir/init.cpio.gz
 mkinitrd() {
 	local root=$dir/root
