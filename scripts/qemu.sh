@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boot the vnetkit test kernel under QEMU (TCG) and run the guest suite.
 #
-#   scripts/qemu.sh check [--base] [--debug] [--filter WORD]   (make kernel-check)
+#   scripts/qemu.sh check [--base] [--debug|--kcsan] [--filter WORD]   (make kernel-check)
 #   scripts/qemu.sh bench                                      (make kernel-bench)
 #   scripts/qemu.sh harness                 self-tests of this harness (real boots)
 #   scripts/qemu.sh parse CONSOLE RESULTS   turn two saved serial logs into TAP
@@ -17,7 +17,9 @@
 # shared libraries), QEMU_TIMEOUT (seconds, default 1500; x4 for --debug),
 # EXTRA_CMDLINE (appended to the kernel command line), QEMU_IMAGE (boot this
 # bzImage instead of the one make kernel built), QEMU_ACCEL (default
-# "-accel tcg"), QEMU_ARGS (more QEMU arguments, e.g. -icount and -plugin).
+# "-accel tcg"), QEMU_ARGS (more QEMU arguments, e.g. -icount and -plugin),
+# QEMU_SMP (vCPUs, default 2; QEMU_SMP=1 checks what a single CPU does, e.g.
+# KUnit skips).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -181,7 +183,7 @@ boot() {
 	t0=$(date +%s.%N)
 	# shellcheck disable=SC2086 # QEMU_ACCEL and QEMU_ARGS are word lists
 	timeout -k 5 "$limit" "$QEMU" ${QEMU_ACCEL:--accel tcg} ${QEMU_ARGS:-} \
-		-m 1G -smp 2 -nographic -no-reboot \
+		-m 1G -smp "${QEMU_SMP:-2}" -nographic -no-reboot \
 		-monitor none -serial stdio -serial "file:$dir/results.log" \
 		-kernel "$img" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 rdinit=/init $cmdline" \
@@ -196,10 +198,11 @@ boot() {
 	strip_log "$dir/console.raw" >"$dir/console.log"
 }
 
-image_for() {	# image_for BASE DEBUG
+image_for() {	# image_for BASE DEBUG (DEBUG: 0, 1 or kcsan)
 	local a=()
 	[ "$1" = 1 ] && a+=(--base)
 	[ "$2" = 1 ] && a+=(--debug)
+	[ "$2" = kcsan ] && a+=(--kcsan)
 	"$top/scripts/kernel.sh" image "${a[@]}"
 }
 
@@ -207,7 +210,7 @@ image_for() {	# image_for BASE DEBUG
 run_guest() {
 	local name=$1 base=$2 debug=$3 mode=$4 filter=$5 st=$6 limit=$7 img dir cmd
 	img=${QEMU_IMAGE:-$(image_for "$base" "$debug")}
-	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1') first)"
+	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1')$([ "$debug" = kcsan ] && echo ' KCSAN=1') first)"
 	# One directory per run: several sessions may boot guests at once.
 	mkdir -p "$build/qemu"
 	dir=$(mktemp -d "$build/qemu/$name.XXXXXX")
@@ -223,6 +226,9 @@ run_guest() {
 	# during probing; a 120 s threshold still catches real lockups.
 	cmd="vnetkit.mode=$mode no_timer_check"
 	[ "$debug" = 1 ] && cmd+=" watchdog_thresh=60"
+	# KCSAN instruments only the ptr_ring suite (scripts/kernel.sh): watch
+	# more of its accesses than the default one in 4000.
+	[ "$debug" = kcsan ] && cmd+=" kcsan.skip_watch=${KCSAN_SKIP_WATCH:-500}"
 	[ -n "$filter" ] && cmd+=" vnetkit.filter=$filter"
 	[ -n "$st" ] && cmd+=" vnetkit.selftest=$st"
 	cmd+=${EXTRA_CMDLINE:+ $EXTRA_CMDLINE}
@@ -252,11 +258,20 @@ cmd_check() {
 		case "$1" in
 		--base) base=1; name+=-base ;;
 		--debug) debug=1; name+=-debug; limit=$((limit * 4)) ;;
+		--kcsan) debug=kcsan; name+=-kcsan; limit=$((limit * 2)) ;;
 		--filter) filter=${2:-}; shift ;;
-		*) echo "vnetkit: qemu: unknown option '$1' (--base, --debug, --filter WORD)" >&2; exit 2 ;;
+		*) echo "vnetkit: qemu: unknown option '$1' (--base, --debug, --kcsan, --filter WORD)" >&2; exit 2 ;;
 		esac
 		shift
 	done
+	# The KCSAN kernel is the KUnit kernel (scripts/kernel.sh): no network
+	# stack, so the guest tests other than KUnit cannot run on it.
+	if [ "$debug" = kcsan ]; then
+		case "${filter:-kunit}" in
+		*kunit*) filter=kunit ;;
+		*) echo "vnetkit: qemu: --kcsan runs the KUnit suites only, not '$filter' (use T=kunit or no T)" >&2; exit 2 ;;
+		esac
+	fi
 	echo "TAP version 13"
 	run_guest "$name" "$base" "$debug" check "$filter" "" "$limit"
 	tap_summary
