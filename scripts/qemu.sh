@@ -14,7 +14,11 @@
 #
 # Environment: GUEST_BINS (extra programs for the initramfs, with their
 # shared libraries), QEMU_TIMEOUT (seconds, default 1500; x4 for --debug),
-# EXTRA_CMDLINE (appended to the kernel command line).
+# EXTRA_CMDLINE (appended to the kernel command line), QEMU_EXTRA (more QEMU
+# options, e.g. "-icount shift=0,sleep=off": guest time follows the
+# instruction count, 1 ns per instruction), KBENCH_KERNELS (kernel-bench:
+# "base patched" by default), KBENCH_FILTER (kernel-bench: only bench_*.sh
+# whose name contains it).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -176,7 +180,8 @@ boot() {
 	rm -f "$dir/console.log" "$dir/results.log"
 	: >"$dir/results.log"
 	t0=$(date +%s.%N)
-	timeout -k 5 "$limit" "$QEMU" -accel tcg -m 1G -smp 2 -nographic -no-reboot \
+	# shellcheck disable=SC2086 # QEMU_EXTRA is a list of options
+	timeout -k 5 "$limit" "$QEMU" -accel tcg ${QEMU_EXTRA:-} -m 1G -smp 2 -nographic -no-reboot \
 		-monitor none -serial stdio -serial "file:$dir/results.log" \
 		-kernel "$img" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 rdinit=/init $cmdline" \
@@ -303,9 +308,10 @@ cmd_bench() {
 	local -a names=()
 	echo "TAP version 13"
 	for ((r = 1; r <= rounds; r++)); do
-		for v in base patched; do
+		for v in ${KBENCH_KERNELS:-base patched}; do
 			echo "# ==== $v kernel, round $r/$rounds"
-			run_guest "bench-$v" "$([ $v = base ] && echo 1 || echo 0)" 0 bench "" "" "$limit"
+			run_guest "bench-$v" "$([ $v = base ] && echo 1 || echo 0)" 0 bench \
+				"${KBENCH_FILTER:-}" "" "$limit"
 			while read -r t m value u dir rest; do
 				[ -n "$m" ] || continue
 				[ -n "${unit[$t/$m]+x}" ] || names+=("$t/$m")
