@@ -22,7 +22,7 @@
 # worker and spin ns are instruction counts); TCG wall time is noise.
 V=${VNETKIT:-vnetkit}
 [ -x "$V" ] || V=$(command -v vnetkit)
-ROUNDS=${BUSYPOLL_BENCH_ROUNDS:-5}
+ROUNDS=${BUSYPOLL_BENCH_ROUNDS:-3}
 SPARSE=${BUSYPOLL_BENCH_SPARSE_US:-1000}
 MEDIUM=${BUSYPOLL_BENCH_MEDIUM_US:-60}
 T=/sys/kernel/tracing
@@ -118,7 +118,7 @@ one() {
 # run hits all three alike.
 for load in sparse medium saturated; do
 	case $load in
-	sparse) iv=$SPARSE frames=${BUSYPOLL_BENCH_SPARSE_FRAMES:-300} ;;
+	sparse) iv=$SPARSE frames=${BUSYPOLL_BENCH_SPARSE_FRAMES:-200} ;;
 	medium) iv=$MEDIUM frames=${BUSYPOLL_BENCH_MEDIUM_FRAMES:-1000} ;;
 	saturated) iv=0 frames=${BUSYPOLL_BENCH_SATURATED_FRAMES:-1000} ;;
 	esac
