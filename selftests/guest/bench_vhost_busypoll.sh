@@ -163,17 +163,17 @@ for load in sparse medium saturated; do
 			printf "%.4f %.4f %.4f %.4f\n", g, k, (a - n) / n, s }')"
 	if awk -v g="$gain" 'BEGIN { exit !(g > 0.10) }'; then
 		gate "$load keeps 80% of fixed's RTT gain" "$(awk -v k="$keep" -v g="$gain" \
-			'BEGIN { printf "%s (fixed gains %.1f%%, adaptive keeps %.1f%% of it)", k >= 0.8 ? "pass" : "FAIL", 100 * g, 100 * k }')"
+			'BEGIN { printf "%s (fixed gains %.1f%%, adaptive keeps %.1f%% of it)", (k >= 0.8) ? "pass" : "FAIL", 100 * g, 100 * k }')"
 	else
 		gate "$load keeps 80% of fixed's RTT gain" "not applicable (fixed gains $(awk -v g="$gain" 'BEGIN { printf "%.1f", 100 * g }')%)"
 	fi
 	gate "$load adaptive vs none" "$(awk -v l="$lose" -v s="$bound" \
-		'BEGIN { printf "%s (adaptive RTT p50 %+.2f%% of none, bound %.2f%%)", l <= s ? "pass" : "FAIL", 100 * l, 100 * s }')"
+		'BEGIN { printf "%s (adaptive RTT p50 %+.2f%% of none, bound %.2f%%)", (l <= s) ? "pass" : "FAIL", 100 * l, 100 * s }')"
 done
 b=vhost_busypoll.sparse
 if [ -n "${MED[$b.adapt50.worker_cpu_ns_per_frame]:-}" ]; then
 	gate "sparse worker CPU <= half of fixed" "$(awk -v a="${MED[$b.adapt50.worker_cpu_ns_per_frame]}" \
 		-v f="${MED[$b.fixed50.worker_cpu_ns_per_frame]}" \
-		'BEGIN { printf "%s (adaptive/fixed %.3f)", a <= f / 2 ? "pass" : "FAIL", a / f }')"
+		'BEGIN { printf "%s (adaptive/fixed %.3f)", (a <= f / 2) ? "pass" : "FAIL", a / f }')"
 fi
 exit 0

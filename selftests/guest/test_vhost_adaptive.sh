@@ -133,17 +133,16 @@ if traced pingpong --frames 400 --interval 200 --pace spin --busyloop-timeout 50
 	check "on, 200 us gap: every window follows the rule ($bad violations in $n polls, $na adaptations)" \
 		eval '[ "$n" -gt 0 ] && [ "$na" -gt 0 ] && [ "$bad" = 0 ]'
 	# The RX poll waits for the next frame (it ends when the driver's next
-	# TX arrives, other_work, or its RX comes back): once its window covers
-	# that gap, it stops timing out. Half the RX polls, the later half,
-	# must end on work; an inverted rule keeps the window at 0 and nearly
-	# every RX poll times out.
+	# TX arrives, other_work, or its RX comes back). With 0 violations of
+	# the rule, growth from 0 is what an inverted rule cannot produce.
 	rxmax=$(echo "$EV" | awk '$1 == 0 && $2 == "start" && $3 > m { m = $3 } END { print m + 0 }')
 	read -r late lateto <<<"$(echo "$EV" | awk '$1 == 0 && $2 == "end" { r[++n] = $4 }
 		END { for (i = int(n / 2) + 1; i <= n; i++) { k++; if (r[i] == "timeout") t++ }
 		      print k + 0, t + 0 }')"
 	check "on, 200 us gap: the RX window grows from 0 (to $rxmax units)" [ "$rxmax" -ge 8 ]
-	check "on, 200 us gap: then covers the gap: $lateto of the last $late RX polls time out" \
-		eval '[ "$late" -gt 0 ] && [ $((lateto * 2)) -lt "$late" ]'
+	# Not a check: under TCG on a loaded host the RX gap is often longer
+	# than the 5 ms ceiling (then shrinking is the rule's answer).
+	diag "on, 200 us gap: $lateto of the last $late RX polls time out"
 	med=$(echo "$EV" | awk '$1 == 0 && $2 == "adapt" { print $3 }' | sort -n |
 		awk '{ a[NR] = $1 } END { print NR ? a[int((NR + 1) / 2)] : 0 }')
 	diag "on, 200 us gap: $up grows, $down shrinks, RX max window $rxmax, median RX miss gap $med; rx exits: $(reasons 0); tx exits: $(reasons 1)"
