@@ -9,7 +9,8 @@
  * --json prints one object (stable; fields are only ever added):
  *   mode "tx"|"rx"|"pingpong", result "ok"|"verify_failed"|"stalled"|
  *   "interrupted"|"vhost_error"|"error_missed", frames, size, ring_size,
- *   batch, busyloop_timeout_us, interval_us (pingpong pacing, 0: none),
+ *   batch, busyloop_timeout_us, busyloop_adaptive, interval_us (pingpong
+ *   pacing, 0: none), pace "sleep"|"spin",
  *   window, hdr_len, rx_buf, spin,
  *   features {version_1, event_idx, mrg_rxbuf, negotiated, offered (hex)},
  *   verified, corrupt, duplicate, lost, reordered, foreign (frames on the
@@ -21,7 +22,7 @@
  *   (call eventfd signals), interrupts_per_frame, reaps (driver passes that
  *   found used entries), used, used_per_reap, max_used_per_reap,
  *   used_per_reap_log2 [17 buckets: 1, 2-3, 4-7, ...]},
- *   vhost_worker {cpu_ns, cpu_ns_per_frame, source "schedstat"|"stat"} or
+ *   vhost_worker {cpu_ns, cpu_ns_per_frame, source "schedstat"|"sched"|"stat"} or
  *   {unavailable: reason}, driver_cpu_ns,
  *   [latency_ns {samples, min, p50, p99, max}] (pingpong),
  *   publish_every (avail index stores per batch: 0 = once per batch),
@@ -71,7 +72,7 @@ struct opts {
 	uint64_t warmup, publish;
 	int pin_drv, pin_worker;	/* -1: not pinned */
 	double timeout;
-	bool json, v1, event_idx, mrg, spin;
+	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin;
 	const char *dev;
 	enum inject inject;
 	uint64_t inject_after;
@@ -131,8 +132,13 @@ static void usage(FILE *f)
 "  --batch N              frames added per kick (tx) / injected per burst\n"
 "                         (rx), 1..ring size (32)\n"
 "  --busyloop-timeout US  VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both rings (0)\n"
+"  --busyloop-adaptive    VHOST_SET_VRING_BUSYLOOP_ADAPTIVE on both rings: the\n"
+"                         timeout becomes the ceiling of an adaptive window\n"
 "  --interval US          pingpong: start a frame every US microseconds, a\n"
 "                         paced load (0: back to back)\n"
+"  --pace sleep|spin      how --interval waits: sleep (timer resolution, a\n"
+"                         tick without high-resolution timers) or spin on\n"
+"                         the clock (exact gaps, one CPU busy) (sleep)\n"
 "  --rx-buf B             RX buffer length incl. virtio-net header (fits one\n"
 "                         frame; smaller needs mergeable buffers)\n"
 "  --window N             frames in flight on the host side (auto)\n"
@@ -181,13 +187,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	enum { O_FRAMES = 256, O_SIZE, O_RING, O_BATCH, O_BUSY, O_RXBUF,
 	       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_INJ,
 	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN, O_INTERVAL,
-	       O_WARMUP, O_PIN, O_PUBLISH };
+	       O_WARMUP, O_PIN, O_PUBLISH, O_ADAPTIVE, O_PACE };
 	static const struct option lo[] = {
 		{ "frames", required_argument, NULL, O_FRAMES },
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "ring-size", required_argument, NULL, O_RING },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "busyloop-timeout", required_argument, NULL, O_BUSY },
+		{ "busyloop-adaptive", no_argument, NULL, O_ADAPTIVE },
+		{ "pace", required_argument, NULL, O_PACE },
 		{ "rx-buf", required_argument, NULL, O_RXBUF },
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ "no-version-1", no_argument, NULL, O_NOV1 },
@@ -322,6 +330,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_PIN:
 			r = parse_pin(optarg, o);
 			break;
+		case O_ADAPTIVE:
+			o->busy_adaptive = true;
+			break;
+		case O_PACE:
+			if (!strcmp(optarg, "spin") || !strcmp(optarg, "sleep")) {
+				o->pace_spin = !strcmp(optarg, "spin");
+			} else {
+				vk_errf("--pace", "expected sleep or spin",
+					"unknown pacing '%s'", optarg);
+				r = -1;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return -2;
@@ -382,6 +402,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->interval && o->mode != M_PINGPONG) {
 		vk_err("--interval", "it paces pingpong only", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->pace_spin && !o->interval) {
+		vk_err("--pace", "it says how --interval waits", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->busy_adaptive && !o->busyloop) {
+		vk_err("--busyloop-adaptive",
+		       "needs --busyloop-timeout US, the ceiling of the window", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->xdp_obj && !o->xdp_drop) {
@@ -932,6 +961,20 @@ static void *reflect_fn(void *arg)
 	return NULL;
 }
 
+/* --pace spin: wait for an absolute CLOCK_MONOTONIC time by reading the
+ * clock. Without high-resolution timers a sleep ends on a timer tick (4 ms
+ * at HZ=250), so microsecond gaps need a busy wait.
+ */
+static void spin_until(const struct timespec *t)
+{
+	struct timespec now;
+
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec < t->tv_sec ||
+		  (now.tv_sec == t->tv_sec && now.tv_nsec < t->tv_nsec)) && !vk_stop);
+}
+
 static int run_pingpong(struct run *r)
 {
 	struct vk_vring *rx = &r->vh.vq[VK_VQ_RX], *tx = &r->vh.vq[VK_VQ_TX];
@@ -964,9 +1007,12 @@ static int run_pingpong(struct run *r)
 			next.tv_nsec += o->interval * 1000;
 			next.tv_sec += next.tv_nsec / 1000000000;
 			next.tv_nsec %= 1000000000;
-			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
-					       NULL) == EINTR && !vk_stop)
-				;
+			if (o->pace_spin)
+				spin_until(&next);
+			else
+				while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+						       &next, NULL) == EINTR && !vk_stop)
+					;
 		}
 		if (vk_stop) {
 			r->interrupted = true;
@@ -1183,12 +1229,14 @@ static void print_json(struct run *r)
 
 	printf("{\"mode\":\"%s\",\"result\":\"%s\",\"frames\":%llu,\"size\":%llu,"
 	       "\"ring_size\":%llu,\"batch\":%llu,\"busyloop_timeout_us\":%llu,"
-	       "\"interval_us\":%llu,\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,"
-	       "\"spin\":%s,",
+	       "\"busyloop_adaptive\":%s,\"interval_us\":%llu,\"pace\":\"%s\","
+	       "\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,\"spin\":%s,",
 	       mode_names[o->mode], outcome(r), (unsigned long long)o->frames,
 	       (unsigned long long)o->size, (unsigned long long)o->ring,
 	       (unsigned long long)o->batch, (unsigned long long)o->busyloop,
-	       (unsigned long long)o->interval, (unsigned long long)r->window,
+	       o->busy_adaptive ? "true" : "false",
+	       (unsigned long long)o->interval, o->pace_spin ? "spin" : "sleep",
+	       (unsigned long long)r->window,
 	       r->vh.hdr_len, r->vh.buf_len[VK_VQ_RX],
 	       o->spin ? "true" : "false");
 	printf("\"features\":{\"version_1\":%s,\"event_idx\":%s,\"mrg_rxbuf\":%s,"
@@ -1259,10 +1307,11 @@ static void print_human(struct run *r)
 	char rate[32];
 
 	printf("vhost %s: %llu frames of %llu B, ring %llu, batch %llu, "
-	       "busyloop %llu us\n", mode_names[o->mode],
+	       "busyloop %llu us%s\n", mode_names[o->mode],
 	       (unsigned long long)o->frames, (unsigned long long)o->size,
 	       (unsigned long long)o->ring, (unsigned long long)o->batch,
-	       (unsigned long long)o->busyloop);
+	       (unsigned long long)o->busyloop,
+	       o->busy_adaptive ? " (adaptive ceiling)" : "");
 	printf("features   %s%s%s(0x%llx), hdr %u B, rx buffer %zu B\n",
 	       o->v1 ? "VERSION_1 " : "", o->event_idx ? "EVENT_IDX " : "",
 	       o->mrg ? "MRG_RXBUF " : "", (unsigned long long)r->vh.features,
@@ -1472,7 +1521,8 @@ int cmd_vhost(int argc, char **argv)
 	cfg = (struct vk_vhost_cfg){
 		.dev_path = o.dev, .ring_size = o.ring, .version_1 = o.v1,
 		.event_idx = o.event_idx, .mrg_rxbuf = o.mrg,
-		.busyloop_us = o.busyloop, .tx_buf_len = hdr + o.size,
+		.busyloop_us = o.busyloop, .busyloop_adaptive = o.busy_adaptive,
+		.tx_buf_len = hdr + o.size,
 		.rx_buf_len = o.rx_buf,
 		.mtu = o.size > 1514 ? o.size - 14 : 0,
 	};

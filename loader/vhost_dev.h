@@ -61,6 +61,7 @@ struct vk_vhost_cfg {
 	unsigned int ring_size;
 	bool version_1, event_idx, mrg_rxbuf;
 	unsigned int busyloop_us;
+	bool busyloop_adaptive;		/* VHOST_SET_VRING_BUSYLOOP_ADAPTIVE */
 	size_t tx_buf_len;		/* per TX descriptor */
 	size_t rx_buf_len;		/* per RX descriptor */
 	unsigned int mtu;

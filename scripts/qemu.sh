@@ -19,7 +19,8 @@
 # bzImage instead of the one make kernel built), QEMU_ACCEL (default
 # "-accel tcg"), QEMU_ARGS (more QEMU arguments, e.g. -icount and -plugin),
 # QEMU_SMP (vCPUs, default 2; QEMU_SMP=1 checks what a single CPU does, e.g.
-# KUnit skips).
+# KUnit skips), KBENCH_KERNELS (kernel-bench: "base patched" by default),
+# KBENCH_FILTER (kernel-bench: only bench_*.sh whose name contains it).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -323,9 +324,10 @@ cmd_bench() {
 	local -a names=()
 	echo "TAP version 13"
 	for ((r = 1; r <= rounds; r++)); do
-		for v in base patched; do
+		for v in ${KBENCH_KERNELS:-base patched}; do
 			echo "# ==== $v kernel, round $r/$rounds"
-			run_guest "bench-$v" "$([ $v = base ] && echo 1 || echo 0)" 0 bench "" "" "$limit"
+			run_guest "bench-$v" "$([ $v = base ] && echo 1 || echo 0)" 0 bench \
+				"${KBENCH_FILTER:-}" "" "$limit"
 			while read -r t m value u dir rest; do
 				[ -n "$m" ] || continue
 				[ -n "${unit[$t/$m]+x}" ] || names+=("$t/$m")
