@@ -17,7 +17,7 @@
  *    seconds (wall), pps, bps, cpu_seconds (this thread, user + system),
  *    cpu_ns_per_frame, returned, mac_swapped, foreign (with --recv: frames
  *    of this run read back, those with source and destination swapped,
- *    other frames read; null without --recv), cost_window {warmup, frames,
+ *    other frames read; null without --recv), cost_window {warmup, in_window,
  *    opened}: the vk_cost markers (include/vk_cost_mark.h) open the window
  *    after warmup frames were written and close it after the last write;
  *    frames = frames written inside it.
@@ -663,7 +663,7 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 		printf(",\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
 		       "\"cpu_seconds\":%.6f,\"cpu_ns_per_frame\":%.1f", r->seconds,
 		       pps, bps, r->cpu_seconds, cpu_ns);
-		printf(",\"cost_window\":{\"warmup\":%llu,\"frames\":%llu,"
+		printf(",\"cost_window\":{\"warmup\":%llu,\"in_window\":%llu,"
 		       "\"opened\":%s}", (unsigned long long)o->warmup,
 		       (unsigned long long)r->cost_frames,
 		       r->cost_opened ? "true" : "false");

@@ -27,7 +27,7 @@
  *   [latency_ns {samples, min, p50, p99, max}] (pingpong),
  *   publish_every (avail index stores per batch: 0 = once per batch),
  *   pin {driver, worker} (CPUs, -1: not pinned),
- *   cost_window {warmup, frames, opened}: the vk_cost window markers
+ *   cost_window {warmup, in_window, opened}: the vk_cost window markers
  *   (include/vk_cost_mark.h) open once warmup frames are done and close
  *   when the last frame is; frames = frames completed inside the window.
  *
@@ -1276,7 +1276,7 @@ static void print_json(struct run *r)
 		printf("\"vhost_worker\":{\"unavailable\":\"%s\"},", r->wwhy);
 	printf("\"driver_cpu_ns\":%llu,\"publish_every\":%llu,"
 	       "\"pin\":{\"driver\":%d,\"worker\":%d},"
-	       "\"cost_window\":{\"warmup\":%llu,\"frames\":%llu,\"opened\":%s}",
+	       "\"cost_window\":{\"warmup\":%llu,\"in_window\":%llu,\"opened\":%s}",
 	       (unsigned long long)(r->drv1 - r->drv0),
 	       (unsigned long long)o->publish, o->pin_drv, o->pin_worker,
 	       (unsigned long long)o->warmup, (unsigned long long)r->cost_frames,

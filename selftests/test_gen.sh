@@ -41,8 +41,8 @@ else
 fi
 # The cost window opens after the warm-up frames and counts the rest.
 js=$(in_ns $V gen --tap vktap0 --count 1000 --warmup 250 --json)
-w=$(in_ns $V gen --tap vktap0 --count 1000 --json | jq -r '.cost_window.warmup, .cost_window.frames' | xargs)
-if [ "$(echo "$js" | jq -r '.cost_window | "\(.opened) \(.warmup) \(.frames)"')" = "true 250 750" ] &&
+w=$(in_ns $V gen --tap vktap0 --count 1000 --json | jq -r '.cost_window.warmup, .cost_window.in_window' | xargs)
+if [ "$(echo "$js" | jq -r '.cost_window | "\(.opened) \(.warmup) \(.in_window)"')" = "true 250 750" ] &&
    [ "$w" = "100 900" ]; then
 	ok "gen: cost window over the frames after --warmup (250: 750 frames; default count / 10)"
 else

@@ -32,7 +32,7 @@ jnum() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
 report() {
 	local js=$1 cw frames warm opened
 	cw=$(sed -n 's/.*"cost_window":{\([^}]*\)}.*/\1/p' <<<"$js")
-	frames=$(jnum frames "{$cw}") warm=$(jnum warmup "{$cw}")
+	frames=$(jnum in_window "{$cw}") warm=$(jnum warmup "{$cw}")
 	opened=$(sed -n 's/.*"opened":\([a-z]*\).*/\1/p' <<<"$cw")
 	echo "vk-cost json $js"
 	if [ "$opened" = true ] && [ "${frames:-0}" -gt 0 ]; then
