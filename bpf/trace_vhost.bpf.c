@@ -16,9 +16,13 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* The fields of drivers/vhost/vhost.h the events name a queue by. */
+/* The field is an enum in the kernel; libbpf matches a CO-RE field only to
+ * one of the same kind, so the local flavour declares an enum too. */
+enum vhost_dev_type___vk { VK_VHOST_DEV_TYPE_ANY___vk };
+
 struct vhost_dev___vk {
 	__u64 id;
-	int type;
+	enum vhost_dev_type___vk type;
 	int owner_tgid;
 } __attribute__((preserve_access_index));
 

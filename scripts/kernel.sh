@@ -408,7 +408,7 @@ check_patch() {
 	grep -qxF "$SOB" "$f" || { echo "$name: missing '$SOB'"; bad=1; }
 	src=$("$top/scripts/kernel-src.sh")
 	if ! out=$(cd "$src" && perl scripts/checkpatch.pl --strict --no-tree --quiet \
-		--show-types --no-signoff "$f" 2>&1); then
+		--show-types --no-signoff --ignore FILE_PATH_CHANGES "$f" 2>&1); then
 		echo "$name: checkpatch.pl --strict:"
 		{ grep -E '^(ERROR|WARNING|CHECK)' <<<"$out" || echo "$out"; } | head -10 | sed 's/^/    /'
 		bad=1
