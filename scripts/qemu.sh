@@ -225,7 +225,10 @@ run_guest() {
 	# work"), as on other virtual machines. Debug kernels (KASAN under
 	# emulation) are slow enough to trip the 20 s soft-lockup detector
 	# during probing; a 120 s threshold still catches real lockups.
-	cmd="vnetkit.mode=$mode no_timer_check"
+	# vhost_net.experimental_zcopytx=1: the zerocopy TX path is part of
+	# what the guest tests check (test_vhost_trace); the parameter is
+	# read-only once booted.
+	cmd="vnetkit.mode=$mode no_timer_check vhost_net.experimental_zcopytx=1"
 	[ "$debug" = 1 ] && cmd+=" watchdog_thresh=60"
 	# KCSAN instruments only the ptr_ring suite (scripts/kernel.sh): watch
 	# more of its accesses than the default one in 4000.
