@@ -15,8 +15,9 @@ base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev bc
 base_pkgs+=(libmicrohttpd-dev libnl-genl-3-dev libnl-route-3-dev)
 # Only the host tests use these: a real Prometheus server (and promtool) that
 # scrapes vnetkit export and curl to query it, capsh for the capability tests,
-# procps (ps, pgrep) for the process checks of the kill tests.
-test_pkgs=(prometheus libcap2-bin curl procps)
+# procps (ps, pgrep) for the process checks of the kill tests, systemd for
+# systemd-analyze verify of the exporter unit.
+test_pkgs=(prometheus libcap2-bin curl procps systemd)
 kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 	busybox-static xz-utils sparse)
 # submit: netdev's patch checks. clang-19 builds with LLVM=-19, which
