@@ -40,6 +40,7 @@ enum {
 	OPT_ROUNDS = 1 << 12, OPT_SIZE = 1 << 13,
 	/* 1 << 14 is --help */
 	OPT_FORCE = 1 << 15, OPT_ID = 1 << 16, OPT_NETNS = 1 << 17,
+	OPT_FRAGS = 1 << 18,
 };
 
 struct opts {
@@ -51,7 +52,7 @@ struct opts {
 	double interval, duration;
 	__u64 repeat, rounds, size;
 	__u32 id;
-	bool json, replace, per_rxq, per_cpu, force;
+	bool json, replace, per_rxq, per_cpu, force, frags;
 	unsigned int seen;
 };
 
@@ -74,6 +75,7 @@ static const struct option long_opts[] = {
 	{ "force", no_argument, NULL, 'F' },
 	{ "id", required_argument, NULL, 'I' },
 	{ "netns", required_argument, NULL, 'N' },
+	{ "frags", no_argument, NULL, 'f' },
 	{}
 };
 
@@ -83,9 +85,9 @@ static const struct {
 	const char *usage;
 } subs[] = {
 	{ "attach", OPT_DEV | OPT_ACTION | OPT_TO | OPT_MODE | OPT_PIN | OPT_REPLACE |
-	  OPT_FORCE | OPT_NETNS, OPT_DEV | OPT_ACTION,
+	  OPT_FORCE | OPT_NETNS | OPT_FRAGS, OPT_DEV | OPT_ACTION,
 	  "attach --dev IF --action drop|pass|tx|redirect [--to IF]\n"
-	  "              [--mode native|generic|auto] [--pin DIR] [--replace [--force]]\n"
+	  "              [--mode native|generic|auto] [--frags] [--pin DIR] [--replace [--force]]\n"
 	  "              [--netns NS]" },
 	{ "detach", OPT_DEV | OPT_PIN | OPT_FORCE | OPT_ID | OPT_NETNS, OPT_DEV,
 	  "detach --dev IF [--pin DIR] [--id N | --force] [--netns NS]" },
@@ -95,9 +97,10 @@ static const struct {
 	  "stats --dev IF [--interval S] [--duration S] [--per-rxq] [--per-cpu] [--json]\n"
 	  "              [--netns NS]" },
 	{ "run", OPT_DEV | OPT_ACTION | OPT_TO | OPT_MODE | OPT_INTERVAL |
-	  OPT_DURATION | OPT_JSON | OPT_PER_RXQ | OPT_PER_CPU | OPT_NETNS,
+	  OPT_DURATION | OPT_JSON | OPT_PER_RXQ | OPT_PER_CPU | OPT_NETNS |
+	  OPT_FRAGS,
 	  OPT_DEV | OPT_ACTION,
-	  "run --dev IF --action A [--to IF] [--mode M] [--interval S]\n"
+	  "run --dev IF --action A [--to IF] [--mode M] [--frags] [--interval S]\n"
 	  "              [--duration S] [--per-rxq] [--per-cpu] [--json] [--netns NS]" },
 	{ "bench", OPT_REPEAT | OPT_ROUNDS | OPT_SIZE | OPT_JSON, 0,
 	  "bench [--repeat N] [--rounds R] [--size B] [--json]" },
@@ -118,7 +121,9 @@ static void usage(FILE *f)
 		   "is needed for any other. detach --pin removes only the pins that\n"
 		   "attach --pin recorded (same ids), in a directory holding nothing else.\n"
 		   "--netns NS: netlink and attachment in namespace NS; pins stay in the\n"
-		   "host's /sys/fs/bpf (under ip netns exec, --pin is refused).\n");
+		   "host's /sys/fs/bpf (under ip netns exec, --pin is refused).\n\n"
+		   "--frags: the multi-buffer variant (xdp.frags): frames larger than a page\n"
+		   "         reach it whole where the driver supports it (xdp features rx_sg)\n");
 }
 
 static const char *opt_name(unsigned int bit)
@@ -228,6 +233,7 @@ static int parse(int argc, char **argv, struct opts *o)
 				return EXIT_USAGE;
 			o->id = v;
 			break;
+		case 'f': o->frags = true; break;
 		case 'r': o->per_rxq = true; break;
 		case 'e': o->per_cpu = true; break;
 		case 'a':
@@ -542,6 +548,11 @@ static void check_redirect_target(const struct opts *o)
 			"this kernel does not report xdp_features\n", o->to);
 		return;
 	}
+	if (!err && o->frags && (feat & VK_XDP_ACT_NDO_XMIT) && !(feat & VK_XDP_ACT_NDO_XMIT_SG))
+		fprintf(stderr,
+			"vnetkit: xdp attach: warning: redirect target %s does not advertise "
+			"ndo_xmit_sg: multi-buffer frames redirected to it are dropped "
+			"(xdp_redirect_err); single-buffer frames still go through\n", o->to);
 	if (err || (feat & VK_XDP_ACT_NDO_XMIT))
 		return;
 	vk_driver_name(o->to, drv, sizeof(drv));
@@ -598,6 +609,10 @@ static int try_attach(struct attached_state *st, const struct opts *o, __u32 mod
 			       "another XDP program is attached: detach it or use --replace";
 		else if (err == -EOPNOTSUPP && mode_flag == XDP_FLAGS_DRV_MODE)
 			hint = "the driver has no native XDP: use --mode generic (slower, skb path)";
+		else if ((err == -ERANGE || (err == -EINVAL && strstr(vk_kernel_msg, "MTU"))) &&
+			 !o->frags && vk_action_has_frags(o->action))
+			hint = "the MTU needs multi-buffer frames: use --frags, or lower the MTU "
+			       "(ip link set dev IF mtu 1500)";
 		else if (err == -EINVAL && strstr(vk_kernel_msg, "MTU"))
 			hint = "lower the MTU, e.g. ip link set dev IF mtu 1500";
 		vk_errf(o->replace ? "xdp attach" : st->use_link ? "xdp run" : "xdp attach",
@@ -670,7 +685,7 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 		return -1;
 	}
 
-	err = vk_xdp_open(&st->x, o->action);
+	err = vk_xdp_open_variant(&st->x, o->action, o->frags);
 	if (!err)
 		err = vk_xdp_set_rodata(&st->x, "per_rxq", &per_rxq, sizeof(per_rxq));
 	if (!err)
@@ -718,9 +733,11 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 			break;
 		}
 		if (err) {
-			fprintf(stderr, "vnetkit: xdp attach: native mode failed on %s (%s%s%s): "
+			fprintf(stderr, "vnetkit: xdp attach: native mode failed on %s (%s%s%s%s): "
 				"falling back to generic mode\n", o->dev, strerror(-err),
-				vk_kernel_msg[0] ? "; kernel says: " : "", vk_kernel_msg);
+				vk_kernel_msg[0] ? "; kernel says: " : "", vk_kernel_msg,
+				err == -ERANGE && !o->frags && vk_action_has_frags(o->action) ?
+				"; the MTU needs multi-buffer frames: --frags runs native" : "");
 			err = try_attach(st, o, XDP_FLAGS_SKB_MODE, false);
 		}
 		break;
@@ -732,6 +749,11 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 	st->mode = st->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
 	if (o->action == VK_ACT_REDIRECT && st->flags == XDP_FLAGS_DRV_MODE)
 		check_redirect_target(o);
+	if (o->frags && st->flags == XDP_FLAGS_DRV_MODE && !ferr && !(feat & VK_XDP_ACT_RX_SG))
+		fprintf(stderr,
+			"vnetkit: xdp attach: note: %s does not advertise rx_sg (xdp features): "
+			"its native path gives this program single-buffer frames only; larger "
+			"frames take generic XDP or are refused by the driver\n", o->dev);
 	return 0;
 }
 
@@ -742,8 +764,9 @@ static const char *attach_how(bool link)
 
 static void print_attached(const struct opts *o, const struct attached_state *st)
 {
-	printf("attached %s (prog id %u) to %s in %s mode", bpf_program__name(st->x.prog),
-	       obj_id(bpf_program__fd(st->x.prog)), o->dev, st->mode);
+	printf("attached %s (prog id %u) to %s in %s mode%s", bpf_program__name(st->x.prog),
+	       obj_id(bpf_program__fd(st->x.prog)), o->dev, st->mode,
+	       st->x.frags ? ", multi-buffer (xdp.frags)" : "");
 	if (o->action == VK_ACT_REDIRECT)
 		printf(", redirecting to %s", o->to);
 	printf("\n");
