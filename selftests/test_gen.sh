@@ -210,10 +210,13 @@ fi
 expect_fail 2 "usage: vnetkit gen" "gen: no arguments prints usage" $V gen
 expect_fail 2 "out of range" "gen: --count 0 refused" \
 	in_ns $V gen --tap vktap0 --count 0
-expect_fail 2 "out of range" "gen: --size 13 refused" \
-	in_ns $V gen --tap vktap0 --size 13
-expect_fail 2 "out of range" "gen: --size 9001 refused" \
-	in_ns $V gen --tap vktap0 --size 9001
+expect_fail 2 "out of range" "gen: --size 65536 refused" \
+	in_ns $V gen --tap vktap0 --size 65536
+# Frames shorter than an Ethernet header reach tun, which refuses them.
+js=$(in_ns $V gen --tap vktap0 --size 13 --count 4 --json 2>/dev/null); rc=$?
+check "gen: 13-byte writes refused by tun, each counted as EINVAL, exit 1 (exit $rc: $js)" \
+	test "$rc $(jfield "$js" frames) $(jfield "$js" errors)" = "1 0 4" -a \
+	-n "$(grep -o '"EINVAL":4' <<<"$js")"
 expect_fail 2 "invalid MAC address '02:00:00:00:00'" "gen: bad --dst-mac refused" \
 	in_ns $V gen --tap vktap0 --dst-mac 02:00:00:00:00
 expect_fail 2 "invalid address '10.0.0.256'" "gen: bad --src-ip refused" \
