@@ -60,14 +60,14 @@ fi
 $V trace --list >$tmp/list 2>$tmp/list.err; rc=$?
 names="tun_get_user tun_net_xmit tun_sendmsg tun_recvmsg tun_xdp_xmit veth_xmit
 	veth_poll virtnet_poll receive_buf start_xmit handle_tx handle_rx
-	vhost_get_vq_desc vhost_add_used vhost_signal xdp_prog xdp_exception
+	vhost_get_vq_desc vhost_add_used vhost_signal xdp_prog xdp_generic xdp_exception
 	xdp_redirect xdp_redirect_err xdp_bulk_tx xdp_devmap_xmit net_dev_xmit
 	netif_receive_skb"
 bad=
 for s in $names; do
 	[ "$(grep -c "^$s " $tmp/list)" = 1 ] || bad="$bad $s"
 done
-if [ $rc -eq 0 ] && [ -z "$bad" ] && [ "$(grep -vc '^events ' $tmp/list)" = 23 ]; then
+if [ $rc -eq 0 ] && [ -z "$bad" ] && [ "$(grep -vc '^events ' $tmp/list)" = 24 ]; then
 	ok "trace --list: every stage exactly once"
 else
 	fail "trace --list (exit $rc, missing:$bad): $(cat $tmp/list $tmp/list.err)"
@@ -125,7 +125,7 @@ fi
 check "trace: --json parses (python3 json)" py_json $tmp/drop.json "assert isinstance(d, dict)"
 check "trace: --json names every stage asked for (tun,xdp,net)" py_json $tmp/drop.json "
 want = {'tun_get_user','tun_net_xmit','tun_sendmsg','tun_recvmsg','tun_xdp_xmit',
-        'xdp_prog','xdp_exception','xdp_redirect','xdp_redirect_err','xdp_bulk_tx',
+        'xdp_prog','xdp_generic','xdp_exception','xdp_redirect','xdp_redirect_err','xdp_bulk_tx',
         'xdp_devmap_xmit','net_dev_xmit','netif_receive_skb'}
 got = {s['name'] for s in d['stages']}
 assert got == want, (got ^ want)
