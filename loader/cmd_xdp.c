@@ -116,8 +116,8 @@ static void usage(FILE *f)
 		   "\nattach holds the program through netlink: it stays after vnetkit exits\n"
 		   "(vnetkit xdp detach removes it); run holds it through a bpf_link, which\n"
 		   "the kernel removes when run exits, however it ends (even SIGKILL).\n"
-		   "detach and attach --replace act only on vnetkit's own programs (vk_xdp_*\n"
-		   "with their vk_stats map); --id N (the program attached now) or --force\n"
+		   "detach and attach --replace act only on vnetkit's own programs (vk_xdp_*,\n"
+		   "vk_mb_*, with their vk_stats map); --id N (the program attached now) or --force\n"
 		   "is needed for any other. detach --pin removes only the pins that\n"
 		   "attach --pin recorded (same ids), in a directory holding nothing else.\n"
 		   "--netns NS: netlink and attachment in namespace NS; pins stay in the\n"
@@ -389,7 +389,7 @@ static void unpin_ours(struct attached_state *st)
 
 static bool is_vnetkit_prog(const struct vk_attached *a)
 {
-	return a->stats_map_id && !strncmp(a->name, "vk_xdp_", 7);
+	return a->stats_map_id && vk_prog_name_ours(a->name);
 }
 
 static __u32 obj_id(int fd)
