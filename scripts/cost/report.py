@@ -20,7 +20,9 @@ import statistics
 import subprocess
 import sys
 
-COLS = ["insns", "loads", "stores", "l1d_miss", "llc_miss", "cold", "capconf", "coh"]
+# upg: store hits that invalidated another vCPU's copy (a shared line made
+# exclusive); reports written before that column read it as 0.
+COLS = ["insns", "loads", "stores", "l1d_miss", "llc_miss", "cold", "capconf", "coh", "upg"]
 SIDE_NAMES = {"0": "driver", "1": "worker"}
 TOP = 12
 INSN_BOUND = 0.01   # repeatability bounds (issue 13)
@@ -28,8 +30,9 @@ MISS_BOUND = 0.03
 
 
 def read_report(path):
-    """Rows of a vk_cost/1 report: header dict, {(kind, vcpu, name): counts}."""
-    hdr, rows = {}, {}
+    """Rows of a vk_cost/1 report: header dict, {(kind, vcpu, name): counts}.
+    The columns are named by the report's '#kind' line."""
+    hdr, rows, names = {}, {}, COLS[:8]
     with open(path) as f:
         for line in f:
             line = line.rstrip("\n")
@@ -38,12 +41,17 @@ def read_report(path):
                     k, _, v = tok.partition("=")
                     hdr[k] = v
                 continue
+            if line.startswith("#kind\t"):
+                names = line.split("\t")[3:]
+                continue
             if not line or line.startswith("#"):
                 continue
             p = line.split("\t")
-            if len(p) != 3 + len(COLS):
+            if len(p) != 3 + len(names):
                 continue
-            rows[(p[0], p[1], p[2])] = dict(zip(COLS, (int(x) for x in p[3:])))
+            c = dict.fromkeys(COLS, 0)
+            c.update((n, int(x)) for n, x in zip(names, p[3:]) if n in c)
+            rows[(p[0], p[1], p[2])] = c
     return hdr, rows
 
 
@@ -130,7 +138,7 @@ def main():
            "machine": {"qemu": "-accel tcg,thread=single -icount shift=0,sleep=off -smp 2",
                        "cmdline": "nokaslr kunit.enable=0",
                        "vcpu": {"0": "driver / sender", "1": "vhost worker / receiver"}},
-           "sides": sides, "workloads": []}
+           "sides": sides, "rundir": os.path.abspath(rundir), "workloads": []}
     problems = 0
     for w in workloads:
         entry = {"workload": w, "runs": {"A": [], "B": []}}
@@ -236,7 +244,7 @@ def print_workload(e, sides):
     print("   exact counts per frame (instructions, accesses; misses of the plugin's cache model)")
     print(f"   {'per frame':<22}{'A':>12}{'B':>12}{'B/A':>8}")
     for vc, name in SIDE_NAMES.items():
-        for c in ("insns", "l1d_miss", "llc_miss", "coh"):
+        for c in ("insns", "loads", "stores", "l1d_miss", "llc_miss", "coh", "upg"):
             a, b = e["per_frame"]["A"][name][c], e["per_frame"]["B"][name][c]
             r = e["ratio_b_a"][name][c]
             print(f"   {name + ' ' + c:<22}{fmt(a, 12, 2)}{fmt(b, 12, 2)}{fmt(r, 8, 3)}")
@@ -255,12 +263,13 @@ def print_workload(e, sides):
               f"{fmt(a['l1d_miss'], 8, 3)}{fmt(b['l1d_miss'], 8, 3)}")
     if e["regions"]:
         print(f"   ring regions per frame{'':<6}{'loads A':>9}{'loads B':>9}{'l1d A':>8}{'l1d B':>8}"
-              f"{'coh A':>8}{'coh B':>8}")
+              f"{'coh A':>8}{'coh B':>8}{'upg A':>8}{'upg B':>8}")
         for r in e["regions"]:
             a, b = r["A"], r["B"]
             print(f"   {r['side']:<7}{r['name']:<22}{fmt(a['loads'], 9, 3)}{fmt(b['loads'], 9, 3)}"
                   f"{fmt(a['l1d_miss'], 8, 3)}{fmt(b['l1d_miss'], 8, 3)}"
-                  f"{fmt(a['coh'], 8, 3)}{fmt(b['coh'], 8, 3)}")
+                  f"{fmt(a['coh'], 8, 3)}{fmt(b['coh'], 8, 3)}"
+                  f"{fmt(a['upg'], 8, 3)}{fmt(b['upg'], 8, 3)}")
     for s, rep in e["repeatability"].items():
         worst = max(rep["spread"].items(), key=lambda kv: kv[1])
         print(f"   repeatability {s}: {rep['runs']} runs, "

@@ -14,6 +14,8 @@
 #   VK_COST_BUSYLOOP   vhost: --busyloop-timeout US
 #   VK_COST_PUBLISH    vhost-tx: --publish-every N
 #   VK_COST_BATCH      vhost-tx: --batch N
+#   VK_COST_LOCKSTEP   vhost-tx: 1 = --lockstep (one avail index update in
+#                      flight: the worker meets every publish)
 # CPU placement, so that the plugin's per-vCPU rows are the two sides: the
 # driver (or sender) on CPU 0, the vhost worker (or the receiving NAPI
 # thread and sink) on CPU 1.
@@ -108,7 +110,8 @@ tun_redirect() {
 
 case "$W" in
 vhost-tx) vhost tx ${VK_COST_PUBLISH:+--publish-every $VK_COST_PUBLISH} \
-	${VK_COST_BATCH:+--batch $VK_COST_BATCH} ;;
+	${VK_COST_BATCH:+--batch $VK_COST_BATCH} \
+	$([ "${VK_COST_LOCKSTEP:-0}" = 1 ] && echo --lockstep) ;;
 vhost-rx) vhost rx ;;
 vhost-pingpong) vhost pingpong ;;
 tap-xdp-drop) tap_xdp_drop ;;
