@@ -198,8 +198,10 @@ def ring_rows(w, side, vcpu):
 
 def same(doc):
     """Kernel A and B built from the same series: one boot each per
-    workload must give the same counts (repeatability across boots of a
-    two-vCPU workload)."""
+    workload. Instructions must agree within 1 % and coherence misses (the
+    quantity the talk is about) within 3 %; capacity/conflict misses and
+    upgrades are reported: with two vCPUs they depend on where TCG switched
+    between them, which host events move (see README)."""
     for w in doc["workloads"]:
         ra, rb = raw_runs(doc, w, "A"), raw_runs(doc, w, "B")
         if not ra or not rb:
@@ -208,26 +210,30 @@ def same(doc):
         (fa, a), (fb, b) = ra[0], rb[0]
         keys = set(a) | set(b)
         differ = sorted(k for k in keys if a.get(k) != b.get(k))
-        worst = 0.0
-        for vc in ("0", "1"):
-            for c in ("insns", "l1d_miss", "coh", "upg"):
-                x = a.get(("total", vc, "-"), {}).get(c, 0) / fa
-                y = b.get(("total", vc, "-"), {}).get(c, 0) / fb
-                bound = INSN_BOUND if c == "insns" else MISS_BOUND
-                if x:
-                    worst = max(worst, abs(y - x) / x / bound)
         how = ("identical: every one of the %d rows equal, %d frames" % (len(keys), fa)
                if not differ and fa == fb else
-               "%d of %d rows differ (frames %d / %d)" % (len(differ), len(keys), fa, fb))
-        ok(worst <= 1.0,
-           f"same kernel twice, {w['workload']}: {how}; totals within the bounds "
-           f"(largest difference {worst * 100:.1f} % of its bound)")
+               "%d of %d rows differ, frames %d / %d" % (len(differ), len(keys), fa, fb))
+
+        def diff(vc, c):
+            x = a.get(("total", vc, "-"), {}).get(c, 0) / fa
+            y = b.get(("total", vc, "-"), {}).get(c, 0) / fb
+            return (y - x) / x if x else 0.0
+
+        for c, bound in (("insns", INSN_BOUND), ("coh", MISS_BOUND)):
+            d = {vc: diff(vc, c) for vc in ("0", "1")}
+            worst = max(d.values(), key=abs)
+            ok(abs(worst) <= bound,
+               f"same kernel twice, {w['workload']}: {c} per frame differ by {d['0'] * 100:+.3f} % "
+               f"(driver) / {d['1'] * 100:+.3f} % (worker), bound {bound * 100:.0f} %; {how}")
+        for c in ("l1d_miss", "capconf", "upg"):
+            print(f"#   {c} per frame differ by {diff('0', c) * 100:+.3f} % (driver) / "
+                  f"{diff('1', c) * 100:+.3f} % (worker) (reported, not bounded)")
         for vc in ("0", "1"):
             ta, tb = a.get(("total", vc, "-"), {}), b.get(("total", vc, "-"), {})
-            print(f"#   vCPU {vc}: insns {ta.get('insns', 0)} / {tb.get('insns', 0)}, l1d_miss "
-                  f"{ta.get('l1d_miss', 0)} / {tb.get('l1d_miss', 0)}, coh {ta.get('coh', 0)} / "
-                  f"{tb.get('coh', 0)}")
-        for k in differ[:4]:
+            print(f"#   vCPU {vc} totals: " + ", ".join(
+                f"{c} {ta.get(c, 0)} / {tb.get(c, 0)}"
+                for c in ("insns", "l1d_miss", "capconf", "coh", "upg")))
+        for k in differ[:3]:
             print(f"#   differs: {k[0]} vCPU {k[1]} {k[2]}: insns {a.get(k, {}).get('insns', 0)} / "
                   f"{b.get(k, {}).get('insns', 0)}, l1d_miss {a.get(k, {}).get('l1d_miss', 0)} / "
                   f"{b.get(k, {}).get('l1d_miss', 0)}")
@@ -304,7 +310,11 @@ def talk(doc, model_path):
 
 def main():
     cmd = sys.argv[1]
-    doc = load(sys.argv[2])
+    try:
+        doc = load(sys.argv[2])
+    except (OSError, ValueError) as e:
+        ok(False, f"{cmd}: no results to check ({e})")
+        return 1
     if cmd == "repeat":
         repeat(doc)
     elif cmd == "sensitive":

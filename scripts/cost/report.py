@@ -88,7 +88,8 @@ def spread(v):
 
 
 def ratio(a, b):
-    return b / a if a else None
+    """B / A; None when either side is missing (a run failed) or A is 0."""
+    return b / a if a and b is not None else None
 
 
 def fmt(v, w=10, p=1):
@@ -179,7 +180,7 @@ def main():
                 totals[s][vc] = {c: agg(s, key, c) for c in COLS}
                 totals[s][vc]["spread"] = {c: spr(s, key, c) for c in COLS}
         entry["per_frame"] = {s: {SIDE_NAMES[vc]: totals[s][vc] for vc in totals[s]} for s in totals}
-        entry["ratio_b_a"] = {SIDE_NAMES[vc]: {c: ratio(totals["A"][vc][c] or 0, totals["B"][vc][c] or 0)
+        entry["ratio_b_a"] = {SIDE_NAMES[vc]: {c: ratio(totals["A"][vc][c], totals["B"][vc][c])
                                                for c in COLS} for vc in ("0", "1")}
         # functions: by (vCPU, name), the largest per frame in A or B
         keys = set()
@@ -253,13 +254,13 @@ def print_workload(e, sides):
         a, b = vt["A"].get(k), vt["B"].get(k)
         if a is not None or b is not None:
             print(f"   {k + ' (virtual)':<22}{fmt(a, 12, 0)}{fmt(b, 12, 0)}"
-                  f"{fmt(ratio(a or 0, b or 0), 8, 3)}")
+                  f"{fmt(ratio(a, b), 8, 3)}")
     print(f"   top functions per frame{'':<13}{'insns A':>10}{'insns B':>10}{'B/A':>7}"
           f"{'l1d A':>8}{'l1d B':>8}")
     for f in e["functions"][:TOP]:
         a, b = f["A"], f["B"]
         print(f"   {f['side'][0]} {f['name'][:33]:<34}{fmt(a['insns'], 10, 1)}{fmt(b['insns'], 10, 1)}"
-              f"{fmt(ratio(a['insns'] or 0, b['insns'] or 0), 7, 3)}"
+              f"{fmt(ratio(a['insns'], b['insns']), 7, 3)}"
               f"{fmt(a['l1d_miss'], 8, 3)}{fmt(b['l1d_miss'], 8, 3)}")
     if e["regions"]:
         print(f"   ring regions per frame{'':<6}{'loads A':>9}{'loads B':>9}{'l1d A':>8}{'l1d B':>8}"
