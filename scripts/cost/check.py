@@ -267,6 +267,8 @@ def talk(doc, model_path):
             continue
         pub = int(spec.split("publish=")[1].split(":")[0])
         for side in ("A", "B"):
+            if not any(r.get("window_frames") for r in w["runs"][side]):
+                continue
             wk, dr = ring_rows(w, side, 1), ring_rows(w, side, 0)
             if not wk:
                 continue
