@@ -271,6 +271,8 @@ cmd_smoke() {
 #     misses per frame per side beside vnetkit ring model --algo virtqueue
 #     --batch 1,4 (the model is not tuned); the batch must cut the
 #     worker's misses at least 2x.
+# CHECK_RUNS=n: boots per kernel of the work part (default 2: the
+# repeatability of tap-xdp-drop; 1 leaves that to the talk's two boots).
 # CHECK_PARTS=talk,work,noop (default: all) boots those parts only; the
 # checks then read the other parts' results of an earlier run
 # (build/cost/check-<part>.json, their age is printed), so the parts can
@@ -287,7 +289,7 @@ cmd_check() {
 			--frames "$frames" --runs 1 --a "$top/patches" --b "$top/patches" || rc=1
 	fi
 	if [[ $parts == *,work,* ]]; then
-		cmd_run --name check-work --workloads tap-xdp-drop --frames "$frames" --runs 2 \
+		cmd_run --name check-work --workloads tap-xdp-drop --frames "$frames" --runs "${CHECK_RUNS:-2}" \
 			--a base --b "$fx/work" || rc=1
 	fi
 	if [[ $parts == *,noop,* ]]; then

@@ -90,7 +90,12 @@ tun_redirect() {
 	ip netns exec $NS $V xdp attach --dev vkc1 --action redirect --to vkct0 \
 		--mode native >/dev/null || { fail "cost $W: XDP attach failed"; return; }
 	ip netns exec $NS sh -c 'echo 1 >/sys/class/net/vkc1/threaded'
-	for pid in $(pgrep '^napi/vkc1'); do taskset -p -c 1 "$pid" >/dev/null; done
+	# busybox here has no pgrep: the NAPI kthreads by their comm
+	for pid in /proc/[0-9]*; do
+		case "$(cat "$pid/comm" 2>/dev/null)" in
+		napi/vkc1*) taskset -p -c 1 "${pid#/proc/}" >/dev/null ;;
+		esac
+	done
 	ip netns exec $NS taskset -c 1 $V gen --sink --tap vkct0 --count "$F" --timeout 5 \
 		--ready $T/ready --json >$T/sink.json 2>$T/sink.err &
 	sink=$!
