@@ -27,6 +27,7 @@
  *   {unavailable: reason}, driver_cpu_ns,
  *   [latency_ns {samples, min, p50, p99, max}] (pingpong),
  *   publish_every (avail index stores per batch: 0 = once per batch),
+ *   lockstep (one avail index update in flight, --lockstep),
  *   pin {driver, worker} (CPUs, -1: not pinned),
  *   cost_window {warmup, in_window, opened}: the vk_cost window markers
  *   (include/vk_cost_mark.h) open once warmup frames are done and close
@@ -77,7 +78,7 @@ struct opts {
 	uint64_t warmup, publish;
 	int pin_drv, pin_worker;	/* -1: not pinned */
 	double timeout;
-	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin;
+	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin, lockstep;
 	const char *dev;
 	enum inject inject;
 	uint64_t inject_after;
@@ -162,6 +163,9 @@ static void usage(FILE *f)
 "                         on interrupts (a busy-polling guest)\n"
 "  --publish-every N      tx: store the avail index after every N descriptors\n"
 "                         (one kick decision per batch still); 0: per batch\n"
+"  --lockstep             tx: publish the next avail index only once vhost\n"
+"                         has used every descriptor published before (the\n"
+"                         driver sleeps on the call eventfd in between)\n"
 "  --pin D,W              run this thread on CPU D and the vhost worker on\n"
 "                         CPU W (a cost run then splits driver and device)\n"
 "  --warmup N             frames before the cost window opens (frames / 10)\n"
@@ -197,7 +201,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	enum { O_FRAMES = 256, O_SIZE, O_RING, O_BATCH, O_BUSY, O_RXBUF,
 	       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_VIAXDP, O_INJ,
 	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN, O_INTERVAL,
-	       O_WARMUP, O_PIN, O_PUBLISH, O_ADAPTIVE, O_PACE };
+	       O_WARMUP, O_PIN, O_PUBLISH, O_ADAPTIVE, O_PACE, O_LOCKSTEP };
 	static const struct option lo[] = {
 		{ "frames", required_argument, NULL, O_FRAMES },
 		{ "size", required_argument, NULL, O_SIZE },
@@ -224,6 +228,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "pin", required_argument, NULL, O_PIN },
 		{ "publish-every", required_argument, NULL, O_PUBLISH },
+		{ "lockstep", no_argument, NULL, O_LOCKSTEP },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -347,6 +352,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_ADAPTIVE:
 			o->busy_adaptive = true;
 			break;
+		case O_LOCKSTEP:
+			o->lockstep = true;
+			break;
 		case O_PACE:
 			if (!strcmp(optarg, "spin") || !strcmp(optarg, "sleep")) {
 				o->pace_spin = !strcmp(optarg, "spin");
@@ -388,6 +396,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->publish && o->mode != M_TX) {
 		vk_err("--publish-every", "works with 'tx' only", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->lockstep && (o->mode != M_TX || o->inject)) {
+		vk_err("--lockstep", "works with 'tx' only, without --inject", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->publish > o->batch) {
@@ -694,10 +706,15 @@ static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 	struct vk_vring *vr = &r->vh.vq[VK_VQ_TX];
 	const struct opts *o = r->o;
 	uint64_t next = 0, stop_at = o->inject ? o->inject_after : o->frames;
+	/* --lockstep: one avail index update in flight at a time. On the
+	 * single-threaded TCG cost guest the driver's vCPU then idles between
+	 * publishes and the worker meets each one, as a concurrent device
+	 * does, instead of taking a ring's worth in one time slice. */
+	unsigned int group = o->lockstep ? (o->publish ? o->publish : o->batch) : o->batch;
 	bool injected = false;
 
 	for (;;) {
-		bool progress = false, need_irq;
+		bool progress = false, need_irq, waiting;
 		unsigned int sub = 0;
 		uint64_t done;
 
@@ -707,7 +724,8 @@ static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 		}
 		if (reap_tx(r))
 			progress = true;
-		while (sub < o->batch && next < stop_at && vr->num_free &&
+		waiting = o->lockstep && r->completed != next;
+		while (!waiting && sub < group && next < stop_at && vr->num_free &&
 		       next - (o->xdp_drop ? r->completed : r->host_frames) <
 		       r->window) {
 			tx_add(r, next++);
@@ -741,7 +759,7 @@ static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 		 * the end, and always when XDP drops everything. Like
 		 * virtio-net, ask for the call late: after 3/4 in flight. */
 		need_irq = !vr->num_free || next == stop_at || o->xdp_drop ||
-			   injected;
+			   injected || waiting;
 		if (need_irq) {
 			unsigned int delay = !vr->num_free ? (vr->num * 3) / 4 : 0;
 
@@ -1356,11 +1374,12 @@ static void print_json(struct run *r)
 		       per(r->worker1 - r->worker0, fr), r->wsrc);
 	else
 		printf("\"vhost_worker\":{\"unavailable\":\"%s\"},", r->wwhy);
-	printf("\"driver_cpu_ns\":%llu,\"publish_every\":%llu,"
+	printf("\"driver_cpu_ns\":%llu,\"publish_every\":%llu,\"lockstep\":%s,"
 	       "\"pin\":{\"driver\":%d,\"worker\":%d},"
 	       "\"cost_window\":{\"warmup\":%llu,\"in_window\":%llu,\"opened\":%s}",
 	       (unsigned long long)(r->drv1 - r->drv0),
-	       (unsigned long long)o->publish, o->pin_drv, o->pin_worker,
+	       (unsigned long long)o->publish, o->lockstep ? "true" : "false",
+	       o->pin_drv, o->pin_worker,
 	       (unsigned long long)o->warmup, (unsigned long long)r->cost_frames,
 	       r->cost_state ? "true" : "false");
 	if (o->mode == M_PINGPONG && r->rtt_n)

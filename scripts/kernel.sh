@@ -318,7 +318,9 @@ cmd_build() {
 	src=$("$top/scripts/kernel-src.sh")
 	if [ "$base" = 1 ]; then tree=$(base_tree "$src"); else tree=$(patched_tree "$src"); fi
 	out=$(variant_dir "$base" "$debug")
-	configure "$tree" "$out" "$debug" "$base"
+	# A series other than patches/ (a cost fixture on the base tree, the
+	# series without one patch) may lack the options patches/ adds.
+	configure "$tree" "$out" "$debug" "$([ "$PATCHES_DIR" = "$top/patches" ] && echo "$base" || echo 1)"
 	ver=$(make -s -C "$tree" kernelversion)
 	say "building $ver $([ "$base" = 1 ] && echo base || echo "patched ($(series_patches "$PATCHES_DIR" | wc -l) patches of ${PATCHES_DIR#$top/})")$(case "$debug" in 1) echo ', debug' ;; kcsan) echo ', kcsan' ;; esac) in ${out#$top/} (log: ${out#$top/}/build.log)"
 	kbuild "$tree" "$out" || die "build failed (see ${out#$top/}/build.log)"

@@ -36,11 +36,20 @@ cost() {
 		{ cat "$tmp/out"; return 1; }
 }
 
-# row KIND VCPU NAME: the eight count columns, or "none" when absent
+# row KIND VCPU NAME: the eight count columns insns..coh, or "none" when
+# absent (upg, the ninth, is checked on its own: col_upg)
 row() {
 	local r
 	r=$(awk -F'\t' -v k="$1" -v c="$2" -v n="$3" \
-		'$1 == k && $2 == c && $3 == n { $1 = $2 = $3 = ""; print }' "$tmp/r" | xargs)
+		'$1 == k && $2 == c && $3 == n { print $4, $5, $6, $7, $8, $9, $10, $11 }' "$tmp/r")
+	echo "${r:-none}"
+}
+
+# col_upg KIND VCPU NAME: the upg column (store hits that invalidated
+# another vCPU's copy), "none" when the row is absent
+col_upg() {
+	local r
+	r=$(awk -F'\t' -v k="$1" -v c="$2" -v n="$3" '$1 == k && $2 == c && $3 == n { print $12 }' "$tmp/r")
 	echo "${r:-none}"
 }
 
@@ -207,6 +216,20 @@ else
 		"0 1000 0 1000 0 1 0 999"
 	expect "system mode: boot CPU stores req, never misses again" region 0 req "0 0 1000 1 1 1 0 0"
 	expect "system mode: AP stores ack, never misses again" region 1 ack_alias "0 0 1000 1 0 1 0 0"
+	# upg: a store that hits its own L1D copy but must invalidate the
+	# other vCPU's (the talk's write "misses" of used idx / used ring).
+	# Per round each side loads the shared line the other just stored
+	# (a coherence miss) and stores it (an upgrade: the other still holds
+	# the stale copy it loaded); the boot CPU's first round finds the line
+	# alone in its cache. pub and req: the boot CPU's first store is a cold
+	# miss, the other 999 invalidate the copy the AP loaded since; ack
+	# alike for the AP. Lines one side alone writes, or only loads: none.
+	for x in "0 shared 999" "1 shared_alias 1000" "0 pub 999" "0 req 999" "1 ack_alias 999" \
+		"0 priv0 0" "1 priv1_alias 0" "1 pub_alias 0" "0 zero 0"; do
+		read -r v name want <<<"$x"
+		got=$(col_upg region "$v" "$name")
+		check "system mode: vCPU $v $name: $got upgrades (want $want)" [ "$got" = "$want" ]
+	done
 	# a load straddling two virtual pages whose frames are not adjacent:
 	# its second line is physical line 0, which the boot CPU then stores to
 	expect "system mode: page-crossing load, second line by its own frame" region 1 split \

@@ -43,6 +43,10 @@ expect_fail 2 "works with 'tx' only" "vhost: --publish-every needs tx" \
 	$V vhost rx --publish-every 1
 expect_fail 2 "larger than --batch" "vhost: --publish-every above the batch refused" \
 	$V vhost tx --batch 4 --publish-every 8
+expect_fail 2 "works with 'tx' only" "vhost: --lockstep needs tx" \
+	$V vhost pingpong --lockstep
+expect_fail 2 "without --inject" "vhost: --lockstep with --inject refused" \
+	$V vhost tx --lockstep --inject loop
 
 # regions: the fixed ring addresses the cost plugin is given, computed here
 # independently from the virtio split-ring layout (desc 16 B, avail

@@ -20,7 +20,9 @@ import statistics
 import subprocess
 import sys
 
-COLS = ["insns", "loads", "stores", "l1d_miss", "llc_miss", "cold", "capconf", "coh"]
+# upg: store hits that invalidated another vCPU's copy (a shared line made
+# exclusive); reports written before that column read it as 0.
+COLS = ["insns", "loads", "stores", "l1d_miss", "llc_miss", "cold", "capconf", "coh", "upg"]
 SIDE_NAMES = {"0": "driver", "1": "worker"}
 TOP = 12
 INSN_BOUND = 0.01   # repeatability bounds (issue 13)
@@ -28,8 +30,9 @@ MISS_BOUND = 0.03
 
 
 def read_report(path):
-    """Rows of a vk_cost/1 report: header dict, {(kind, vcpu, name): counts}."""
-    hdr, rows = {}, {}
+    """Rows of a vk_cost/1 report: header dict, {(kind, vcpu, name): counts}.
+    The columns are named by the report's '#kind' line."""
+    hdr, rows, names = {}, {}, COLS[:8]
     with open(path) as f:
         for line in f:
             line = line.rstrip("\n")
@@ -38,12 +41,17 @@ def read_report(path):
                     k, _, v = tok.partition("=")
                     hdr[k] = v
                 continue
+            if line.startswith("#kind\t"):
+                names = line.split("\t")[3:]
+                continue
             if not line or line.startswith("#"):
                 continue
             p = line.split("\t")
-            if len(p) != 3 + len(COLS):
+            if len(p) != 3 + len(names):
                 continue
-            rows[(p[0], p[1], p[2])] = dict(zip(COLS, (int(x) for x in p[3:])))
+            c = dict.fromkeys(COLS, 0)
+            c.update((n, int(x)) for n, x in zip(names, p[3:]) if n in c)
+            rows[(p[0], p[1], p[2])] = c
     return hdr, rows
 
 
@@ -80,7 +88,8 @@ def spread(v):
 
 
 def ratio(a, b):
-    return b / a if a else None
+    """B / A; None when either side is missing (a run failed) or A is 0."""
+    return b / a if a and b is not None else None
 
 
 def fmt(v, w=10, p=1):
@@ -130,7 +139,7 @@ def main():
            "machine": {"qemu": "-accel tcg,thread=single -icount shift=0,sleep=off -smp 2",
                        "cmdline": "nokaslr kunit.enable=0",
                        "vcpu": {"0": "driver / sender", "1": "vhost worker / receiver"}},
-           "sides": sides, "workloads": []}
+           "sides": sides, "rundir": os.path.abspath(rundir), "workloads": []}
     problems = 0
     for w in workloads:
         entry = {"workload": w, "runs": {"A": [], "B": []}}
@@ -171,7 +180,7 @@ def main():
                 totals[s][vc] = {c: agg(s, key, c) for c in COLS}
                 totals[s][vc]["spread"] = {c: spr(s, key, c) for c in COLS}
         entry["per_frame"] = {s: {SIDE_NAMES[vc]: totals[s][vc] for vc in totals[s]} for s in totals}
-        entry["ratio_b_a"] = {SIDE_NAMES[vc]: {c: ratio(totals["A"][vc][c] or 0, totals["B"][vc][c] or 0)
+        entry["ratio_b_a"] = {SIDE_NAMES[vc]: {c: ratio(totals["A"][vc][c], totals["B"][vc][c])
                                                for c in COLS} for vc in ("0", "1")}
         # functions: by (vCPU, name), the largest per frame in A or B
         keys = set()
@@ -236,7 +245,7 @@ def print_workload(e, sides):
     print("   exact counts per frame (instructions, accesses; misses of the plugin's cache model)")
     print(f"   {'per frame':<22}{'A':>12}{'B':>12}{'B/A':>8}")
     for vc, name in SIDE_NAMES.items():
-        for c in ("insns", "l1d_miss", "llc_miss", "coh"):
+        for c in ("insns", "loads", "stores", "l1d_miss", "llc_miss", "coh", "upg"):
             a, b = e["per_frame"]["A"][name][c], e["per_frame"]["B"][name][c]
             r = e["ratio_b_a"][name][c]
             print(f"   {name + ' ' + c:<22}{fmt(a, 12, 2)}{fmt(b, 12, 2)}{fmt(r, 8, 3)}")
@@ -245,22 +254,23 @@ def print_workload(e, sides):
         a, b = vt["A"].get(k), vt["B"].get(k)
         if a is not None or b is not None:
             print(f"   {k + ' (virtual)':<22}{fmt(a, 12, 0)}{fmt(b, 12, 0)}"
-                  f"{fmt(ratio(a or 0, b or 0), 8, 3)}")
+                  f"{fmt(ratio(a, b), 8, 3)}")
     print(f"   top functions per frame{'':<13}{'insns A':>10}{'insns B':>10}{'B/A':>7}"
           f"{'l1d A':>8}{'l1d B':>8}")
     for f in e["functions"][:TOP]:
         a, b = f["A"], f["B"]
         print(f"   {f['side'][0]} {f['name'][:33]:<34}{fmt(a['insns'], 10, 1)}{fmt(b['insns'], 10, 1)}"
-              f"{fmt(ratio(a['insns'] or 0, b['insns'] or 0), 7, 3)}"
+              f"{fmt(ratio(a['insns'], b['insns']), 7, 3)}"
               f"{fmt(a['l1d_miss'], 8, 3)}{fmt(b['l1d_miss'], 8, 3)}")
     if e["regions"]:
         print(f"   ring regions per frame{'':<6}{'loads A':>9}{'loads B':>9}{'l1d A':>8}{'l1d B':>8}"
-              f"{'coh A':>8}{'coh B':>8}")
+              f"{'coh A':>8}{'coh B':>8}{'upg A':>8}{'upg B':>8}")
         for r in e["regions"]:
             a, b = r["A"], r["B"]
             print(f"   {r['side']:<7}{r['name']:<22}{fmt(a['loads'], 9, 3)}{fmt(b['loads'], 9, 3)}"
                   f"{fmt(a['l1d_miss'], 8, 3)}{fmt(b['l1d_miss'], 8, 3)}"
-                  f"{fmt(a['coh'], 8, 3)}{fmt(b['coh'], 8, 3)}")
+                  f"{fmt(a['coh'], 8, 3)}{fmt(b['coh'], 8, 3)}"
+                  f"{fmt(a['upg'], 8, 3)}{fmt(b['upg'], 8, 3)}")
     for s, rep in e["repeatability"].items():
         worst = max(rep["spread"].items(), key=lambda kv: kv[1])
         print(f"   repeatability {s}: {rep['runs']} runs, "

@@ -40,7 +40,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 enum { KEY_KERNEL, KEY_USER, KEY_FIRST_SYM };
 
 struct counts {
-	uint64_t insns, loads, stores, l1d_miss, llc_miss, cold, capconf, coh;
+	uint64_t insns, loads, stores, l1d_miss, llc_miss, cold, capconf, coh, upg;
 };
 
 struct cache {
@@ -192,14 +192,16 @@ static inline void cache_insert(struct cache *c, uint64_t line, uint64_t flags)
 	set[0] = WAY_TAG(line) | flags;
 }
 
-static void cache_invalidate(struct cache *c, uint64_t line)
+/* Drop a line; returns whether the cache held it. */
+static bool cache_invalidate(struct cache *c, uint64_t line)
 {
 	uint64_t *set = cache_set(c, line), *way = cache_find(c, line);
 
-	if (way) {
-		memmove(way, way + 1, (c->ways - 1 - (way - set)) * sizeof(*set));
-		set[c->ways - 1] = 0;
-	}
+	if (!way)
+		return false;
+	memmove(way, way + 1, (c->ways - 1 - (way - set)) * sizeof(*set));
+	set[c->ways - 1] = 0;
+	return true;
 }
 
 static inline uint64_t hash_line(uint64_t line)
@@ -336,26 +338,34 @@ static inline void add_miss(struct counts *c, int kind, bool llc_miss)
 	c->capconf += kind == 2;
 }
 
+/* line_access() results besides the miss kinds 0..2 */
+#define ACC_HIT		-1
+#define ACC_UPGRADE	3
+
 /*
- * One line touched by an access of vCPU v. Returns -1 on an L1D hit, else
- * the miss kind: 0 cold, 1 coherence, 2 capacity/conflict; *llc_miss tells
- * whether the shared cache missed too. Called between model_lock/unlock.
+ * One line touched by an access of vCPU v. Returns ACC_HIT on an L1D hit,
+ * ACC_UPGRADE on a store hit that had to invalidate the copy another vCPU's
+ * L1D held (a shared line made exclusive: the writer's coherence round
+ * trip, without data), else the miss kind: 0 cold, 1 coherence,
+ * 2 capacity/conflict; *llc_miss tells whether the shared cache missed too.
+ * Called between model_lock/unlock.
  */
 static int line_access(struct vcpu *v, uint64_t line, bool store, bool *llc_miss)
 {
 	uint64_t bit = 1ull << v->idx, *way, others;
 	struct dline *d;
-	int kind = -1;
+	int kind = ACC_HIT;
+	bool invalidated = false;
 
 	*llc_miss = false;
 	/* the same line again (loops, the stack): already MRU, nothing changes */
 	if ((v->last & ~WAY_E) == WAY_TAG(line) && (!store || (v->last & WAY_E)))
-		return -1;
+		return ACC_HIT;
 	way = cache_touch(&v->l1d, line);
 	/* a copy in this L1D means no other vCPU stored to the line since */
 	if (way && (!store || (*way & WAY_E))) {
 		v->last = *way;
-		return -1;
+		return ACC_HIT;
 	}
 	d = dir_get(line);
 	if (!way) {
@@ -385,7 +395,7 @@ static int line_access(struct vcpu *v, uint64_t line, bool store, bool *llc_miss
 			continue;
 		was_last = (ov->last & ~WAY_E) == WAY_TAG(line);
 		if (store) {
-			cache_invalidate(&ov->l1d, line);
+			invalidated |= cache_invalidate(&ov->l1d, line);
 			if (was_last)
 				ov->last = 0;
 		} else if ((ow = cache_find(&ov->l1d, line))) {
@@ -398,7 +408,7 @@ static int line_access(struct vcpu *v, uint64_t line, bool store, bool *llc_miss
 	if (d->fresh == bit)
 		*way |= WAY_E;
 	v->last = *way;
-	return kind;
+	return kind == ACC_HIT && invalidated ? ACC_UPGRADE : kind;
 }
 
 static void mem_cb(unsigned int vcpu_idx, qemu_plugin_meminfo_t info, uint64_t vaddr, void *udata)
@@ -455,7 +465,16 @@ static void mem_cb(unsigned int vcpu_idx, qemu_plugin_meminfo_t info, uint64_t v
 				pa = qemu_plugin_hwaddr_phys_addr(hw2);
 		}
 		kind = line_access(v, pa >> cfg.line_shift, store, &llc_miss);
-		if (kind >= 0) {
+		if (kind == ACC_UPGRADE) {
+			v->total.upg++;
+			f->upg++;
+			for (r = 0; r < cfg.nregions; r++) {
+				struct region *rg = &cfg.regions[r];
+
+				if (va < rg->start + rg->len && va + piece > rg->start)
+					v->region[r].upg++;
+			}
+		} else if (kind >= 0) {
 			add_miss(&v->total, kind, llc_miss);
 			add_miss(f, kind, llc_miss);
 			for (r = 0; r < cfg.nregions; r++) {
@@ -536,8 +555,8 @@ static void put_row(FILE *f, const char *kind, unsigned int vcpu, const char *na
 	if (!has_counts(c))
 		return;
 	fprintf(f, "%s\t%u\t%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-		"\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n", kind, vcpu, name, c->insns, c->loads,
-		c->stores, c->l1d_miss, c->llc_miss, c->cold, c->capconf, c->coh);
+		"\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n", kind, vcpu, name, c->insns,
+		c->loads, c->stores, c->l1d_miss, c->llc_miss, c->cold, c->capconf, c->coh, c->upg);
 }
 
 static void atexit_cb(qemu_plugin_id_t id, void *udata)
@@ -550,7 +569,8 @@ static void atexit_cb(qemu_plugin_id_t id, void *udata)
 	fprintf(f, "# vk_cost/1 vcpus=%u windows=%" PRIu64 " l1d=%u:%u:%u llc=%u:%u:%u\n",
 		nvcpus, __atomic_load_n(&windows, __ATOMIC_SEQ_CST), cfg.l1_size, cfg.l1_ways,
 		cfg.line, cfg.llc_size, cfg.llc_ways, cfg.line);
-	fprintf(f, "#kind\tvcpu\tname\tinsns\tloads\tstores\tl1d_miss\tllc_miss\tcold\tcapconf\tcoh\n");
+	fprintf(f, "#kind\tvcpu\tname\tinsns\tloads\tstores\tl1d_miss\tllc_miss\tcold\tcapconf\tcoh"
+		"\tupg\n");
 	for (i = 0; i < nvcpus; i++)
 		if (vcpus[i])
 			put_row(f, "total", i, "-", &vcpus[i]->total);

@@ -14,6 +14,8 @@
 #   VK_COST_BUSYLOOP   vhost: --busyloop-timeout US
 #   VK_COST_PUBLISH    vhost-tx: --publish-every N
 #   VK_COST_BATCH      vhost-tx: --batch N
+#   VK_COST_LOCKSTEP   vhost-tx: 1 = --lockstep (one avail index update in
+#                      flight: the worker meets every publish)
 # CPU placement, so that the plugin's per-vCPU rows are the two sides: the
 # driver (or sender) on CPU 0, the vhost worker (or the receiving NAPI
 # thread and sink) on CPU 1.
@@ -88,7 +90,12 @@ tun_redirect() {
 	ip netns exec $NS $V xdp attach --dev vkc1 --action redirect --to vkct0 \
 		--mode native >/dev/null || { fail "cost $W: XDP attach failed"; return; }
 	ip netns exec $NS sh -c 'echo 1 >/sys/class/net/vkc1/threaded'
-	for pid in $(pgrep '^napi/vkc1'); do taskset -p -c 1 "$pid" >/dev/null; done
+	# busybox here has no pgrep: the NAPI kthreads by their comm
+	for pid in /proc/[0-9]*; do
+		case "$(cat "$pid/comm" 2>/dev/null)" in
+		napi/vkc1*) taskset -p -c 1 "${pid#/proc/}" >/dev/null ;;
+		esac
+	done
 	ip netns exec $NS taskset -c 1 $V gen --sink --tap vkct0 --count "$F" --timeout 5 \
 		--ready $T/ready --json >$T/sink.json 2>$T/sink.err &
 	sink=$!
@@ -108,7 +115,8 @@ tun_redirect() {
 
 case "$W" in
 vhost-tx) vhost tx ${VK_COST_PUBLISH:+--publish-every $VK_COST_PUBLISH} \
-	${VK_COST_BATCH:+--batch $VK_COST_BATCH} ;;
+	${VK_COST_BATCH:+--batch $VK_COST_BATCH} \
+	$([ "${VK_COST_LOCKSTEP:-0}" = 1 ] && echo --lockstep) ;;
 vhost-rx) vhost rx ;;
 vhost-pingpong) vhost pingpong ;;
 tap-xdp-drop) tap_xdp_drop ;;
