@@ -56,6 +56,7 @@
 #include "netns.h"
 #include "owner.h"
 #include "util.h"
+#include "vjson.h"
 #include "vk_cost_mark.h"
 #include "xdp_obj.h"
 
@@ -665,54 +666,47 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 	return 0;
 }
 
-static void print_gen(const struct gen_opts *o, const struct gen_result *r)
+static void print_gen(const struct gen_opts *o, const struct gen_result *r, int rc)
 {
 	const char *ifname = o->tap ? o->tap : o->dev;
 	double pps = r->seconds > 0 ? r->frames / r->seconds : 0;
 	double bps = r->seconds > 0 ? r->bytes * 8 / r->seconds : 0;
 	double cpu_ns = r->frames ? r->cpu_seconds * 1e9 / r->frames : 0;
 	char rate[32], brate[32];
-	bool first = true;
 
 	if (o->json) {
-		printf("{\"mode\":\"gen\",\"interface\":\"%s\",\"kind\":\"%s\","
-		       "\"blocking\":%s,\"path\":\"%s\",\"native_xdp_path\":%s,"
-		       "\"size\":%llu,\"flows\":%llu,\"run_id\":%u,\"frames\":%llu,"
-		       "\"bytes\":%llu,"
-		       "\"errors\":%llu,\"error_kinds\":{",
-		       ifname, o->tap ? "tap" : "packet",
-		       o->blocking ? "true" : "false", r->path,
-		       o->tap ? (r->native ? "true" : "false") : "null",
-		       (unsigned long long)o->size, (unsigned long long)o->flows,
-		       o->flow.run_id,
-		       (unsigned long long)r->frames, (unsigned long long)r->bytes,
-		       (unsigned long long)r->errors);
-		for (int e = 0; e < MAX_ERRNO; e++) {
-			if (!r->err_by[e])
-				continue;
-			printf("%s\"%s\":%llu", first ? "" : ",",
-			       e ? strerrorname_np(e) : "short_write",
-			       (unsigned long long)r->err_by[e]);
-			first = false;
-		}
-		printf("},\"interrupted\":%s", r->interrupted ? "true" : "false");
-		printf(",\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
-		       "\"cpu_seconds\":%.6f,\"cpu_ns_per_frame\":%.1f", r->seconds,
-		       pps, bps, r->cpu_seconds, cpu_ns);
-		printf(",\"cost_window\":{\"warmup\":%llu,\"in_window\":%llu,"
-		       "\"opened\":%s}", (unsigned long long)o->warmup,
-		       (unsigned long long)r->cost_frames,
-		       r->cost_opened ? "true" : "false");
-		if (o->recv)
-			printf(",\"returned\":%llu,\"mac_swapped\":%llu,\"foreign\":%llu,"
-			       "\"corrupt\":%llu}\n",
-			       (unsigned long long)r->returned,
-			       (unsigned long long)r->mac_swapped,
-			       (unsigned long long)r->foreign,
-			       (unsigned long long)r->corrupt);
-		else
-			printf(",\"returned\":null,\"mac_swapped\":null,\"foreign\":null,"
-			       "\"corrupt\":null}\n");
+		json_t *doc = vk_json_doc("gen", 1), *kinds = json_object();
+
+		vk_jstr(doc, "mode", "gen");
+		vk_jstr(doc, "interface", ifname);
+		vk_jstr(doc, "kind", o->tap ? "tap" : "packet");
+		vk_jbool(doc, "blocking", o->blocking);
+		vk_jstr(doc, "path", r->path);
+		vk_jset(doc, "native_xdp_path", o->tap ? json_boolean(r->native) : json_null());
+		vk_ju64(doc, "size", o->size);
+		vk_ju64(doc, "flows", o->flows);
+		vk_ju64(doc, "run_id", o->flow.run_id);
+		vk_ju64(doc, "frames", r->frames);
+		vk_ju64(doc, "bytes", r->bytes);
+		vk_ju64(doc, "errors", r->errors);
+		for (int e = 0; e < MAX_ERRNO; e++)
+			if (r->err_by[e])
+				vk_ju64(kinds, e ? strerrorname_np(e) : "short_write", r->err_by[e]);
+		vk_jset(doc, "error_kinds", kinds);
+		vk_jbool(doc, "interrupted", r->interrupted);
+		vk_jreal(doc, "seconds", r->seconds, 6);
+		vk_jreal(doc, "pps", pps, 0);
+		vk_jreal(doc, "bps", bps, 0);
+		vk_jreal(doc, "cpu_seconds", r->cpu_seconds, 6);
+		vk_jreal(doc, "cpu_ns_per_frame", cpu_ns, 1);
+		vk_jset(doc, "cost_window", json_pack("{s:I, s:I, s:b}",
+			"warmup", (json_int_t)o->warmup, "in_window",
+			(json_int_t)r->cost_frames, "opened", r->cost_opened));
+		vk_jset(doc, "returned", o->recv ? vk_json_u64(r->returned) : json_null());
+		vk_jset(doc, "mac_swapped", o->recv ? vk_json_u64(r->mac_swapped) : json_null());
+		vk_jset(doc, "foreign", o->recv ? vk_json_u64(r->foreign) : json_null());
+		vk_jset(doc, "corrupt", o->recv ? vk_json_u64(r->corrupt) : json_null());
+		vk_json_print(doc, rc);
 		return;
 	}
 	printf("gen: %s (%s)\n", ifname, o->tap ? (o->blocking ?
@@ -746,16 +740,39 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 		       (unsigned long long)r->foreign);
 }
 
+/* The exit code of a run, its errors printed. */
+static int gen_verdict(const struct gen_opts *o, const struct gen_result *r)
+{
+	if (r->gone) {
+		vk_errf("gen", NULL, "'%s' went away after %llu frames (%s)",
+			o->tap ? o->tap : o->dev, (unsigned long long)r->frames,
+			o->tap ? "TAP removed" : "interface removed");
+		return EXIT_FAIL;
+	}
+	if (r->interrupted) {
+		vk_errf("gen", NULL, "interrupted after %llu frames: the run did not complete",
+			(unsigned long long)r->frames);
+		return EXIT_FAIL;
+	}
+	if (!r->frames) {
+		vk_errf("gen", r->err_by[EMSGSIZE] ? "--size is above the interface "
+			"MTU + 14: raise the MTU or send smaller frames" : NULL,
+			"no frame was written (%llu errors)",
+			(unsigned long long)r->errors);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 static int do_gen(struct gen_opts *o)
 {
 	struct gen_result r = { 0 };
-	int fd;
+	int fd, rc;
 
 	if (o->size < VK_GEN_MIN_MARKED && (o->recv || !o->json))
-		fprintf(stderr, "vnetkit: gen: note: %llu-byte frames cannot carry "
-			"the whole marker (%d bytes needed): receivers will not "
-			"recognise them\n", (unsigned long long)o->size,
-			VK_GEN_MIN_MARKED);
+		vk_note("%llu-byte frames cannot carry the whole marker (%d bytes "
+			"needed): receivers will not recognise them",
+			(unsigned long long)o->size, VK_GEN_MIN_MARKED);
 	if (o->tap) {
 		fd = tap_open("gen --tap", o->tap, o->blocking);
 		if (o->blocking) {
@@ -786,31 +803,16 @@ static int do_gen(struct gen_opts *o)
 	}
 	close(fd);
 	r.interrupted = vk_stop;
-	print_gen(o, &r);
+	if (!o->json)
+		print_gen(o, &r, 0);
 	if (o->recv && r.returned < r.frames)
-		fprintf(stderr, "vnetkit: gen: note: only %llu of %llu frames came "
-			"back out of %s (is an XDP_TX program attached?)\n",
-			(unsigned long long)r.returned,
+		vk_note("only %llu of %llu frames came back out of %s (is an XDP_TX "
+			"program attached?)", (unsigned long long)r.returned,
 			(unsigned long long)r.frames, o->tap);
-	if (r.gone) {
-		vk_errf("gen", NULL, "'%s' went away after %llu frames (%s)",
-			o->tap ? o->tap : o->dev, (unsigned long long)r.frames,
-			o->tap ? "TAP removed" : "interface removed");
-		return EXIT_FAIL;
-	}
-	if (r.interrupted) {
-		vk_errf("gen", NULL, "interrupted after %llu frames: the run did not complete",
-			(unsigned long long)r.frames);
-		return EXIT_FAIL;
-	}
-	if (!r.frames) {
-		vk_errf("gen", r.err_by[EMSGSIZE] ? "--size is above the interface "
-			"MTU + 14: raise the MTU or send smaller frames" : NULL,
-			"no frame was written (%llu errors)",
-			(unsigned long long)r.errors);
-		return EXIT_FAIL;
-	}
-	return 0;
+	rc = gen_verdict(o, &r);
+	if (o->json)
+		print_gen(o, &r, rc);
+	return rc;
 }
 
 /* ---- sink ---- */
@@ -891,6 +893,9 @@ static void sink_frame(struct sink_state *s, const uint8_t *buf, size_t n)
 	if (m.seq < s->min_seq)
 		s->min_seq = m.seq;
 }
+
+static int sink_verdict(const struct gen_opts *o, const struct sink_state *s,
+			bool complete);
 
 static int do_sink(struct gen_opts *o)
 {
@@ -974,27 +979,32 @@ static int do_sink(struct gen_opts *o)
 
 	if (!o->count_set)
 		missing = 0;
+	rc = sink_verdict(o, &s, complete);
 	if (o->json) {
-		printf("{\"mode\":\"sink\",\"interface\":\"%s\",\"kind\":\"%s\","
-		       "\"run_id\":%u,", ifname, o->tap ? "tap" : "packet", s.run_id);
-		if (o->count_set)
-			printf("\"expected\":%llu,", (unsigned long long)o->count);
-		else
-			printf("\"expected\":null,");
-		printf("\"received\":%llu,\"unique\":%llu,\"bytes\":%llu,"
-		       "\"duplicates\":%llu,\"out_of_order\":%llu,\"missing\":%llu,"
-		       "\"first_seq\":%llu,\"last_seq\":%llu,\"other_runs\":%llu,"
-		       "\"foreign\":%llu,\"corrupt\":%llu,\"flows\":%llu,\"seconds\":%.6f,"
-		       "\"pps\":%.0f,\"complete\":%s,\"interrupted\":%s}\n",
-		       (unsigned long long)s.received, (unsigned long long)s.unique,
-		       (unsigned long long)s.bytes, (unsigned long long)s.duplicates,
-		       (unsigned long long)s.out_of_order,
-		       (unsigned long long)missing, (unsigned long long)s.min_seq,
-		       (unsigned long long)s.max_seq,
-		       (unsigned long long)s.other_runs,
-		       (unsigned long long)s.foreign, (unsigned long long)s.corrupt,
-		       (unsigned long long)s.flows, secs, pps, complete ? "true" : "false",
-		       vk_stop ? "true" : "false");
+		json_t *doc = vk_json_doc("gen-sink", 1);
+
+		vk_jstr(doc, "mode", "sink");
+		vk_jstr(doc, "interface", ifname);
+		vk_jstr(doc, "kind", o->tap ? "tap" : "packet");
+		vk_ju64(doc, "run_id", s.run_id);
+		vk_jset(doc, "expected", o->count_set ? vk_json_u64(o->count) : json_null());
+		vk_ju64(doc, "received", s.received);
+		vk_ju64(doc, "unique", s.unique);
+		vk_ju64(doc, "bytes", s.bytes);
+		vk_ju64(doc, "duplicates", s.duplicates);
+		vk_ju64(doc, "out_of_order", s.out_of_order);
+		vk_ju64(doc, "missing", missing);
+		vk_ju64(doc, "first_seq", s.min_seq);
+		vk_ju64(doc, "last_seq", s.max_seq);
+		vk_ju64(doc, "other_runs", s.other_runs);
+		vk_ju64(doc, "foreign", s.foreign);
+		vk_ju64(doc, "corrupt", s.corrupt);
+		vk_ju64(doc, "flows", s.flows);
+		vk_jreal(doc, "seconds", secs, 6);
+		vk_jreal(doc, "pps", pps, 0);
+		vk_jbool(doc, "complete", complete);
+		vk_jbool(doc, "interrupted", vk_stop);
+		vk_json_print(doc, rc);
 	} else {
 		printf("sink: %s (%s), run id %u\n", ifname, o->tap ? "TAP fd" :
 		       "AF_PACKET", s.run_id);
@@ -1018,19 +1028,26 @@ static int do_sink(struct gen_opts *o)
 		if (vk_stop)
 			printf("  interrupted   stopped by a signal before the end\n");
 	}
-	rc = 0;
+	return rc;
+}
+
+static int sink_verdict(const struct gen_opts *o, const struct sink_state *s,
+			bool complete)
+{
+	int rc = 0;
+
 	if (vk_stop && (o->count_set || o->duration)) {
 		vk_err("gen --sink", "interrupted: the run did not complete", NULL);
 		rc = EXIT_FAIL;
 	}
 	if (o->count_set && !complete) {
 		vk_errf("gen --sink", NULL, "only %llu of %llu frames arrived",
-			(unsigned long long)s.unique, (unsigned long long)o->count);
+			(unsigned long long)s->unique, (unsigned long long)o->count);
 		rc = EXIT_FAIL;
 	}
-	if (s.corrupt) {
+	if (s->corrupt) {
 		vk_errf("gen --sink", NULL, "%llu frame(s) arrived damaged (length or "
-			"payload differs from what gen sent)", (unsigned long long)s.corrupt);
+			"payload differs from what gen sent)", (unsigned long long)s->corrupt);
 		rc = EXIT_FAIL;
 	}
 	return rc;
@@ -1046,6 +1063,7 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
+	vk_json_schema(o.sink ? "gen-sink" : "gen", 1);
 	/* A TAP queue: CAP_NET_ADMIN; a packet socket: CAP_NET_RAW; entering
 	 * a namespace: CAP_SYS_ADMIN. */
 	if (vk_require_caps("gen", (o.tap ? VK_CAP(VK_CAP_NET_ADMIN) : VK_CAP(VK_CAP_NET_RAW)) |

@@ -1123,15 +1123,22 @@ int cmd_trace(int argc, char **argv)
 	t.run.packets_seen = max_packets(&t);
 	vk_tp_events_read(&t.events);
 	vk_vhost_trace_read(&t.vhost);
-	if (json)
-		vk_trace_print_json(stdout, &t.run);
-	else
-		vk_trace_print_text(stdout, &t.run);
 	rc = t.run.cmd ? t.run.cmd_status : 0;
 	/* Ctrl-C is how a run without an end condition ends; one with an end
 	 * condition that did not come did not complete. */
 	if (t.run.interrupted && (t.run.cmd || have_dur || packets) && !rc)
 		rc = EXIT_FAIL;
+	if (json) {
+		/* The document says why the exit status is not 0. */
+		if (rc && t.run.cmd && t.run.cmd_status)
+			vk_errf("--", NULL, "%s exited with status %d", t.run.cmd[0],
+				t.run.cmd_status);
+		else if (rc)
+			vk_errf("", NULL, "interrupted: the run did not complete");
+		vk_trace_print_json(&t.run, rc);
+	} else {
+		vk_trace_print_text(stdout, &t.run);
+	}
 out:
 	if (child > 0) {
 		kill(child, SIGTERM);

@@ -60,6 +60,7 @@
 #include "commands.h"
 #include "netns.h"
 #include "util.h"
+#include "vjson.h"
 #include "vhost_dev.h"
 #include "vhost_frame.h"
 #include "vk_cost_mark.h"
@@ -1285,92 +1286,106 @@ static const char *outcome(const struct run *r)
 	return "ok";
 }
 
-static void json_vq(const char *name, const struct vk_vring *vr, uint64_t frames,
-		    bool last)
+static json_t *json_vq(const struct vk_vring *vr, uint64_t frames)
 {
-	printf("\"%s\":{\"kicks\":%llu,\"kicks_suppressed\":%llu,"
-	       "\"kicks_per_frame\":%.6f,\"interrupts\":%llu,"
-	       "\"interrupts_per_frame\":%.6f,\"reaps\":%llu,\"used\":%llu,"
-	       "\"used_per_reap\":%.2f,\"max_used_per_reap\":%llu,"
-	       "\"used_per_reap_log2\":[",
-	       name, (unsigned long long)vr->kicks,
-	       (unsigned long long)vr->kicks_suppressed, per(vr->kicks, frames),
-	       (unsigned long long)vr->irqs, per(vr->irqs, frames),
-	       (unsigned long long)vr->reaps, (unsigned long long)vr->reaped,
-	       per(vr->reaped, vr->reaps), (unsigned long long)vr->max_reap);
+	json_t *o = json_object(), *hist = json_array();
+
+	vk_ju64(o, "kicks", vr->kicks);
+	vk_ju64(o, "kicks_suppressed", vr->kicks_suppressed);
+	vk_jreal(o, "kicks_per_frame", per(vr->kicks, frames), 6);
+	vk_ju64(o, "interrupts", vr->irqs);
+	vk_jreal(o, "interrupts_per_frame", per(vr->irqs, frames), 6);
+	vk_ju64(o, "reaps", vr->reaps);
+	vk_ju64(o, "used", vr->reaped);
+	vk_jreal(o, "used_per_reap", per(vr->reaped, vr->reaps), 2);
+	vk_ju64(o, "max_used_per_reap", vr->max_reap);
 	for (int i = 0; i < VK_REAP_BUCKETS; i++)
-		printf("%s%llu", i ? "," : "", (unsigned long long)vr->reap_hist[i]);
-	printf("]}%s", last ? "" : ",");
+		json_array_append_new(hist, vk_json_u64(vr->reap_hist[i]));
+	vk_jset(o, "used_per_reap_log2", hist);
+	return o;
 }
 
-static void print_json(struct run *r)
+static void print_json(struct run *r, int rc)
 {
 	const struct opts *o = r->o;
 	double el = r->t1 - r->t0;
 	uint64_t fr = r->verified;
+	json_t *doc = vk_json_doc("vhost", 1), *j;
+	char hex[32];
 
-	printf("{\"mode\":\"%s\",\"result\":\"%s\",\"frames\":%llu,\"size\":%llu,"
-	       "\"ring_size\":%llu,\"batch\":%llu,\"busyloop_timeout_us\":%llu,"
-	       "\"busyloop_adaptive\":%s,\"interval_us\":%llu,\"pace\":\"%s\","
-	       "\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,\"spin\":%s,\"via_xdp\":%s,",
-	       mode_names[o->mode], outcome(r), (unsigned long long)o->frames,
-	       (unsigned long long)o->size, (unsigned long long)o->ring,
-	       (unsigned long long)o->batch, (unsigned long long)o->busyloop,
-	       o->busy_adaptive ? "true" : "false",
-	       (unsigned long long)o->interval, o->pace_spin ? "spin" : "sleep",
-	       (unsigned long long)r->window,
-	       r->vh.hdr_len, r->vh.buf_len[VK_VQ_RX],
-	       o->spin ? "true" : "false", o->via_xdp ? "true" : "false");
-	printf("\"features\":{\"version_1\":%s,\"event_idx\":%s,\"mrg_rxbuf\":%s,"
-	       "\"negotiated\":\"0x%llx\",\"offered\":\"0x%llx\"},",
-	       o->v1 ? "true" : "false", o->event_idx ? "true" : "false",
-	       o->mrg ? "true" : "false", (unsigned long long)r->vh.features,
-	       (unsigned long long)r->vh.host_features);
-	printf("\"verified\":%llu,\"corrupt\":%llu,\"duplicate\":%llu,"
-	       "\"lost\":%llu,\"reordered\":%llu,\"foreign\":%llu,"
-	       "\"bad_used\":%llu,\"socket_drops\":%llu,",
-	       (unsigned long long)r->verified, (unsigned long long)r->corrupt,
-	       (unsigned long long)r->dup, (unsigned long long)r->lost,
-	       (unsigned long long)r->reordered, (unsigned long long)r->foreign,
-	       (unsigned long long)r->bad_used, (unsigned long long)r->pkt_drops);
+	vk_jstr(doc, "mode", mode_names[o->mode]);
+	vk_jstr(doc, "result", outcome(r));
+	vk_ju64(doc, "frames", o->frames);
+	vk_ju64(doc, "size", o->size);
+	vk_ju64(doc, "ring_size", o->ring);
+	vk_ju64(doc, "batch", o->batch);
+	vk_ju64(doc, "busyloop_timeout_us", o->busyloop);
+	vk_jbool(doc, "busyloop_adaptive", o->busy_adaptive);
+	vk_ju64(doc, "interval_us", o->interval);
+	vk_jstr(doc, "pace", o->pace_spin ? "spin" : "sleep");
+	vk_ju64(doc, "window", r->window);
+	vk_jint(doc, "hdr_len", r->vh.hdr_len);
+	vk_ju64(doc, "rx_buf", r->vh.buf_len[VK_VQ_RX]);
+	vk_jbool(doc, "spin", o->spin);
+	vk_jbool(doc, "via_xdp", o->via_xdp);
+	j = json_object();
+	vk_jbool(j, "version_1", o->v1);
+	vk_jbool(j, "event_idx", o->event_idx);
+	vk_jbool(j, "mrg_rxbuf", o->mrg);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)r->vh.features);
+	vk_jstr(j, "negotiated", hex);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)r->vh.host_features);
+	vk_jstr(j, "offered", hex);
+	vk_jset(doc, "features", j);
+	vk_ju64(doc, "verified", r->verified);
+	vk_ju64(doc, "corrupt", r->corrupt);
+	vk_ju64(doc, "duplicate", r->dup);
+	vk_ju64(doc, "lost", r->lost);
+	vk_ju64(doc, "reordered", r->reordered);
+	vk_ju64(doc, "foreign", r->foreign);
+	vk_ju64(doc, "bad_used", r->bad_used);
+	vk_ju64(doc, "socket_drops", r->pkt_drops);
 	if (o->xdp_drop)
-		printf("\"xdp_dropped\":%llu,", (unsigned long long)r->xdp_dropped);
-	if (o->inject)
-		printf("\"inject\":{\"chain\":\"%s\",\"after\":%llu,"
-		       "\"error_signalled\":%s,\"later_sent\":%llu,"
-		       "\"later_processed\":%llu},",
-		       inject_names[o->inject], (unsigned long long)o->inject_after,
-		       r->vhost_error ? "true" : "false",
-		       (unsigned long long)r->later_sent,
-		       (unsigned long long)r->later_done);
+		vk_ju64(doc, "xdp_dropped", r->xdp_dropped);
+	if (o->inject) {
+		j = json_object();
+		vk_jstr(j, "chain", inject_names[o->inject]);
+		vk_ju64(j, "after", o->inject_after);
+		vk_jbool(j, "error_signalled", r->vhost_error);
+		vk_ju64(j, "later_sent", r->later_sent);
+		vk_ju64(j, "later_processed", r->later_done);
+		vk_jset(doc, "inject", j);
+	}
 	if (o->xdp_drop)
 		fr = r->completed;
-	printf("\"elapsed_s\":%.6f,\"pps\":%.1f,\"ns_per_frame\":%.1f,",
-	       el, el > 0 ? fr / el : 0, fr ? el * 1e9 / fr : 0);
-	json_vq("tx", &r->vh.vq[VK_VQ_TX], fr, false);
-	json_vq("rx", &r->vh.vq[VK_VQ_RX], fr, false);
-	if (r->wok)
-		printf("\"vhost_worker\":{\"cpu_ns\":%llu,\"cpu_ns_per_frame\":%.1f,"
-		       "\"source\":\"%s\"},",
-		       (unsigned long long)(r->worker1 - r->worker0),
-		       per(r->worker1 - r->worker0, fr), r->wsrc);
-	else
-		printf("\"vhost_worker\":{\"unavailable\":\"%s\"},", r->wwhy);
-	printf("\"driver_cpu_ns\":%llu,\"publish_every\":%llu,"
-	       "\"pin\":{\"driver\":%d,\"worker\":%d},"
-	       "\"cost_window\":{\"warmup\":%llu,\"in_window\":%llu,\"opened\":%s}",
-	       (unsigned long long)(r->drv1 - r->drv0),
-	       (unsigned long long)o->publish, o->pin_drv, o->pin_worker,
-	       (unsigned long long)o->warmup, (unsigned long long)r->cost_frames,
-	       r->cost_state ? "true" : "false");
+	vk_jreal(doc, "elapsed_s", el, 6);
+	vk_jreal(doc, "pps", el > 0 ? fr / el : 0, 1);
+	vk_jreal(doc, "ns_per_frame", fr ? el * 1e9 / fr : 0, 1);
+	vk_jset(doc, "tx", json_vq(&r->vh.vq[VK_VQ_TX], fr));
+	vk_jset(doc, "rx", json_vq(&r->vh.vq[VK_VQ_RX], fr));
+	j = json_object();
+	if (r->wok) {
+		vk_ju64(j, "cpu_ns", r->worker1 - r->worker0);
+		vk_jreal(j, "cpu_ns_per_frame", per(r->worker1 - r->worker0, fr), 1);
+		vk_jstr(j, "source", r->wsrc);
+	} else {
+		vk_jstr(j, "unavailable", r->wwhy);
+	}
+	vk_jset(doc, "vhost_worker", j);
+	vk_ju64(doc, "driver_cpu_ns", r->drv1 - r->drv0);
+	vk_ju64(doc, "publish_every", o->publish);
+	vk_jset(doc, "pin", json_pack("{s:i, s:i}", "driver", o->pin_drv, "worker",
+				      o->pin_worker));
+	vk_jset(doc, "cost_window", json_pack("{s:I, s:I, s:b}", "warmup",
+		(json_int_t)o->warmup, "in_window", (json_int_t)r->cost_frames,
+		"opened", r->cost_state != 0));
 	if (o->mode == M_PINGPONG && r->rtt_n)
-		printf(",\"latency_ns\":{\"samples\":%llu,\"min\":%llu,\"p50\":%llu,"
-		       "\"p99\":%llu,\"max\":%llu}",
-		       (unsigned long long)r->rtt_n, (unsigned long long)r->rtt[0],
-		       (unsigned long long)pct(r->rtt, r->rtt_n, 0.5),
-		       (unsigned long long)pct(r->rtt, r->rtt_n, 0.99),
-		       (unsigned long long)r->rtt[r->rtt_n - 1]);
-	printf("}\n");
+		vk_jset(doc, "latency_ns", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+			"samples", (json_int_t)r->rtt_n, "min", (json_int_t)r->rtt[0],
+			"p50", (json_int_t)pct(r->rtt, r->rtt_n, 0.5),
+			"p99", (json_int_t)pct(r->rtt, r->rtt_n, 0.99),
+			"max", (json_int_t)r->rtt[r->rtt_n - 1]));
+	vk_json_print(doc, rc);
 }
 
 static void human_vq(const char *name, const struct vk_vring *vr, uint64_t fr)
@@ -1689,13 +1704,16 @@ int cmd_vhost(int argc, char **argv)
 	if (ret) {
 		ret = EXIT_FAIL;
 	} else {
-		if (o.json)
-			print_json(&r);
-		else
-			print_human(&r);
-		fflush(stdout);
-		report_failure(&r);
 		ret = strcmp(outcome(&r), "ok") ? EXIT_FAIL : 0;
+		if (o.json) {
+			/* The document carries the failure: report it first. */
+			report_failure(&r);
+			print_json(&r, ret);
+		} else {
+			print_human(&r);
+			fflush(stdout);
+			report_failure(&r);
+		}
 	}
 out:
 	/* The XDP program goes with the TAP (private netns) or here. */

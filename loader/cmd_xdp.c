@@ -28,6 +28,7 @@
 #include "netns.h"
 #include "owner.h"
 #include "util.h"
+#include "vjson.h"
 #include "xdp_obj.h"
 
 enum mode { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
@@ -1003,6 +1004,7 @@ static int cmd_detach(const struct opts *o)
 static int cmd_status(const struct opts *o)
 {
 	struct if_nameindex *ifs, *it;
+	json_t *doc = NULL, *list = NULL;
 	int shown = 0, err;
 
 	ifs = if_nameindex();
@@ -1010,14 +1012,18 @@ static int cmd_status(const struct opts *o)
 		vk_errf("xdp status", NULL, "cannot list interfaces: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
-	if (o->json)
-		printf("{\"interfaces\":[");
-	else
+	if (o->json) {
+		doc = vk_json_doc("xdp-status", 1);
+		list = json_array();
+		vk_jset(doc, "interfaces", list);
+	} else {
 		printf("%-15s %-8s %6s  %-16s %s\n", "dev", "mode", "id", "program", "since");
+	}
 	for (it = ifs; it->if_index; it++) {
 		struct vk_attached a;
 		char since[64] = "", fbuf[96];
 		__u64 feat = 0;
+		json_t *j;
 		int ferr;
 
 		if (o->dev && strcmp(o->dev, it->if_name))
@@ -1026,11 +1032,10 @@ static int cmd_status(const struct opts *o)
 		if (err == -ENODEV)
 			continue;	/* went away while listing */
 		if (err) {
-			if (o->json)
-				printf("],\"error\":\"cannot read the XDP program on %s: %s\"}\n",
-				       it->if_name, strerror(-err));
 			query_failed("xdp status", it->if_name, err);
 			if_freenameindex(ifs);
+			if (doc)
+				vk_json_print(doc, EXIT_FAIL);
 			return EXIT_FAIL;
 		}
 		if (!a.prog_id && !o->dev)
@@ -1039,22 +1044,20 @@ static int cmd_status(const struct opts *o)
 		if (a.prog_id)
 			fmt_since(a.load_time_ns, since, sizeof(since));
 		if (o->json) {
-			printf("%s{\"dev\":\"%s\",\"ifindex\":%u,", shown ? "," : "",
-			       it->if_name, it->if_index);
-			if (a.prog_id)
-				printf("\"prog_id\":%u,\"mode\":\"%s\",\"program\":\"%s\","
-				       "\"loaded_at\":%lld,\"vnetkit\":%s,\"attach\":\"%s\",",
-				       a.prog_id, a.mode, a.name,
-				       (long long)load_wall_time(a.load_time_ns),
-				       is_vnetkit_prog(&a) ? "true" : "false",
-				       attach_how(xdp_link_id(it->if_index)));
-			else
-				printf("\"prog_id\":0,");
-			printf("\"xdp_features\":");
-			if (ferr)
-				printf("null}");
-			else
-				printf("\"%s\"}", vk_xdp_features_str(feat, fbuf, sizeof(fbuf)));
+			j = json_object();
+			vk_jstr(j, "dev", it->if_name);
+			vk_jint(j, "ifindex", it->if_index);
+			vk_jint(j, "prog_id", a.prog_id);
+			if (a.prog_id) {
+				vk_jstr(j, "mode", a.mode);
+				vk_jstr(j, "program", a.name);
+				vk_jint(j, "loaded_at", load_wall_time(a.load_time_ns));
+				vk_jbool(j, "vnetkit", is_vnetkit_prog(&a));
+				vk_jstr(j, "attach", attach_how(xdp_link_id(it->if_index)));
+			}
+			vk_jstr(j, "xdp_features", ferr ? NULL :
+				vk_xdp_features_str(feat, fbuf, sizeof(fbuf)));
+			json_array_append_new(list, j);
 		} else if (a.prog_id) {
 			printf("%-15s %-8s %6u  %-16s %s\n", it->if_name, a.mode, a.prog_id,
 			       a.name, since);
@@ -1067,8 +1070,8 @@ static int cmd_status(const struct opts *o)
 		shown++;
 	}
 	if_freenameindex(ifs);
-	if (o->json)
-		printf("]}\n");
+	if (doc)
+		vk_json_print(doc, 0);
 	else if (!shown)
 		printf("(no XDP programs attached)\n");
 	return 0;
@@ -1087,9 +1090,7 @@ struct sampler {
 	int map_fd;
 	struct vk_stats first, prev, cur;
 	int nsamples;
-	FILE *json_samples;	/* collected sample objects for --json */
-	char *json_buf;
-	size_t json_len;
+	json_t *json_samples;	/* collected sample objects for --json */
 	double t0;		/* the time column runs on across a replacement */
 	__u32 replaced[16];	/* ids of the programs followed before this one */
 	int nreplaced;
@@ -1110,7 +1111,7 @@ static int sampler_init(struct sampler *s, int map_fd, bool json)
 	if (vk_stats_init(&s->first) || vk_stats_init(&s->prev) || vk_stats_init(&s->cur))
 		return -ENOMEM;
 	if (json) {
-		s->json_samples = open_memstream(&s->json_buf, &s->json_len);
+		s->json_samples = json_array();
 		if (!s->json_samples)
 			return -ENOMEM;
 	}
@@ -1127,9 +1128,7 @@ static void sampler_free(struct sampler *s)
 	vk_stats_free(&s->first);
 	vk_stats_free(&s->prev);
 	vk_stats_free(&s->cur);
-	if (s->json_samples)
-		fclose(s->json_samples);
-	free(s->json_buf);
+	json_decref(s->json_samples);
 }
 
 static void print_rate_header(void)
@@ -1158,11 +1157,13 @@ static int sampler_tick(struct sampler *s, const struct opts *o)
 			errs += rate[i];
 	}
 	if (s->json_samples) {
-		fprintf(s->json_samples, "%s{\"t\":%.3f,\"pps\":%.1f", s->nsamples ? "," : "",
-			s->cur.t - s->t0, all);
+		json_t *j = json_object();
+
+		vk_jreal(j, "t", s->cur.t - s->t0, 3);
+		vk_jreal(j, "pps", all, 1);
 		for (int i = 0; i < VK_STAT_SLOTS; i++)
-			fprintf(s->json_samples, ",\"%s\":%.1f", vk_slot_name(i), rate[i]);
-		fprintf(s->json_samples, "}");
+			vk_jreal(j, vk_slot_name(i), rate[i], 1);
+		json_array_append_new(s->json_samples, j);
 	} else {
 		if (s->nsamples % 20 == 0)
 			print_rate_header();
@@ -1197,17 +1198,17 @@ static int sampler_tick(struct sampler *s, const struct opts *o)
 	return 0;
 }
 
-static void print_counter_json(const char *name, const struct vk_xdp_counter *a,
-			       const struct vk_xdp_counter *b, bool first)
+static json_t *counter_json(const struct vk_xdp_counter *a,
+			    const struct vk_xdp_counter *b)
 {
-	printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", first ? "" : ",", name,
-	       (unsigned long long)(a->packets - b->packets),
-	       (unsigned long long)(a->bytes - b->bytes));
+	return json_pack("{s:I, s:I}", "packets", (json_int_t)(a->packets - b->packets),
+			 "bytes", (json_int_t)(a->bytes - b->bytes));
 }
 
-/* Final report: counts since the sampler started (run) or absolute (stats). */
+/* Final report: counts since the sampler started (run) or absolute (stats).
+ * rc: the exit code, for the --json document. */
 static void print_summary(struct sampler *s, const struct opts *o, const struct vk_attached *a,
-			  bool since_start, const char *how, enum watch_end end)
+			  bool since_start, const char *how, enum watch_end end, int rc)
 {
 	struct vk_stats *last = &s->prev;	/* most recent read */
 	struct vk_stats zero;
@@ -1219,35 +1220,44 @@ static void print_summary(struct sampler *s, const struct opts *o, const struct 
 	for (int v = 0; v < VK_NR_VERDICTS; v++)
 		pkts += last->total[v].packets - base->total[v].packets;
 	if (o->json) {
-		if (s->json_samples)
-			fflush(s->json_samples);
-		printf("{\"dev\":\"%s\",\"prog_id\":%u,\"program\":\"%s\",\"mode\":\"%s\","
-		       "\"attach\":\"%s\",\"end\":\"%s\",\"interrupted\":%s,\"replaced_from\":[",
-		       o->dev, a->prog_id, a->name, a->mode, how, end_names[end],
-		       end == END_INTERRUPTED ? "true" : "false");
+		json_t *doc = vk_json_doc("xdp-stats", 1), *j, *arr;
+
+		vk_jstr(doc, "dev", o->dev);
+		vk_jint(doc, "prog_id", a->prog_id);
+		vk_jstr(doc, "program", a->name);
+		vk_jstr(doc, "mode", a->mode);
+		vk_jstr(doc, "attach", how);
+		vk_jstr(doc, "end", end_names[end]);
+		vk_jbool(doc, "interrupted", end == END_INTERRUPTED);
+		arr = json_array();
 		for (int i = 0; i < s->nreplaced; i++)
-			printf("%s%u", i ? "," : "", s->replaced[i]);
-		printf("],\"seconds\":%.3f,\"packets\":%llu,", secs, (unsigned long long)pkts);
-		printf("\"pps\":%.1f,\"total\":{", secs > 0 ? pkts / secs : 0.0);
+			json_array_append_new(arr, json_integer(s->replaced[i]));
+		vk_jset(doc, "replaced_from", arr);
+		vk_jreal(doc, "seconds", secs, 3);
+		vk_ju64(doc, "packets", pkts);
+		vk_jreal(doc, "pps", secs > 0 ? pkts / secs : 0.0, 1);
+		j = json_object();
 		for (int i = 0; i < VK_STAT_SLOTS; i++)
-			print_counter_json(vk_slot_name(i), &last->total[i], &base->total[i], !i);
-		printf("},\"rxq\":[");
-		for (int q = 0, first = 1; q < VK_MAX_RXQ; q++) {
+			vk_jset(j, vk_slot_name(i), counter_json(&last->total[i], &base->total[i]));
+		vk_jset(doc, "total", j);
+		arr = json_array();
+		for (int q = 0; q < VK_MAX_RXQ; q++) {
 			__u64 n = 0;
 
 			for (int v = 0; v < VK_NR_VERDICTS; v++)
 				n += last->rxq[q][v].packets - base->rxq[q][v].packets;
 			if (!n)
 				continue;
-			printf("%s{\"queue\":%d", first ? "" : ",", q);
+			j = json_object();
+			vk_jint(j, "queue", q);
 			for (int i = 0; i < VK_STAT_SLOTS; i++)
-				print_counter_json(vk_slot_name(i), &last->rxq[q][i],
-						   &base->rxq[q][i], false);
-			printf("}");
-			first = 0;
+				vk_jset(j, vk_slot_name(i), counter_json(&last->rxq[q][i],
+									 &base->rxq[q][i]));
+			json_array_append_new(arr, j);
 		}
-		printf("],\"cpu\":[");
-		for (int c = 0, first = 1; c < last->ncpu; c++) {
+		vk_jset(doc, "rxq", arr);
+		arr = json_array();
+		for (int c = 0; c < last->ncpu; c++) {
 			__u64 n = 0;
 
 			for (int v = 0; v < VK_NR_VERDICTS; v++)
@@ -1255,11 +1265,15 @@ static void print_summary(struct sampler *s, const struct opts *o, const struct 
 				     (since_start ? base->cpu[c * VK_STAT_SLOTS + v].packets : 0);
 			if (!n)
 				continue;
-			printf("%s{\"cpu\":%d,\"packets\":%llu}", first ? "" : ",", c,
-			       (unsigned long long)n);
-			first = 0;
+			json_array_append_new(arr, json_pack("{s:i, s:I}", "cpu", c,
+							     "packets", (json_int_t)n));
 		}
-		printf("],\"samples\":[%s]}\n", s->json_buf ? s->json_buf : "");
+		vk_jset(doc, "cpu", arr);
+		vk_jset(doc, "samples", json_incref(s->json_samples ? s->json_samples :
+						      json_array()));
+		if (rc && !vk_ctx.have_err)
+			vk_errf(o->sub, NULL, "the watch ended early: %s", end_names[end]);
+		vk_json_print(doc, rc);
 		return;
 	}
 	printf("%s: %s (prog id %u, %s mode, attached through %s)%s%s\n", o->dev, a->name,
@@ -1436,8 +1450,8 @@ static int cmd_stats(const struct opts *o)
 	} else {
 		stats_copy(&s.prev, &s.first);
 	}
-	print_summary(&s, o, &a, timed, attach_how(xdp_link_id(o->ifindex)), end);
 	ret = end_status(o, end);
+	print_summary(&s, o, &a, timed, attach_how(xdp_link_id(o->ifindex)), end, ret);
 out:
 	close(s.map_fd);
 	sampler_free(&s);
@@ -1471,7 +1485,7 @@ static int cmd_run(const struct opts *o)
 	if (!o->json)
 		printf("%s, detaching\n", end == END_INTERRUPTED ? "interrupted" :
 		       end == END_DURATION ? "duration reached" : end_names[end]);
-	print_summary(&s, o, &a, true, attach_how(true), end);
+	print_summary(&s, o, &a, true, attach_how(true), end, end_status(o, end));
 	sampler_free(&s);
 	release(&st, true);
 	return end_status(o, end);
@@ -1548,14 +1562,22 @@ static int cmd_bench(const struct opts *o)
 		med[i] = ns[o->rounds / 2];
 	}
 	if (o->json) {
-		printf("{\"repeat\":%llu,\"rounds\":%llu,\"size\":%llu,\"programs\":[",
-		       (unsigned long long)o->repeat, (unsigned long long)o->rounds,
-		       (unsigned long long)o->size);
-		for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-			printf("%s{\"program\":\"%s\",\"ns_min\":%.1f,\"ns_median\":%.1f,"
-			       "\"ratio_median\":%.3f}", i ? "," : "", vk_action_name(order[i]),
-			       min[i], med[i], med[0] > 0 ? med[i] / med[0] : 0.0);
-		printf("]}\n");
+		json_t *doc = vk_json_doc("xdp-bench", 1), *arr = json_array();
+
+		vk_ju64(doc, "repeat", o->repeat);
+		vk_ju64(doc, "rounds", o->rounds);
+		vk_ju64(doc, "size", o->size);
+		for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+			json_t *j = json_object();
+
+			vk_jstr(j, "program", vk_action_name(order[i]));
+			vk_jreal(j, "ns_min", min[i], 1);
+			vk_jreal(j, "ns_median", med[i], 1);
+			vk_jreal(j, "ratio_median", med[0] > 0 ? med[i] / med[0] : 0.0, 3);
+			json_array_append_new(arr, j);
+		}
+		vk_jset(doc, "programs", arr);
+		vk_json_print(doc, 0);
 	} else {
 		printf("BPF_PROG_TEST_RUN, %llu-byte frame, repeat %llu, %llu rounds "
 		       "(ns per packet; ratio = median / empty program's median)\n",

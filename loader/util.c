@@ -20,33 +20,91 @@
 
 volatile int vk_stop;
 
+struct vk_ctx vk_ctx;
+
+/* "gen --count" under command gen is "--count": callers name what failed
+ * relative to the command, older ones still with its name in front. */
+static const char *relative_what(const char *what)
+{
+	const char *names[2] = { vk_ctx.cmd, vk_ctx.sub };
+
+	for (int i = 0; i < 2; i++) {
+		size_t n = names[i] ? strlen(names[i]) : 0;
+
+		if (!n || strncmp(what, names[i], n) ||
+		    (what[n] && what[n] != ' ' && what[n] != ':'))
+			continue;
+		what += n;
+		what += strspn(what, ": ");
+	}
+	return what;
+}
+
+/* Every error of the CLI ends here: one format on stderr, and the first
+ * error kept for the --json error document (vk_json_error_doc). */
+static void err_out(const char *what, const char *why, const char *hint)
+{
+	what = relative_what(what);
+	fflush(stdout);		/* in order with what was printed before, even piped */
+	fprintf(stderr, "vnetkit%s%s%s%s: ", vk_ctx.cmd ? " " : "",
+		vk_ctx.cmd ? vk_ctx.cmd : "", vk_ctx.sub ? " " : "",
+		vk_ctx.sub ? vk_ctx.sub : "");
+	if (*what)
+		fprintf(stderr, "%s: ", what);
+	fputs(why, stderr);
+	if (hint && *hint)
+		fprintf(stderr, " (%s)", hint);
+	fputc('\n', stderr);
+	if (vk_ctx.have_err)
+		return;
+	vk_ctx.have_err = true;
+	/* The document's "what" is never empty: the command itself failed. */
+	if (*what)
+		snprintf(vk_ctx.what, sizeof(vk_ctx.what), "%s", what);
+	else
+		snprintf(vk_ctx.what, sizeof(vk_ctx.what), "%s%s%s",
+			 vk_ctx.cmd ? vk_ctx.cmd : "vnetkit", vk_ctx.sub ? " " : "",
+			 vk_ctx.sub ? vk_ctx.sub : "");
+	snprintf(vk_ctx.why, sizeof(vk_ctx.why), "%s", why);
+	snprintf(vk_ctx.hint, sizeof(vk_ctx.hint), "%s", hint ? hint : "");
+}
+
 void vk_err(const char *what, const char *why, const char *hint_fmt, ...)
 {
-	fflush(stdout);		/* in order with what was printed before, even piped */
-	fprintf(stderr, "vnetkit: %s: %s", what, why);
+	char hint[512] = "";
+
 	if (hint_fmt) {
 		va_list ap;
 
-		fputs(" (", stderr);
 		va_start(ap, hint_fmt);
-		vfprintf(stderr, hint_fmt, ap);
+		vsnprintf(hint, sizeof(hint), hint_fmt, ap);
 		va_end(ap);
-		fputc(')', stderr);
 	}
-	fputc('\n', stderr);
+	err_out(what, why, hint);
 }
 
 void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
 {
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, why_fmt);
+	vsnprintf(why, sizeof(why), why_fmt, ap);
+	va_end(ap);
+	err_out(what, why, hint);
+}
+
+void vk_note(const char *fmt, ...)
+{
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "vnetkit: %s: ", what);
-	va_start(ap, why_fmt);
-	vfprintf(stderr, why_fmt, ap);
+	fprintf(stderr, "vnetkit%s%s%s%s: note: ", vk_ctx.cmd ? " " : "",
+		vk_ctx.cmd ? vk_ctx.cmd : "", vk_ctx.sub ? " " : "",
+		vk_ctx.sub ? vk_ctx.sub : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (hint)
-		fprintf(stderr, " (%s)", hint);
 	fputc('\n', stderr);
 }
 
@@ -174,8 +232,7 @@ static int ensure_fs(const char *path, unsigned long magic, const char *type)
 			type, path, strerror(errno));
 		return -1;
 	}
-	fprintf(stderr, "vnetkit: note: mounted %s on %s (it was not mounted)\n",
-		type, path);
+	vk_note("mounted %s on %s (it was not mounted)", type, path);
 	return 0;
 }
 

@@ -12,12 +12,31 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* "vnetkit: <what>: <why> (<hint>)" on stderr; hint may be NULL. */
+/* What the running command is, for the one error format
+ * "vnetkit <command> [<sub>]: <what>: <why> (<hint>)" and the --json error
+ * document; set by main() and the option parser (cli.c). */
+struct vk_ctx {
+	const char *cmd;	/* "ring"; NULL before dispatch */
+	const char *sub;	/* "bench"; NULL for commands without any */
+	bool json;		/* --json given: failures also print a document */
+	bool json_done;		/* a document carrying the error went out */
+	char schema[64];	/* "vnetkit-ring-bench/1" */
+	bool have_err;		/* the first error, kept for the document */
+	char what[128], why[1024], hint[512];
+};
+extern struct vk_ctx vk_ctx;
+
+/* The error on stderr; hint may be NULL. "what" is relative to the
+ * command ("--count", not "gen --count"; a leading command name is
+ * dropped). */
 void vk_err(const char *what, const char *why, const char *hint_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Same, with a printf-style "why". */
 void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* "vnetkit <command> [<sub>]: note: ..." on stderr. */
+void vk_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Every number on the command line goes through these two: decimal only
  * (no 0x, no octal "010", no exponent, no sign), within [min, max]. They
