@@ -54,35 +54,22 @@ static int find_value(const char *const *v, const char *s, size_t len)
 	return -1;
 }
 
-/* Decimal digits, no sign, no leading zero (so no octal or hex look-alike). */
-static bool decimal(const char *s, size_t n)
-{
-	if (!n || (n > 1 && s[0] == '0'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
 static int parse_int(const struct vk_opt *o, const char *what, const char *s,
 		     size_t len, uint64_t *out)
 {
 	unsigned long long v = 0;
+	bool over = false;
 
-	if (!decimal(s, len) || len > 20) {
+	if (!vk_decimal(s, len) || len > 20) {
 		vk_errf(what, "a decimal integer without sign or leading zeros, e.g. 64",
 			"invalid value '%.*s'", (int)len, s);
 		return -1;
 	}
-	for (size_t i = 0; i < len; i++) {
-		if (v > (~0ULL - (s[i] - '0')) / 10) {
-			v = ~0ULL;	/* beyond any max below */
-			break;
-		}
+	for (size_t i = 0; i < len && !over; i++) {
+		over = v > (~0ULL - (s[i] - '0')) / 10;	/* beyond 2^64 - 1 */
 		v = v * 10 + (s[i] - '0');
 	}
-	if (v < o->min || v > o->max) {
+	if (over || v < o->min || v > o->max) {
 		vk_errf(what, o->unit, "%.*s is out of range [%llu, %llu]", (int)len, s,
 			(unsigned long long)o->min, (unsigned long long)o->max);
 		return -1;
@@ -206,12 +193,14 @@ static int usage_err(const struct vk_cmd_spec *spec, const char *what,
 	return -1;
 }
 
+/* The subcommand in argv[1]; *first: where the options start. */
 static int parse_sub(const struct vk_cmd_spec *spec, int argc, char **argv,
-		     struct vk_args *a)
+		     struct vk_args *a, int *first)
 {
 	a->sub = -1;
+	*first = 1;
 	if (!spec->subs)
-		return 1;
+		return 0;
 	if (argc < 2)
 		return usage_err(spec, "", "missing subcommand%s", "");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -223,7 +212,8 @@ static int parse_sub(const struct vk_cmd_spec *spec, int argc, char **argv,
 		if (!strcmp(argv[1], spec->subs[i].name)) {
 			a->sub = i;
 			vk_ctx.sub = spec->subs[i].name;
-			return 2;
+			*first = 2;
+			return 0;
 		}
 	return usage_err(spec, "", "unknown subcommand '%s'", argv[1]);
 }
@@ -232,12 +222,12 @@ int vk_cli_parse(const struct vk_cmd_spec *spec, int argc, char **argv,
 		 struct vk_args *a)
 {
 	char list[256];
-	int i, first;
+	int i, first, ret;
 
 	memset(a, 0, sizeof(*a));
-	first = parse_sub(spec, argc, argv, a);
-	if (first <= VK_CLI_HELP)
-		return first;
+	ret = parse_sub(spec, argc, argv, a, &first);
+	if (ret)
+		return ret;
 	if (spec->json_doc) {
 		char doc[64];
 
@@ -266,10 +256,15 @@ int vk_cli_parse(const struct vk_cmd_spec *spec, int argc, char **argv,
 			val = eq ? eq + 1 : NULL;
 		} else if (arg[0] == '-' && arg[1] && !arg[2]) {
 			o = find_short(spec, arg[1], &k);
-		} else if (spec->args) {
-			break;		/* the positional part starts */
+		} else if (i == first && !spec->subs && !strcmp(arg, "help")) {
+			vk_cli_help(spec, stdout);	/* vnetkit trace help */
+			return VK_CLI_HELP;
 		} else {
-			return usage_err(spec, "", "unexpected argument '%s'", arg);
+			/* Positional arguments only after "--": "vnetkit trace
+			 * help" is not a command to trace. */
+			return usage_err(spec, "", spec->args ?
+					 "unexpected argument '%s' (a command goes after --)" :
+					 "unexpected argument '%s'", arg);
 		}
 		if (!o)
 			return usage_err(spec, "", "unknown option '%s'", arg);
@@ -280,9 +275,13 @@ int vk_cli_parse(const struct vk_cmd_spec *spec, int argc, char **argv,
 				spec->name, sub_name(spec, a->sub), list);
 			return -1;
 		}
-		if (a->v[k].given) {
+		if (a->v[k].given && !o->many) {
 			vk_errf(what, "give each option once; see vnetkit help",
 				"--%s given twice", o->name);
+			return -1;
+		}
+		if (o->many && a->v[k].nall == VK_LIST_MAX) {
+			vk_errf(what, NULL, "given more than %d times", VK_LIST_MAX);
 			return -1;
 		}
 		if (o->type == VK_T_FLAG) {
@@ -299,6 +298,7 @@ int vk_cli_parse(const struct vk_cmd_spec *spec, int argc, char **argv,
 		}
 		if (parse_value(o, val ? val : "", &a->v[k]))
 			return -1;
+		a->v[k].all[a->v[k].nall++] = a->v[k].s;
 		a->v[k].given = a->v[k].set = true;
 		if (!strcmp(o->name, "json"))
 			vk_ctx.json = true;
@@ -307,6 +307,8 @@ int vk_cli_parse(const struct vk_cmd_spec *spec, int argc, char **argv,
 	a->argv = argv + i;
 	if (a->argc && !spec->args)
 		return usage_err(spec, "", "unexpected argument '%s'", a->argv[0]);
+	if (!a->argc && i > 0 && !strcmp(argv[i - 1], "--") && spec->args)
+		return usage_err(spec, "--", "a command must follow%s", "");
 	for (int k = 0; k < spec->nr_opts; k++) {
 		const struct vk_opt *o = &spec->opts[k];
 		char what[64];
@@ -421,6 +423,8 @@ static const char *opt_where(const struct vk_cmd_spec *spec, const struct vk_opt
 	}
 	if (o->def && n < len)
 		n += snprintf(buf + n, len - n, "Default: %s. ", o->def);
+	if (o->many && n < len)
+		n += snprintf(buf + n, len - n, "May be given up to %d times. ", VK_LIST_MAX);
 	for (int j = 0; o->conflicts && j < spec->nr_opts && n < len; j++)
 		if ((o->conflicts >> j) & 1)
 			n += snprintf(buf + n, len - n, "Not with --%s. ", spec->opts[j].name);
@@ -438,7 +442,7 @@ static void synopsis(const struct vk_cmd_spec *spec, int sub, FILE *f,
 
 	n = snprintf(line, sizeof(line), "vnetkit %s%s%s", spec->name,
 		     sub >= 0 ? " " : "", sub >= 0 ? spec->subs[sub].name : "");
-	col = n;
+	col = strlen(indent) + n;
 	for (int pass = 0; pass < 2; pass++) {
 		for (int k = 0; k < spec->nr_opts; k++) {
 			const struct vk_opt *o = &spec->opts[k];
@@ -468,7 +472,7 @@ static void synopsis(const struct vk_cmd_spec *spec, int sub, FILE *f,
 static const char exit_status[] =
 	"0  success, or a help page printed\n"
 	"1  failure: the message on stderr says what failed, why, what to do\n"
-	"2  usage error: unknown, repeated, misplaced or conflicting option, bad value";
+	"2  usage error (unknown, repeated, misplaced, conflicting or bad option)";
 
 /* Prints text indented, one paragraph per '\n'-separated line, wrapped. */
 static void para(FILE *f, const char *text, const char *indent)
@@ -810,9 +814,9 @@ static void gen_completion(FILE *f)
 				fprintf(f, "\t\t\t--%s) w=\"", o->name);
 				for (int v = 0; o->values[v]; v++)
 					fprintf(f, "%s%s", v ? " " : "", o->values[v]);
-				fputs("\" ;;&\n", f);
+				fputs("\" ;;\n", f);
 			} else if (o->type == VK_T_IFNAME) {
-				fprintf(f, "\t\t\t--%s) w=\"$(ls /sys/class/net 2>/dev/null)\" ;;&\n",
+				fprintf(f, "\t\t\t--%s) w=\"$(ls /sys/class/net 2>/dev/null)\" ;;\n",
 					o->name);
 			} else if (o->type == VK_T_PATH) {
 				fprintf(f, "\t\t\t--%s) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n",
@@ -880,7 +884,7 @@ static void gen_options(FILE *f)
 					sub >= 0 ? spec->subs[sub].name : "-", o->name,
 					type_names[o->type]);
 				if (o->type == VK_T_DURATION)
-					fprintf(f, "%g\t%g", o->fmin, o->fmax);
+					fprintf(f, "%.15g\t%.15g", o->fmin, o->fmax);
 				else
 					fprintf(f, "%llu\t%llu", (unsigned long long)o->min,
 						(unsigned long long)o->max);

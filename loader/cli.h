@@ -42,6 +42,7 @@ struct vk_opt {
 	unsigned subs;			/* where it applies; 0: everywhere */
 	unsigned required;		/* subcommands that need it */
 	uint64_t conflicts;		/* bit j: never with option j */
+	bool many;			/* may be given up to VK_LIST_MAX times */
 	const char *help;
 };
 
@@ -74,6 +75,8 @@ struct vk_val {
 	const char *s;			/* the text as given */
 	uint64_t list[VK_LIST_MAX];	/* LIST: integers, or value indexes */
 	int n;
+	const char *all[VK_LIST_MAX];	/* many: each value given, in order */
+	int nall;
 };
 
 struct vk_args {

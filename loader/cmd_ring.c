@@ -113,44 +113,44 @@ static const struct vk_subcmd ring_subs[] = {
 };
 
 static const struct vk_opt ring_table[O_NR] = {
-	[O_ALGO] = { "algo", 'a', VK_T_LIST, "A[,A..]", .values = algo_names,
+	[O_ALGO] = { "algo", 0, VK_T_LIST, "A[,A..]", .values = algo_names,
 		.help = "the algorithms; default: all (the model: all but kernel, whose "
 			"accesses do not go through the access macro). list: a locked "
 			"linked list; ptr_ring: the kernel's algorithm in our code; "
 			"zero-batch, consume-batch, produce-batch: its batched variants; "
 			"virtqueue: a split virtqueue; kernel: include/linux/ptr_ring.h itself" },
-	[O_BATCH] = { "batch", 'b', VK_T_LIST, "N[,N..]", .min = 0, .max = RING_SIZE_MAX,
+	[O_BATCH] = { "batch", 0, VK_T_LIST, "N[,N..]", .min = 0, .max = RING_SIZE_MAX,
 		.unit = "entries", .def = "16",
 		.help = "batch size(s); with --plot and no --batch, a sweep (bench "
 			"1,4,16,64; model 1,2,4,...,64)" },
-	[O_SIZE] = { "ring-size", 's', VK_T_INT, "S", .min = 0, .max = RING_SIZE_MAX,
+	[O_SIZE] = { "ring-size", 0, VK_T_INT, "S", .min = 0, .max = RING_SIZE_MAX,
 		.unit = "slots", .def = "256",
 		.help = "slots/descriptors (virtqueue: a power of two)" },
-	[O_OPS] = { "ops", 'n', VK_T_INT, "M", .min = 1, .max = 1ull << 40,
+	[O_OPS] = { "ops", 0, VK_T_INT, "M", .min = 1, .max = 1ull << 40,
 		.unit = "items", .def = "200000", .subs = BENCH,
 		.help = "items per round (the model runs whole laps of the ring)" },
-	[O_ROUNDS] = { "rounds", 'r', VK_T_INT, "R", .min = 1, .max = MAX_ROUNDS,
+	[O_ROUNDS] = { "rounds", 0, VK_T_INT, "R", .min = 1, .max = MAX_ROUNDS,
 		.def = "5", .subs = BENCH, .help = "rounds (the model is deterministic)" },
-	[O_CONS_WORK] = { "cons-work", 'w', VK_T_INT, "W", .min = 0, .max = 100000,
+	[O_CONS_WORK] = { "cons-work", 0, VK_T_INT, "W", .min = 0, .max = 100000,
 		.unit = "hash rounds", .def = "0", .subs = BENCH,
 		.help = "per-item consumer work: W rounds of a 64-bit hash (a few ns "
 			"each), a stand-in for vhost copying the packet; 0: the ring alone" },
-	[O_RT] = { "rt", 't', VK_T_FLAG, .subs = BENCH,
+	[O_RT] = { "rt", 0, VK_T_FLAG, .subs = BENCH,
 		.help = "threads run SCHED_FIFO 1 (root): other work on CPUs 0/1 waits "
 			"while a round runs, instead of preempting one side" },
-	[O_FILL] = { "fill", 'f', VK_T_ENUM, "F", .values = fill_names, .def = "empty",
+	[O_FILL] = { "fill", 0, VK_T_ENUM, "F", .values = fill_names, .def = "empty",
 		.subs = MODEL,
 		.help = "empty: the consumer keeps up, the ring stays almost empty; "
 			"full: a slow consumer, the producer waits for every slot the "
 			"consumer frees (in the benchmark, --cons-work makes the consumer "
 			"the slow side)" },
-	[O_LAYOUT] = { "vq-layout", 'l', VK_T_ENUM, "L", .values = layout_names,
+	[O_LAYOUT] = { "vq-layout", 0, VK_T_ENUM, "L", .values = layout_names,
 		.def = "talk",
 		.help = "talk: avail/used idx on their own cache line (the talk's "
 			"figure); spec: the virtio 1.0 split layout" },
-	[O_JSON] = { "json", 'j', VK_T_FLAG,
+	[O_JSON] = { "json", 0, VK_T_FLAG,
 		.help = "one JSON document (schemas vnetkit-ring-bench/1, vnetkit-ring-model/1)" },
-	[O_PLOT] = { "plot", 'p', VK_T_PATH, "FILE",
+	[O_PLOT] = { "plot", 0, VK_T_PATH, "FILE",
 		.help = "write misses/packet (model) or ops/s and misses/packet (bench) "
 			"against batch size with gnuplot: FILE.svg or FILE.png" },
 };
@@ -332,13 +332,6 @@ static struct ring_params row_params(const struct ring_opts *o, const struct rin
 	return p;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static const struct ring_row *find_row(const struct ring_row *rows, int n,
 				       const char *name, unsigned int batch)
 {
@@ -485,18 +478,12 @@ interrupted:
 		double s[MAX_ROUNDS];
 
 		memcpy(s, rows[i].ns, sizeof(double) * o->rounds);
-		qsort(s, o->rounds, sizeof(double), cmp_double);
-		rows[i].ns_min = s[0];
-		rows[i].ns_med = o->rounds % 2 ? s[o->rounds / 2] :
-			(s[o->rounds / 2 - 1] + s[o->rounds / 2]) / 2;
+		vk_min_median(s, o->rounds, &rows[i].ns_min, &rows[i].ns_med);
 		rows[i].mops = 1e3 / rows[i].ns_med;
 		if (!rows[i].a->produce_locked_loop)
 			continue;
 		memcpy(s, rows[i].loop_thr, sizeof(double) * o->rounds);
-		qsort(s, o->rounds, sizeof(double), cmp_double);
-		rows[i].loop_thr_min = s[0];
-		rows[i].loop_thr_med = o->rounds % 2 ? s[o->rounds / 2] :
-			(s[o->rounds / 2 - 1] + s[o->rounds / 2]) / 2;
+		vk_min_median(s, o->rounds, &rows[i].loop_thr_min, &rows[i].loop_thr_med);
 	}
 	return 0;
 }

@@ -7,7 +7,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
 #include <net/if.h>
@@ -33,17 +32,6 @@
 
 enum mode { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
 
-enum {
-	OPT_DEV = 1 << 0, OPT_ACTION = 1 << 1, OPT_TO = 1 << 2,
-	OPT_MODE = 1 << 3, OPT_PIN = 1 << 4, OPT_INTERVAL = 1 << 5,
-	OPT_DURATION = 1 << 6, OPT_JSON = 1 << 7, OPT_REPLACE = 1 << 8,
-	OPT_PER_RXQ = 1 << 9, OPT_PER_CPU = 1 << 10, OPT_REPEAT = 1 << 11,
-	OPT_ROUNDS = 1 << 12, OPT_SIZE = 1 << 13,
-	/* 1 << 14 is --help */
-	OPT_FORCE = 1 << 15, OPT_ID = 1 << 16, OPT_NETNS = 1 << 17,
-	OPT_FRAGS = 1 << 18,
-};
-
 struct opts {
 	const char *sub;
 	const char *dev, *to, *pin, *netns;
@@ -54,86 +42,130 @@ struct opts {
 	__u64 repeat, rounds, size;
 	__u32 id;
 	bool json, replace, per_rxq, per_cpu, force, frags;
-	unsigned int seen;
+	bool timed;		/* --interval or --duration given */
 };
 
-static const struct option long_opts[] = {
-	{ "dev", required_argument, NULL, 'd' },
-	{ "action", required_argument, NULL, 'a' },
-	{ "to", required_argument, NULL, 't' },
-	{ "mode", required_argument, NULL, 'm' },
-	{ "pin", required_argument, NULL, 'p' },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "duration", required_argument, NULL, 'D' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "replace", no_argument, NULL, 'R' },
-	{ "per-rxq", no_argument, NULL, 'r' },
-	{ "per-cpu", no_argument, NULL, 'e' },
-	{ "repeat", required_argument, NULL, 'n' },
-	{ "rounds", required_argument, NULL, 'k' },
-	{ "size", required_argument, NULL, 's' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "force", no_argument, NULL, 'F' },
-	{ "id", required_argument, NULL, 'I' },
-	{ "netns", required_argument, NULL, 'N' },
-	{ "frags", no_argument, NULL, 'f' },
-	{}
+enum { X_ATTACH, X_DETACH, X_STATUS, X_STATS, X_RUN, X_BENCH };
+enum { O_DEV, O_ACTION, O_TO, O_MODE, O_PIN, O_INTERVAL, O_DURATION, O_JSON,
+       O_REPLACE, O_PER_RXQ, O_PER_CPU, O_REPEAT, O_ROUNDS, O_SIZE, O_FORCE,
+       O_ID, O_NETNS, O_FRAGS, O_NR };
+
+#define ATTACH VK_SUB(X_ATTACH)
+#define DETACH VK_SUB(X_DETACH)
+#define STATUS VK_SUB(X_STATUS)
+#define STATS VK_SUB(X_STATS)
+#define RUN VK_SUB(X_RUN)
+#define BENCH VK_SUB(X_BENCH)
+
+static const char *const action_names[] = { "drop", "pass", "tx", "redirect", NULL };
+/* drv and skb: the names ip-link uses. */
+static const char *const mode_names[] = { "auto", "native", "generic", "drv", "skb", NULL };
+static const enum mode mode_values[] = {
+	MODE_AUTO, MODE_NATIVE, MODE_GENERIC, MODE_NATIVE, MODE_GENERIC,
 };
 
-static const struct {
-	const char *name;
-	unsigned int allowed, required;
-	const char *usage;
-} subs[] = {
-	{ "attach", OPT_DEV | OPT_ACTION | OPT_TO | OPT_MODE | OPT_PIN | OPT_REPLACE |
-	  OPT_FORCE | OPT_NETNS | OPT_FRAGS, OPT_DEV | OPT_ACTION,
-	  "attach --dev IF --action drop|pass|tx|redirect [--to IF]\n"
-	  "              [--mode native|generic|auto] [--frags] [--pin DIR] [--replace [--force]]\n"
-	  "              [--netns NS]" },
-	{ "detach", OPT_DEV | OPT_PIN | OPT_FORCE | OPT_ID | OPT_NETNS, OPT_DEV,
-	  "detach --dev IF [--pin DIR] [--id N | --force] [--netns NS]" },
-	{ "status", OPT_DEV | OPT_JSON | OPT_NETNS, 0, "status [--dev IF] [--json] [--netns NS]" },
-	{ "stats", OPT_DEV | OPT_INTERVAL | OPT_DURATION | OPT_JSON | OPT_PER_RXQ |
-	  OPT_PER_CPU | OPT_NETNS, OPT_DEV,
-	  "stats --dev IF [--interval S] [--duration S] [--per-rxq] [--per-cpu] [--json]\n"
-	  "              [--netns NS]" },
-	{ "run", OPT_DEV | OPT_ACTION | OPT_TO | OPT_MODE | OPT_INTERVAL |
-	  OPT_DURATION | OPT_JSON | OPT_PER_RXQ | OPT_PER_CPU | OPT_NETNS |
-	  OPT_FRAGS,
-	  OPT_DEV | OPT_ACTION,
-	  "run --dev IF --action A [--to IF] [--mode M] [--frags] [--interval S]\n"
-	  "              [--duration S] [--per-rxq] [--per-cpu] [--json] [--netns NS]" },
-	{ "bench", OPT_REPEAT | OPT_ROUNDS | OPT_SIZE | OPT_JSON, 0,
-	  "bench [--repeat N] [--rounds R] [--size B] [--json]" },
+static const struct vk_subcmd xdp_subs[] = {
+	[X_ATTACH] = { "attach", NULL,
+		"load a program and attach it through netlink: it stays after vnetkit "
+		"exits (vnetkit xdp detach removes it)" },
+	[X_DETACH] = { "detach", NULL,
+		"remove vnetkit's program from the interface (and with --pin the "
+		"pins attach --pin recorded, same ids, in a directory holding nothing "
+		"else); any other program only with --id N (the one attached now) or "
+		"--force" },
+	[X_STATUS] = { "status", NULL,
+		"the XDP program on each interface (every interface with --dev), and "
+		"the XDP features it reports" },
+	[X_STATS] = { "stats", NULL,
+		"the verdict counters of vnetkit's program on --dev: rates every "
+		"--interval, totals at the end" },
+	[X_RUN] = { "run", NULL,
+		"attach through a bpf_link, which the kernel removes when run exits, "
+		"however it ends (even SIGKILL), and print stats meanwhile" },
+	[X_BENCH] = { "bench", NULL,
+		"ns per packet of each program through BPF_PROG_TEST_RUN, ratio to "
+		"the empty program's" },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-		fprintf(f, "  vnetkit xdp %s\n", subs[i].usage);
-	fprintf(f, "\nactions: drop, pass, tx (swap MACs, send back), redirect (to --to IF)\n"
-		   "modes: native (driver), generic (skb), auto (native, else generic - says which)\n"
-		   "\nattach holds the program through netlink: it stays after vnetkit exits\n"
-		   "(vnetkit xdp detach removes it); run holds it through a bpf_link, which\n"
-		   "the kernel removes when run exits, however it ends (even SIGKILL).\n"
-		   "detach and attach --replace act only on vnetkit's own programs (vk_xdp_*\n"
-		   "with their vk_stats map); --id N (the program attached now) or --force\n"
-		   "is needed for any other. detach --pin removes only the pins that\n"
-		   "attach --pin recorded (same ids), in a directory holding nothing else.\n"
-		   "--netns NS: netlink and attachment in namespace NS; pins stay in the\n"
-		   "host's /sys/fs/bpf (under ip netns exec, --pin is refused).\n\n"
-		   "--frags: the multi-buffer variant (xdp.frags): frames larger than a page\n"
-		   "         reach it whole where the driver supports it (xdp features rx_sg)\n");
-}
+static const struct vk_opt xdp_table[O_NR] = {
+	[O_DEV] = { "dev", 0, VK_T_IFNAME, "IF", .subs = ATTACH | DETACH | STATUS |
+		STATS | RUN, .required = ATTACH | DETACH | STATS | RUN,
+		.help = "the interface" },
+	[O_ACTION] = { "action", 0, VK_T_ENUM, "A", .values = action_names,
+		.subs = ATTACH | RUN, .required = ATTACH | RUN,
+		.help = "drop, pass, tx (swap MACs, send back), redirect (out of --to IF)" },
+	[O_TO] = { "to", 0, VK_T_IFNAME, "IF", .subs = ATTACH | RUN,
+		.help = "the interface redirect sends frames out of (only with "
+			"--action redirect, which needs it)" },
+	[O_MODE] = { "mode", 0, VK_T_ENUM, "M", .values = mode_names, .def = "auto",
+		.subs = ATTACH | RUN,
+		.help = "native (driver, also drv), generic (skb), auto (native, else "
+			"generic - and says which)" },
+	[O_PIN] = { "pin", 0, VK_T_PATH, "DIR", .subs = ATTACH | DETACH,
+		.help = "pin the program and its maps in DIR on bpffs (the host's "
+			"/sys/fs/bpf: refused under ip netns exec, whose bpffs goes away)" },
+	[O_INTERVAL] = { "interval", 0, VK_T_DURATION, "S", .fmin = VK_MIN_INTERVAL,
+		.fmax = 3600, .def = "1", .subs = STATS | RUN,
+		.help = "print rates every S seconds" },
+	[O_DURATION] = { "duration", 0, VK_T_DURATION, "S", .fmin = 0.01,
+		.fmax = 86400 * 365, .subs = STATS | RUN,
+		.help = "stop after S seconds (default: at Ctrl-C)" },
+	[O_JSON] = { "json", 0, VK_T_FLAG, .subs = STATUS | STATS | RUN | BENCH,
+		.help = "one JSON document (schemas vnetkit-xdp-status/1, "
+			"vnetkit-xdp-stats/1, vnetkit-xdp-bench/1)" },
+	[O_REPLACE] = { "replace", 0, VK_T_FLAG, .subs = ATTACH,
+		.help = "replace vnetkit's program already attached, atomically" },
+	[O_PER_RXQ] = { "per-rxq", 0, VK_T_FLAG, .subs = STATS | RUN,
+		.help = "rates per receive queue" },
+	[O_PER_CPU] = { "per-cpu", 0, VK_T_FLAG, .subs = STATS | RUN,
+		.help = "rates per CPU" },
+	[O_REPEAT] = { "repeat", 0, VK_T_INT, "N", .min = 1, .max = 100000000,
+		.unit = "runs", .def = "1000000", .subs = BENCH,
+		.help = "BPF_PROG_TEST_RUN repeat count per round" },
+	[O_ROUNDS] = { "rounds", 0, VK_T_INT, "R", .min = 1, .max = 1000,
+		.def = "5", .subs = BENCH, .help = "rounds; min and median are reported" },
+	[O_SIZE] = { "size", 0, VK_T_SIZE, "B", .min = 14, .max = 4000, .def = "64",
+		.subs = BENCH, .help = "the test frame's size" },
+	[O_FORCE] = { "force", 0, VK_T_FLAG, .subs = ATTACH | DETACH,
+		.conflicts = 1ull << O_ID,
+		.help = "act on a program vnetkit did not load (attach: only with "
+			"--replace)" },
+	[O_ID] = { "id", 0, VK_T_INT, "N", .min = 1, .max = UINT32_MAX, .subs = DETACH,
+		.help = "detach program N, only if it is the one attached now" },
+	[O_NETNS] = { "netns", 0, VK_T_NAME, "NS", .subs = ATTACH | DETACH | STATUS |
+		STATS | RUN,
+		.help = "netlink and attachment in namespace NS; pins stay in the "
+			"host's /sys/fs/bpf" },
+	[O_FRAGS] = { "frags", 0, VK_T_FLAG, .subs = ATTACH | RUN,
+		.help = "the multi-buffer variant (xdp.frags): frames larger than a "
+			"page reach it whole where the driver supports it (xdp features "
+			"rx_sg)" },
+};
 
-static const char *opt_name(unsigned int bit)
-{
-	for (int i = 0; long_opts[i].name; i++)
-		if ((1u << i) == bit)
-			return long_opts[i].name;
-	return "?";
-}
+static const char *const xdp_examples[] = {
+	"vnetkit xdp attach --dev vktap0 --action drop",
+	"drop everything arriving on vktap0, natively if the driver can",
+	"vnetkit xdp stats --dev vktap0 --interval 1 --duration 10",
+	"its verdict rates every second for ten seconds",
+	"vnetkit xdp run --dev vkveth1 --action redirect --to vktap0 --json",
+	"redirect until Ctrl-C, then one JSON document; nothing stays attached",
+	"vnetkit xdp bench --size 1500",
+	"each program's cost per 1500-byte frame through BPF_PROG_TEST_RUN",
+	NULL,
+};
+
+const struct vk_cmd_spec xdp_spec = {
+	.name = "xdp",
+	.summary = "attach, detach, inspect and run XDP programs",
+	.description = "vnetkit's XDP programs (vk_xdp_* with their vk_stats map): "
+		"drop, pass, tx and redirect, each counting its verdicts per queue and "
+		"CPU. detach and attach --replace act only on vnetkit's own programs "
+		"unless told otherwise.",
+	.subs = xdp_subs, .nr_subs = ARRAY_SIZE(xdp_subs),
+	.opts = xdp_table, .nr_opts = O_NR,
+	.examples = xdp_examples,
+	.json_doc = "xdp", .json_version = 1,
+};
 
 /* An EPERM reading what is attached is a missing capability, never "no
  * program": say which. */
@@ -163,166 +195,49 @@ static int resolve_dev(const char *what, const char *name, int *ifindex)
 	return 0;
 }
 
-/* Returns 0, or the exit code to return. */
+/* Returns 0, or the exit code to return (-1: help printed). */
 static int parse(int argc, char **argv, struct opts *o)
 {
-	unsigned int allowed = 0, required = 0;
-	struct vk_opt_seen seen = {};
-	int c, si = -1;
+	const struct vk_val *v;
+	struct vk_args a;
+	int ret;
 
 	memset(o, 0, sizeof(*o));
-	o->action = -1;
-	o->interval = 1;
-	o->repeat = 1000000;
-	o->rounds = 5;
-	o->size = 64;
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	o->sub = argv[1];
-	if (!strcmp(o->sub, "--help") || !strcmp(o->sub, "-h")) {
-		usage(stdout);
-		return -1;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-		if (!strcmp(o->sub, subs[i].name))
-			si = i;
-	if (si < 0) {
-		vk_errf("xdp", "use attach, detach, status, stats, run or bench",
-			"unknown subcommand '%s'", o->sub);
-		return EXIT_USAGE;
-	}
-	allowed = subs[si].allowed;
-	required = subs[si].required;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, ":h", long_opts, NULL)) != -1) {
-		unsigned int bit = 0;
-		uint64_t v;
-
-		if (c != 'h' && c != ':' && c != '?' &&
-		    vk_opt_once(&seen, "xdp", long_opts, c))
-			return EXIT_USAGE;
-		for (int i = 0; long_opts[i].name; i++)
-			if (long_opts[i].val == c && c != 'h')
-				bit = 1u << i;
-		if (bit && !(allowed & bit)) {
-			vk_errf("xdp", "see vnetkit xdp --help",
-				"option --%s is not valid for '%s'", opt_name(bit), o->sub);
-			return EXIT_USAGE;
-		}
-		o->seen |= bit;
-		switch (c) {
-		case 'd': o->dev = optarg; break;
-		case 't': o->to = optarg; break;
-		case 'p': o->pin = optarg; break;
-		case 'j': o->json = true; break;
-		case 'R': o->replace = true; break;
-		case 'F': o->force = true; break;
-		case 'N':
-			if (!vk_valid_nsname(optarg)) {
-				vk_errf("xdp --netns", "a name from ip netns list",
-					"invalid namespace name '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			o->netns = optarg;
-			break;
-		case 'I':
-			if (vk_parse_u64("xdp --id", optarg, 1, UINT32_MAX, &v))
-				return EXIT_USAGE;
-			o->id = v;
-			break;
-		case 'f': o->frags = true; break;
-		case 'r': o->per_rxq = true; break;
-		case 'e': o->per_cpu = true; break;
-		case 'a':
-			o->action = vk_action_parse(optarg);
-			if (o->action < 0 || o->action == VK_ACT_EMPTY) {
-				vk_errf("xdp", "use drop, pass, tx or redirect",
-					"unknown action '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'm':
-			if (!strcmp(optarg, "native") || !strcmp(optarg, "drv"))
-				o->mode = MODE_NATIVE;
-			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
-				o->mode = MODE_GENERIC;
-			else if (!strcmp(optarg, "auto"))
-				o->mode = MODE_AUTO;
-			else {
-				vk_errf("xdp", "use native, generic or auto",
-					"unknown mode '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			if (vk_parse_secs("xdp --interval", optarg, VK_MIN_INTERVAL, 3600,
-					  &o->interval))
-				return EXIT_USAGE;
-			break;
-		case 'D':
-			if (vk_parse_secs("xdp --duration", optarg, 0.01, 86400 * 365,
-					  &o->duration))
-				return EXIT_USAGE;
-			break;
-		case 'n':
-			if (vk_parse_u64("xdp --repeat", optarg, 1, 100000000, &v))
-				return EXIT_USAGE;
-			o->repeat = v;
-			break;
-		case 'k':
-			if (vk_parse_u64("xdp --rounds", optarg, 1, 1000, &v))
-				return EXIT_USAGE;
-			o->rounds = v;
-			break;
-		case 's':
-			if (vk_parse_u64("xdp --size", optarg, 14, 4000, &v))
-				return EXIT_USAGE;
-			o->size = v;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		case ':':
-			vk_errf("xdp", "see vnetkit xdp --help", "option %s needs a value",
-				argv[optind]);
-			return EXIT_USAGE;
-		default:
-			vk_errf("xdp", "see vnetkit xdp --help", "unknown option '%s'",
-				argv[optind]);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc - 1) {
-		vk_errf("xdp", "see vnetkit xdp --help", "unexpected argument '%s'",
-			argv[optind + 1]);
-		return EXIT_USAGE;
-	}
-	for (unsigned int bit = 1; bit; bit <<= 1)
-		if ((required & bit) && !(o->seen & bit)) {
-			vk_errf("xdp", "see vnetkit xdp --help", "'%s' needs --%s",
-				o->sub, opt_name(bit));
-			return EXIT_USAGE;
-		}
+	ret = vk_cli_parse(&xdp_spec, argc, argv, &a);
+	if (ret)
+		return ret == VK_CLI_HELP ? -1 : EXIT_USAGE;
+	v = a.v;
+	o->sub = xdp_subs[a.sub].name;
+	o->dev = v[O_DEV].set ? v[O_DEV].s : NULL;
+	o->to = v[O_TO].set ? v[O_TO].s : NULL;
+	o->pin = v[O_PIN].set ? v[O_PIN].s : NULL;
+	o->netns = v[O_NETNS].set ? v[O_NETNS].s : NULL;
+	o->action = v[O_ACTION].set ? vk_action_parse(v[O_ACTION].s) : -1;
+	o->mode = v[O_MODE].set ? mode_values[v[O_MODE].u] : MODE_AUTO;
+	o->interval = v[O_INTERVAL].set ? v[O_INTERVAL].d : 1;
+	o->duration = v[O_DURATION].set ? v[O_DURATION].d : 0;
+	o->timed = v[O_INTERVAL].given || v[O_DURATION].given;
+	o->repeat = v[O_REPEAT].u;
+	o->rounds = v[O_ROUNDS].u;
+	o->size = v[O_SIZE].u;
+	o->id = v[O_ID].set ? v[O_ID].u : 0;
+	o->json = v[O_JSON].set;
+	o->replace = v[O_REPLACE].set;
+	o->force = v[O_FORCE].set;
+	o->per_rxq = v[O_PER_RXQ].set;
+	o->per_cpu = v[O_PER_CPU].set;
+	o->frags = v[O_FRAGS].set;
 	if (o->action == VK_ACT_REDIRECT && !o->to) {
-		vk_err("xdp", "action redirect needs a target",
+		vk_err("--action redirect", "needs a target",
 		       "add --to IF, the interface frames are sent out of");
 		return EXIT_USAGE;
 	}
-	if (o->force && !o->replace && !strcmp(o->sub, "attach")) {
-		vk_err("xdp attach --force", "only with --replace", NULL);
-		return EXIT_USAGE;
-	}
-	if (o->force && o->id) {
-		vk_err("xdp detach", "--id and --force exclude each other",
-		       "--id N detaches program N only if it is the one attached");
+	if (o->force && !o->replace && a.sub == X_ATTACH) {
+		vk_err("--force", "only with --replace", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->to && o->action != VK_ACT_REDIRECT) {
-		vk_err("xdp", "--to is only valid with --action redirect", NULL);
+		vk_err("--to", "only valid with --action redirect", NULL);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -1431,7 +1346,7 @@ static int end_status(const struct opts *o, enum watch_end end)
 static int cmd_stats(const struct opts *o)
 {
 	enum watch_end end = END_DURATION;
-	bool timed = o->seen & (OPT_INTERVAL | OPT_DURATION);
+	bool timed = o->timed;
 	struct vk_attached a;
 	struct sampler s;
 	int fd, ret;
@@ -1493,13 +1408,6 @@ static int cmd_run(const struct opts *o)
 
 /* ---- bench: cost per packet through BPF_PROG_TEST_RUN ------------------ */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void build_frame(unsigned char *f, size_t len)
 {
 	static const unsigned char hdr[] = {
@@ -1557,9 +1465,7 @@ static int cmd_bench(const struct opts *o)
 			ret = EXIT_FAIL;
 			goto out;
 		}
-		qsort(ns, o->rounds, sizeof(*ns), cmp_double);
-		min[i] = ns[0];
-		med[i] = ns[o->rounds / 2];
+		vk_min_median(ns, o->rounds, &min[i], &med[i]);
 	}
 	if (o->json) {
 		json_t *doc = vk_json_doc("xdp-bench", 1), *arr = json_array();

@@ -16,5 +16,10 @@ int cmd_export(int argc, char **argv);
 
 extern const struct vk_cmd_spec testbed_spec;
 extern const struct vk_cmd_spec ring_spec;
+extern const struct vk_cmd_spec trace_spec;
+extern const struct vk_cmd_spec export_spec;
+extern const struct vk_cmd_spec xdp_spec;
+extern const struct vk_cmd_spec gen_spec;
+extern const struct vk_cmd_spec vhost_spec;
 
 #endif

@@ -14,13 +14,13 @@
 #endif
 
 const struct vk_command vk_commands[] = {
-	{ "xdp", cmd_xdp, NULL, "attach, detach, inspect and run XDP programs" },
-	{ "gen", cmd_gen, NULL, "generate Ethernet/IPv4/UDP frames into a TAP or interface" },
+	{ "xdp", cmd_xdp, &xdp_spec, "attach, detach, inspect and run XDP programs" },
+	{ "gen", cmd_gen, &gen_spec, "generate Ethernet/IPv4/UDP frames into a TAP or interface" },
 	{ "testbed", cmd_testbed, &testbed_spec, "create or remove the namespace testbed (TAP + veth)" },
-	{ "trace", cmd_trace, NULL, "trace the per-packet path and report cost per stage" },
+	{ "trace", cmd_trace, &trace_spec, "trace the per-packet path and report cost per stage" },
 	{ "ring", cmd_ring, &ring_spec, "ring and virtqueue lab: benchmark and cache model" },
-	{ "vhost", cmd_vhost, NULL, "user-space virtio driver for /dev/vhost-net" },
-	{ "export", cmd_export, NULL, "Prometheus exporter of per-queue TAP / vhost / virtio-net figures" },
+	{ "vhost", cmd_vhost, &vhost_spec, "user-space virtio driver for /dev/vhost-net" },
+	{ "export", cmd_export, &export_spec, "Prometheus exporter: per-queue TAP/vhost/virtio-net figures" },
 };
 const int vk_nr_commands = ARRAY_SIZE(vk_commands);
 
@@ -52,9 +52,10 @@ static int help(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	vk_ctx.cmd = "help";
 	c = find(argv[1]);
 	if (!c || argc > 2) {
-		vk_errf("help", "see vnetkit help", c ? "unexpected argument '%s'" :
+		vk_errf("", "see vnetkit help", c ? "unexpected argument '%s'" :
 			"unknown command '%s'", argv[c ? 2 : 1]);
 		return EXIT_USAGE;
 	}

@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <linux/ethtool.h>
 #include <linux/magic.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
@@ -22,6 +21,7 @@
 #include <linux/sockios.h>
 #include <linux/veth.h>
 
+#include "netdev.h"
 #include "netns.h"
 
 #define PATH_MAX_NS (sizeof(VK_NETNS_RUN_DIR) + 80)
@@ -421,16 +421,18 @@ int vk_tap_create(const char *name)
 	return ret;
 }
 
-static void read_dev_stats(struct vk_link_info *li)
+/* The one /proc/net/dev reader: -ENOENT when the device is not listed. */
+static int read_dev_stats(struct vk_link_info *li)
 {
 	unsigned long long v[16];
+	int ret = -ENOENT;
 	char line[512];
 	FILE *f;
 
 	/* /proc/net follows the calling thread's network namespace. */
 	f = fopen("/proc/thread-self/net/dev", "r");
 	if (!f)
-		return;
+		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		char *colon = strchr(line, ':'), *p = line;
 
@@ -449,14 +451,15 @@ static void read_dev_stats(struct vk_link_info *li)
 			li->rx_dropped = v[3];
 			li->tx_packets = v[9];
 			li->tx_dropped = v[11];
+			ret = 0;
 		}
 	}
 	fclose(f);
+	return ret;
 }
 
 int vk_link_info(const char *name, struct vk_link_info *li)
 {
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
 	struct ifreq ifr = { 0 };
 	int ret;
 
@@ -468,13 +471,8 @@ int vk_link_info(const char *name, struct vk_link_info *li)
 		return ret;
 	li->up = ifr.ifr_flags & IFF_UP;
 	li->ifindex = if_nametoindex(name);
-	ifr.ifr_data = (void *)&di;
-	if (!ifreq_ioctl(SIOCETHTOOL, &ifr)) {
-		snprintf(li->driver, sizeof(li->driver), "%s", di.driver);
-		snprintf(li->bus, sizeof(li->bus), "%s", di.bus_info);
-	}
-	read_dev_stats(li);
-	return 0;
+	vk_driver_info(name, li->driver, sizeof(li->driver), li->bus, sizeof(li->bus));
+	return read_dev_stats(li);
 }
 
 int vk_sysctl_write(const char *key, const char *val)

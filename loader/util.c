@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,7 +109,7 @@ void vk_note(const char *fmt, ...)
 
 /* Decimal digits only: strtoull() would take "0x10" as 16 and "010" as 8,
  * and a leading '-' wraps around. */
-static bool decimal_digits(const char *s, size_t n)
+bool vk_decimal(const char *s, size_t n)
 {
 	if (!n || (n > 1 && s[0] == '0'))
 		return false;
@@ -118,31 +117,6 @@ static bool decimal_digits(const char *s, size_t n)
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 	return true;
-}
-
-int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
-		 uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !decimal_digits(s, strlen(s)))
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		goto bad;
-	if (v < min || v > max) {
-		vk_errf(opt, NULL, "%llu is out of range [%llu, %llu]", v,
-			(unsigned long long)min, (unsigned long long)max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-bad:
-	vk_errf(opt, "a decimal integer without leading zeros, e.g. 64",
-		"invalid value '%s'", s ? s : "");
-	return -1;
 }
 
 int vk_parse_secs(const char *opt, const char *s, double min, double max,
@@ -154,7 +128,7 @@ int vk_parse_secs(const char *opt, const char *s, double min, double max,
 	double v;
 
 	/* "1.5", "0.25", "10": no exponent, hex, sign, inf or nan. */
-	if (!s || !decimal_digits(s, ilen) ||
+	if (!s || !vk_decimal(s, ilen) ||
 	    (dot && (!dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))))
 		goto bad;
 	errno = 0;
@@ -173,24 +147,18 @@ bad:
 	return -1;
 }
 
-int vk_opt_once(struct vk_opt_seen *seen, const char *what,
-		const struct option *opts, int val)
+static int cmp_double(const void *a, const void *b)
 {
-	const char *name = NULL;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	for (int i = 0; i < seen->n; i++) {
-		if (seen->val[i] != val)
-			continue;
-		for (const struct option *o = opts; o->name; o++)
-			if (o->val == val && !o->flag)
-				name = o->name;
-		vk_errf(what, "give each option once; see --help",
-			"--%s given twice", name ? name : "?");
-		return -1;
-	}
-	if (seen->n < (int)ARRAY_SIZE(seen->val))
-		seen->val[seen->n++] = val;
-	return 0;
+	return x < y ? -1 : x > y;
+}
+
+void vk_min_median(double *v, int n, double *min, double *med)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	*min = v[0];
+	*med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 double vk_now(void)

@@ -38,29 +38,22 @@ void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
 /* "vnetkit <command> [<sub>]: note: ..." on stderr. */
 void vk_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Every number on the command line goes through these two: decimal only
- * (no 0x, no octal "010", no exponent, no sign), within [min, max]. They
- * print the error themselves and return -1 on bad input (exit 2). */
-int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
-		 uint64_t *out);
-/* Seconds, possibly fractional ("0.5"), within [min, max]. */
+/* n decimal digits, no sign, no leading zero: strtoull() would take "0x10"
+ * as 16 and "010" as 8, and a leading '-' wraps around. */
+bool vk_decimal(const char *s, size_t n);
+/* Seconds, possibly fractional ("0.5"), decimal only (no exponent, hex,
+ * sign, inf or nan), within [min, max]; the option parser's (cli.c)
+ * duration type. Prints the error and returns -1 on bad input. */
 int vk_parse_secs(const char *opt, const char *s, double min, double max,
 		  double *out);
-
-/* Options are given once: the second --x is an error, not last-wins.
- * Call at the top of the getopt loop with the option's value; the name for
- * the message comes from OPTS. Returns -1 (error printed) on a repeat. */
-struct option;
-struct vk_opt_seen {
-	int val[64];
-	int n;
-};
-int vk_opt_once(struct vk_opt_seen *seen, const char *what,
-		const struct option *opts, int val);
 
 /* Shortest --interval any sampling loop accepts: shorter ones only flood
  * the terminal and measure the sampler itself. */
 #define VK_MIN_INTERVAL 0.1
+
+/* Sorts v[0..n-1] (n >= 1) and gives its minimum and median (the mean of
+ * the middle two for even n): the one median of every benchmark. */
+void vk_min_median(double *v, int n, double *min, double *med);
 
 double vk_now(void);		/* CLOCK_MONOTONIC seconds */
 uint64_t vk_now_ns(void);
