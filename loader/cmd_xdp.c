@@ -157,7 +157,8 @@ static const char *const xdp_examples[] = {
 const struct vk_cmd_spec xdp_spec = {
 	.name = "xdp",
 	.summary = "attach, detach, inspect and run XDP programs",
-	.description = "vnetkit's XDP programs (vk_xdp_* with their vk_stats map): "
+	.description = "vnetkit's XDP programs (vk_xdp_* and the multi-buffer vk_mb_*, "
+		"with their vk_stats map): "
 		"drop, pass, tx and redirect, each counting its verdicts per queue and "
 		"CPU. detach and attach --replace act only on vnetkit's own programs "
 		"unless told otherwise.",
@@ -305,7 +306,7 @@ static void unpin_ours(struct attached_state *st)
 
 static bool is_vnetkit_prog(const struct vk_attached *a)
 {
-	return a->stats_map_id && !strncmp(a->name, "vk_xdp_", 7);
+	return a->stats_map_id && vk_prog_name_ours(a->name);
 }
 
 static __u32 obj_id(int fd)

@@ -269,7 +269,7 @@ fi
 # Interrupted: says so in JSON, exit 1 (the run did not complete).
 $V gen --netns $NS --tap vktap0 --duration 5 --rate 1000 --json >$TMP/int.json 2>/dev/null &
 G=$!
-sleep 0.5; kill -INT $G; wait $G; rc=$?
+sleep 0.5; vk_interrupt $G; rc=$?
 check "gen: SIGINT before --duration: exit 1, \"interrupted\": true" \
 	bash -c "[ $rc -eq 1 ] && [ \"\$(jq -r .interrupted $TMP/int.json)\" = true ]"
 

@@ -272,13 +272,13 @@ check "trace --json: CMD's output went to stderr" grep -q "not json {" $tmp/cmd.
 $V trace --stages net --duration 20 --json >$tmp/int.json 2>/dev/null &
 pid=$!
 for _ in $(seq 50); do [ "$(trace_progs)" -gt "$progs0" ] && break; sleep 0.1; done
-kill -INT $pid; wait $pid; rc=$?
+vk_interrupt $pid; rc=$?
 check "trace interrupted before its --duration: exit 1, \"interrupted\": true" \
 	bash -c "[ $rc -eq 1 ] && python3 -c \"import json; d=json.load(open('$tmp/int.json')); assert d['interrupted'] is True and d['end'] == 'interrupted', d\""
 $V trace --stages net >$tmp/int.txt 2>/dev/null &
 pid=$!
 for _ in $(seq 50); do [ "$(trace_progs)" -gt "$progs0" ] && break; sleep 0.1; done
-kill -INT $pid; wait $pid; rc=$?
+vk_interrupt $pid; rc=$?
 check "trace without an end condition: Ctrl-C ends it, exit 0, text says interrupted" \
 	bash -c "[ $rc -eq 0 ] && grep -q '^ended: interrupted' $tmp/int.txt"
 

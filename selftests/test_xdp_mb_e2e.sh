@@ -14,10 +14,17 @@ jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
 slot() { sed -n 's/.*"total":{\(.*\)},"rxq".*/\1/p' <<<"$3" |
 	sed -n "s/.*\"$1\":{\"packets\":\([0-9]*\),\"bytes\":\([0-9]*\)}.*/\\$2/p"; }
 
-vk_netns $NS || { fail "create namespace $NS"; exit 0; }
-ip -n $NS link add vkm0 mtu 9000 type veth peer name vkm1 mtu 9000
+# gen writes only into a TAP a vnetkit testbed created: the testbed makes
+# the namespace, the TAP and the first veth pair; the second pair is the
+# test's own (deleted before the testbed, which keeps a namespace holding
+# links it did not create).
+at_exit "$V testbed down --name $NS"
+if ! $V testbed up --name $NS --tap vkmt0 --veth vkm0 --peer vkm1 >/dev/null; then
+	fail "testbed up $NS failed; nothing else can run"
+	exit 1
+fi
 ip -n $NS link add vkm2 mtu 9000 type veth peer name vkm3 mtu 9000
-in_ns ip tuntap add dev vkmt0 mode tap
+at_exit "ip -n $NS link del vkm2"
 for d in vkm0 vkm1 vkm2 vkm3 vkmt0; do
 	in_ns sh -c "echo 1 >/proc/sys/net/ipv6/conf/$d/disable_ipv6" 2>/dev/null
 	ip -n $NS link set $d mtu 9000 up
