@@ -277,7 +277,7 @@ int vk_cli_parse(const struct vk_cmd_spec *spec, int argc, char **argv,
 		}
 		if (a->v[k].given && !o->many) {
 			vk_errf(what, "give each option once; see vnetkit help",
-				"--%s given twice", o->name);
+				"given twice");
 			return -1;
 		}
 		if (o->many && a->v[k].nall == VK_LIST_MAX) {

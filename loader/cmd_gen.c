@@ -316,8 +316,8 @@ static int check_dev(const char *what, const char *name)
  * bridge port), and TUNSETIFF would also rewrite its feature flags. */
 static int tap_open(const char *what, const char *name, bool blocking)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	char drv[32] = "", bus[32] = "";
+	const char *step;
 	int fd;
 
 	if (check_dev(what, name))
@@ -336,19 +336,15 @@ static int tap_open(const char *what, const char *name, bool blocking)
 			"TAPs", name, VK_TB_RECORD_DIR);
 		return -1;
 	}
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK));
-	if (fd < 0) {
-		vk_errf(what, "is the tun module loaded?", "cannot open /dev/net/tun: %s",
-			strerror(errno));
-		return -1;
-	}
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	if (!ioctl(fd, TUNSETIFF, &ifr))
+	fd = vk_tap_open(name, 0, !blocking, &step);
+	if (fd >= 0)
 		return fd;
-	vk_errf(what, errno == EBUSY ? "a single-queue TAP takes one file "
-		"descriptor: stop the other reader/writer" : NULL,
-		"cannot attach to TAP '%s': %s", name, strerror(errno));
-	close(fd);
+	if (strcmp(step, "TUNSETIFF"))
+		vk_errf(what, "is the tun module loaded?", "%s: %s", step, strerror(-fd));
+	else
+		vk_errf(what, fd == -EBUSY ? "a single-queue TAP takes one file "
+			"descriptor: stop the other reader/writer" : NULL,
+			"cannot attach to TAP '%s': %s", name, strerror(-fd));
 	return -1;
 }
 

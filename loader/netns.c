@@ -402,20 +402,38 @@ int vk_link_set_up(const char *name)
 	return ifreq_ioctl(SIOCSIFFLAGS, &ifr);
 }
 
+int vk_tap_open(const char *name, short flags, bool nonblock, const char **step)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | flags };
+	int fd, err;
+
+	if (step)
+		*step = "cannot open /dev/net/tun";
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
+	if (fd < 0)
+		return -errno;
+	if (step)
+		*step = "TUNSETIFF";
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (!ioctl(fd, TUNSETIFF, &ifr))
+		return fd;
+	err = -errno;
+	close(fd);
+	return err;
+}
+
 int vk_tap_create(const char *name)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	int fd, ret = 0;
 
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	/* TUNSETIFF creates the device when the name is free; refuse to
 	 * take over an existing one. */
 	if (if_nametoindex(name))
 		return -EEXIST;
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	fd = vk_tap_open(name, 0, false, NULL);
 	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1))
+		return fd;
+	if (ioctl(fd, TUNSETPERSIST, 1))
 		ret = -errno;
 	close(fd);
 	return ret;
