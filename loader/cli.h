@@ -79,6 +79,12 @@ struct vk_val {
 	int nall;
 };
 
+/* The text given or defaulted, NULL when neither. */
+static inline const char *vk_val_str(const struct vk_val *v)
+{
+	return v->set ? v->s : NULL;
+}
+
 struct vk_args {
 	int sub;			/* index in subs[], -1 without */
 	struct vk_val v[VK_OPTS_MAX];

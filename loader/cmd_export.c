@@ -95,7 +95,7 @@ static int parse(int argc, char **argv, struct vk_export_cfg *c)
 	if (ret)
 		return ret == VK_CLI_HELP ? -1 : EXIT_USAGE;
 	c->listen = a.v[O_LISTEN].s;
-	c->textfile_dir = a.v[O_TEXTFILE].set ? a.v[O_TEXTFILE].s : NULL;
+	c->textfile_dir = vk_val_str(&a.v[O_TEXTFILE]);
 	c->interval = a.v[O_INTERVAL].d;
 	for (int i = 0; i < a.v[O_NETNS].nall; i++)
 		c->netns[c->nr_netns++] = a.v[O_NETNS].all[i];

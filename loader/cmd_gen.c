@@ -221,14 +221,14 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	if (ret)
 		return ret == VK_CLI_HELP ? -2 : -1;
 	v = a.v;
-	o->tap = v[O_TAP].set ? v[O_TAP].s : NULL;
-	o->dev = v[O_DEV].set ? v[O_DEV].s : NULL;
+	o->tap = vk_val_str(&v[O_TAP]);
+	o->dev = vk_val_str(&v[O_DEV]);
 	o->blocking = v[O_BLOCKING].set;
 	o->recv = v[O_RECV].set;
 	o->sink = v[O_SINK].set;
 	o->json = v[O_JSON].set;
-	o->ready = v[O_READY].set ? v[O_READY].s : NULL;
-	o->netns = v[O_NETNS].set ? v[O_NETNS].s : NULL;
+	o->ready = vk_val_str(&v[O_READY]);
+	o->netns = vk_val_str(&v[O_NETNS]);
 	o->count = v[O_COUNT].u;
 	o->count_set = v[O_COUNT].given;
 	o->size = v[O_SIZE].u;

@@ -215,7 +215,7 @@ static int parse_opts(struct ring_opts *o, const struct vk_args *a)
 	o->full = v[O_FILL].set && v[O_FILL].u == 1;
 	o->layout = v[O_LAYOUT].u ? RING_VQ_SPEC : RING_VQ_TALK;
 	o->json = v[O_JSON].set;
-	o->plot = v[O_PLOT].set ? v[O_PLOT].s : NULL;
+	o->plot = vk_val_str(&v[O_PLOT]);
 	for (int i = 0; i < v[O_ALGO].n; i++) {
 		const struct ring_algo *al = ring_algo_find(algo_names[v[O_ALGO].list[i]]);
 

@@ -923,7 +923,7 @@ int cmd_trace(int argc, char **argv)
 	if (rc)
 		return vk_cli_exit(rc);
 	rc = EXIT_FAIL;
-	events = a.v[O_EVENTS].set ? a.v[O_EVENTS].s : NULL;
+	events = vk_val_str(&a.v[O_EVENTS]);
 	if (events && strspn(events, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
 	    strlen(events)) {
 		vk_errf("--events", "a tracepoint name prefix such as vhost_",
@@ -933,9 +933,9 @@ int cmd_trace(int argc, char **argv)
 	t.methods = 0;
 	for (i = 0; i < a.v[O_METHODS].n; i++)
 		t.methods |= 1u << method_bits[a.v[O_METHODS].list[i]];
-	stages = a.v[O_STAGES].set ? a.v[O_STAGES].s : NULL;
-	netns = a.v[O_NETNS].set ? a.v[O_NETNS].s : NULL;
-	t.run.dev = a.v[O_DEV].set ? a.v[O_DEV].s : NULL;
+	stages = vk_val_str(&a.v[O_STAGES]);
+	netns = vk_val_str(&a.v[O_NETNS]);
+	t.run.dev = vk_val_str(&a.v[O_DEV]);
 	have_dur = a.v[O_DURATION].set;
 	duration = a.v[O_DURATION].d;
 	packets = a.v[O_PACKETS].set ? a.v[O_PACKETS].u : 0;

@@ -298,7 +298,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->event_idx = !v[O_NOEIDX].set;
 	o->mrg = !v[O_NOMRG].set;
 	o->xdp_drop = v[O_XDP].set;
-	o->xdp_obj = v[O_XDPOBJ].set ? v[O_XDPOBJ].s : NULL;
+	o->xdp_obj = vk_val_str(&v[O_XDPOBJ]);
 	o->via_xdp = v[O_VIAXDP].set;
 	o->inject = v[O_INJ].set ? (enum inject)(v[O_INJ].u + INJ_BAD_ADDR) : INJ_NONE;
 	o->inject_after = v[O_INJAFTER].u;

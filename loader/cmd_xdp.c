@@ -209,10 +209,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		return ret == VK_CLI_HELP ? -1 : EXIT_USAGE;
 	v = a.v;
 	o->sub = xdp_subs[a.sub].name;
-	o->dev = v[O_DEV].set ? v[O_DEV].s : NULL;
-	o->to = v[O_TO].set ? v[O_TO].s : NULL;
-	o->pin = v[O_PIN].set ? v[O_PIN].s : NULL;
-	o->netns = v[O_NETNS].set ? v[O_NETNS].s : NULL;
+	o->dev = vk_val_str(&v[O_DEV]);
+	o->to = vk_val_str(&v[O_TO]);
+	o->pin = vk_val_str(&v[O_PIN]);
+	o->netns = vk_val_str(&v[O_NETNS]);
 	o->action = v[O_ACTION].set ? vk_action_parse(v[O_ACTION].s) : -1;
 	o->mode = v[O_MODE].set ? mode_values[v[O_MODE].u] : MODE_AUTO;
 	o->interval = v[O_INTERVAL].set ? v[O_INTERVAL].d : 1;

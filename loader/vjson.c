@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -46,11 +47,66 @@ static void add_error(json_t *doc, int rc)
 	vk_ctx.json_done = true;
 }
 
+/* jansson prints 0.000031 as 3.1e-05 (%g); the guest's sed and awk
+ * readers of these documents, like most people, expect 0.000031. Valid
+ * JSON either way: number tokens outside strings are rewritten in fixed
+ * notation, everything else passes through as jansson wrote it. */
+static void put_fixed(const char *s)
+{
+	bool in_str = false;
+
+	for (const char *p = s; *p; p++) {
+		const char *end = p;
+		char buf[64];
+		double v;
+
+		if (in_str) {
+			if (*p == '\\' && p[1])
+				putchar(*p++);
+			else if (*p == '"')
+				in_str = false;
+			putchar(*p);
+			continue;
+		}
+		if (*p == '"') {
+			in_str = true;
+			putchar(*p);
+			continue;
+		}
+		if (*p != '-' && (*p < '0' || *p > '9')) {
+			putchar(*p);
+			continue;
+		}
+		end = p + strspn(p, "-+.eE0123456789");
+		if (!memchr(p, 'e', end - p) && !memchr(p, 'E', end - p)) {
+			fwrite(p, 1, end - p, stdout);
+		} else {
+			size_t n;
+
+			v = strtod(p, NULL);
+			n = snprintf(buf, sizeof(buf), "%.15f", v);
+			while (n > 1 && buf[n - 1] == '0' && buf[n - 2] != '.')
+				buf[--n] = '\0';
+			fputs(buf, stdout);
+		}
+		p = end - 1;
+	}
+}
+
+static void dump(json_t *v, size_t flags)
+{
+	char *s = json_dumps(v, flags | JSON_ENCODE_ANY);
+
+	if (s)
+		put_fixed(s);
+	free(s);
+}
+
 void vk_json_print(json_t *doc, int rc)
 {
 	add_error(doc, rc);
 	fflush(stderr);
-	json_dumpf(doc, stdout, VK_JSON_FLAGS);
+	dump(doc, VK_JSON_FLAGS);
 	putchar('\n');
 	fflush(stdout);
 	json_decref(doc);
@@ -59,7 +115,7 @@ void vk_json_print(json_t *doc, int rc)
 static void dump_spaced(json_t *v)
 {
 	/* No JSON_COMPACT: ", " and ": " between members, as before. */
-	json_dumpf(v, stdout, JSON_REAL_PRECISION(15) | JSON_ENCODE_ANY);
+	dump(v, JSON_REAL_PRECISION(15));
 }
 
 void vk_json_print_lines(json_t *doc, int rc)
