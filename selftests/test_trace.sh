@@ -231,9 +231,13 @@ check "trace: --duration run exits 0" test $rc -eq 0
 check "trace: nothing left loaded after the run" wait_progs "$progs0"
 
 # --packets stops at the count (any stage reaching N).
-inns $V trace --dev vktap0 --stages tun_get_user --packets 100 --json >$tmp/pk.json 2>&1 &
+# exec: $! is vnetkit itself (a function run in the background is a subshell
+# that a kill would not reach through); the frames go out only once its
+# programs are attached (a fixed sleep lost them on a loaded machine).
+(exec ip netns exec $NS $V trace --dev vktap0 --stages tun_get_user --packets 100 \
+	--json >$tmp/pk.json 2>&1) &
 pid=$!
-sleep 1
+for _ in $(seq 100); do [ "$(trace_progs)" -gt "$progs0" ] && break; sleep 0.1; done
 inns $V gen --tap vktap0 --count 300 >/dev/null 2>&1
 for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 if ! kill -0 $pid 2>/dev/null; then
@@ -244,7 +248,7 @@ assert st['tun_get_user']['packets'] >= 100, st")"
 		py_json $tmp/pk.json "assert d['packets_requested'] == 100 and \
 		d['packets_seen'] >= 100 and d['end'] == 'packets', d"
 else
-	kill $pid
+	kill -KILL $pid; wait $pid
 	fail "trace: --packets 100 did not stop"
 fi
 
