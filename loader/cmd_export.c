@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,108 +33,81 @@ static void on_hup(int sig)
 	reload = 1;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: vnetkit export [--listen ADDR:PORT | --no-listen] [--textfile DIR]\n"
-		"                      [--interval S] [--netns NAME]... [--dev IF]...\n"
-		"                      [--enable-bpf-stats] [--once]\n"
-		"  --listen ADDR:PORT  serve /metrics there (default " VK_EXPORT_DEFAULT_LISTEN
-		"; [::1]:PORT for IPv6)\n"
-		"  --no-listen         no HTTP server (with --textfile)\n"
-		"  --textfile DIR      write DIR/" VK_EXPORT_TEXTFILE " atomically every interval\n"
-		"  --interval S        textfile interval in seconds (default 15)\n"
-		"  --netns NAME        scan only these named namespaces (default: our own and\n"
-		"                      every one in " VK_NETNS_RUN_DIR ", rescanned each time)\n"
-		"  --dev IF            only these devices (default: all but lo)\n"
-		"  --enable-bpf-stats  turn on kernel BPF run-time statistics while running\n"
-		"  --once              collect once to the textfile (or stdout) and exit\n"
-		"SIGHUP re-detects the sources (vhost tracepoints after modprobe vhost_net);\n"
-		"SIGTERM/SIGINT stop, release what export attached and remove the textfile.\n");
-}
+enum { O_LISTEN, O_NO_LISTEN, O_TEXTFILE, O_INTERVAL, O_NETNS, O_DEV,
+       O_BPF_STATS, O_ONCE, O_NR };
 
-static int add_list(const char *opt, const char **list, int *n, const char *v,
-		    bool (*valid)(const char *))
-{
-	if (!valid(v)) {
-		vk_errf("export", NULL, "%s '%s': not a valid name", opt, v);
-		return -1;
-	}
-	if (*n >= VK_EXPORT_MAX_LIST) {
-		vk_errf("export", NULL, "%s: at most %d", opt, VK_EXPORT_MAX_LIST);
-		return -1;
-	}
-	list[(*n)++] = v;
-	return 0;
-}
+static const struct vk_opt export_table[O_NR] = {
+	[O_LISTEN] = { "listen", 0, VK_T_STR, "ADDR:PORT", .def = VK_EXPORT_DEFAULT_LISTEN,
+		.conflicts = 1ull << O_NO_LISTEN | 1ull << O_ONCE,
+		.help = "serve /metrics there; [::1]:PORT for IPv6" },
+	[O_NO_LISTEN] = { "no-listen", 0, VK_T_FLAG,
+		.help = "no HTTP server (with --textfile)" },
+	[O_TEXTFILE] = { "textfile", 0, VK_T_PATH, "DIR",
+		.help = "write DIR/" VK_EXPORT_TEXTFILE " atomically every interval, "
+			"for node_exporter's textfile collector" },
+	[O_INTERVAL] = { "interval", 0, VK_T_DURATION, "S", .fmin = 0.1, .fmax = 86400,
+		.def = "15", .help = "the textfile's interval" },
+	[O_NETNS] = { "netns", 0, VK_T_NAME, "NAME", .many = true,
+		.help = "scan only these named namespaces (default: our own and every "
+			"one in " VK_NETNS_RUN_DIR ", rescanned each time)" },
+	[O_DEV] = { "dev", 0, VK_T_IFNAME, "IF", .many = true,
+		.help = "only these devices (default: all but lo)" },
+	[O_BPF_STATS] = { "enable-bpf-stats", 0, VK_T_FLAG,
+		.help = "turn on the kernel's BPF run-time statistics while running "
+			"(every BPF program then pays two clock reads per run)" },
+	[O_ONCE] = { "once", 0, VK_T_FLAG,
+		.help = "collect once, to the textfile or stdout, and exit" },
+};
+
+static const char *const export_examples[] = {
+	"vnetkit export",
+	"serve http://" VK_EXPORT_DEFAULT_LISTEN "/metrics until SIGTERM",
+	"vnetkit export --once --dev vktap0",
+	"the figures of one TAP, once, on stdout",
+	"vnetkit export --no-listen --textfile /var/lib/node_exporter --interval 30",
+	"a node_exporter textfile, rewritten every 30 s",
+	NULL,
+};
+
+const struct vk_cmd_spec export_spec = {
+	.name = "export",
+	.summary = "Prometheus exporter: per-queue TAP/vhost/virtio-net figures",
+	.description = "A long-running exporter of the per-queue figures of the TAP / "
+		"vhost-net / virtio-net path: serves /metrics over HTTP and/or writes "
+		"a node_exporter textfile. It attaches nothing to devices: vnetkit's "
+		"XDP programs are found and read, never attached or detached. What it "
+		"does attach (the vhost tracepoint programs, and BPF run-time "
+		"statistics with --enable-bpf-stats) is released at exit.\n"
+		"SIGHUP re-detects the sources (vhost tracepoints after modprobe "
+		"vhost_net); SIGTERM/SIGINT stop, release what export attached and "
+		"remove the textfile.",
+	.opts = export_table, .nr_opts = O_NR,
+	.examples = export_examples,
+};
+
+_Static_assert(VK_LIST_MAX <= VK_EXPORT_MAX_LIST, "every --netns/--dev given fits the config");
 
 static int parse(int argc, char **argv, struct vk_export_cfg *c)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "no-listen", no_argument, NULL, 'L' },
-		{ "textfile", required_argument, NULL, 't' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "enable-bpf-stats", no_argument, NULL, 'B' },
-		{ "once", no_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	bool no_listen = false;
-	int ch;
+	struct vk_args a;
+	int ret = vk_cli_parse(&export_spec, argc, argv, &a);
 
-	c->listen = VK_EXPORT_DEFAULT_LISTEN;
-	c->interval = 15;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'l':
-			c->listen = optarg;
-			break;
-		case 'L':
-			no_listen = true;
-			break;
-		case 't':
-			c->textfile_dir = optarg;
-			break;
-		case 'i':
-			if (vk_parse_secs("--interval", optarg, 0.1, 86400, &c->interval))
-				return EXIT_USAGE;
-			break;
-		case 'n':
-			if (add_list("--netns", c->netns, &c->nr_netns, optarg, vk_valid_nsname))
-				return EXIT_USAGE;
-			break;
-		case 'd':
-			if (add_list("--dev", c->dev, &c->nr_dev, optarg, vk_valid_ifname))
-				return EXIT_USAGE;
-			break;
-		case 'B':
-			c->enable_bpf_stats = true;
-			break;
-		case 'o':
-			c->once = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		default:
-			vk_errf("export", "see vnetkit export --help", "unknown or incomplete option '%s'",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		vk_errf("export", "see vnetkit export --help", "unexpected argument '%s'", argv[optind]);
-		return EXIT_USAGE;
-	}
-	if (no_listen || c->once)
+	if (ret)
+		return ret == VK_CLI_HELP ? -1 : EXIT_USAGE;
+	c->listen = a.v[O_LISTEN].s;
+	c->textfile_dir = vk_val_str(&a.v[O_TEXTFILE]);
+	c->interval = a.v[O_INTERVAL].d;
+	for (int i = 0; i < a.v[O_NETNS].nall; i++)
+		c->netns[c->nr_netns++] = a.v[O_NETNS].all[i];
+	for (int i = 0; i < a.v[O_DEV].nall; i++)
+		c->dev[c->nr_dev++] = a.v[O_DEV].all[i];
+	c->enable_bpf_stats = a.v[O_BPF_STATS].set;
+	c->once = a.v[O_ONCE].set;
+	if (a.v[O_NO_LISTEN].set || c->once)
 		c->listen = NULL;
 	if (!c->listen && !c->textfile_dir && !c->once) {
-		vk_errf("export", "give --textfile DIR, or drop --no-listen",
-			"--no-listen leaves nothing to export to");
+		vk_errf("--no-listen", "give --textfile DIR, or drop --no-listen",
+			"leaves nothing to export to");
 		return EXIT_USAGE;
 	}
 	return 0;

@@ -31,7 +31,6 @@
  *    seconds (first to last frame), pps, complete (bool). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +42,6 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <linux/ethtool.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
@@ -56,6 +54,7 @@
 #include "netns.h"
 #include "owner.h"
 #include "util.h"
+#include "vjson.h"
 #include "vk_cost_mark.h"
 #include "xdp_obj.h"
 
@@ -91,46 +90,98 @@ struct gen_result {
 	uint64_t cost_frames;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vnetkit gen (--tap NAME [--blocking] | --dev IF) [--count N] [--size B]\n"
-"                   [--rate PPS] [--duration S] [--src-mac M] [--dst-mac M]\n"
-"                   [--src-ip A] [--dst-ip A] [--sport P] [--dport P]\n"
-"                   [--flows N] [--run-id ID] [--recv [--timeout S]]\n"
-"                   [--netns NS] [--warmup N] [--json]\n"
-"       vnetkit gen --sink (--dev IF | --tap NAME) [--count N] [--timeout S]\n"
-"                   [--duration S] [--run-id ID] [--ready FILE] [--netns NS]\n"
-"                   [--json]\n"
-"\n"
-"  --tap NAME    write into the existing TAP NAME (fd O_NONBLOCK: native XDP\n"
-"                path); --blocking uses a blocking fd (generic XDP path)\n"
-"  --dev IF      send through an AF_PACKET socket bound to IF\n"
-"  --count N     frames to write (default 1000; with --duration: a cap)\n"
-"  --size B      frame size incl. Ethernet header, no FCS (0..65535, default\n"
-"                64); below 58 the marker is cut, below 42 the headers too,\n"
-"                below 14 tun and AF_PACKET refuse the write (EINVAL);\n"
-"                above the MTU + 14 only into a TAP\n"
-"  --rate PPS    pace writes (default: as fast as possible)\n"
-"  --duration S  write for S seconds\n"
-"  --flows N     cycle the UDP source port over N values from --sport, so\n"
-"                hashing (RSS, RPS, fanout) spreads the frames\n"
-"  --src-mac M, --dst-mac M   default 02:00:00:00:00:01 -> :02, no device's\n"
-"                MAC: the stack drops the frames early and never answers\n"
-"  --src-ip A, --dst-ip A     default 192.0.2.1 -> 192.0.2.2\n"
-"  --sport P, --dport P       UDP ports, default 9 (discard)\n"
-"  --run-id ID   tag the frames (sender) or select a run (sink); the\n"
-"                sender picks a random one, the sink takes the first seen\n"
-"  --recv        (TAP) also read frames coming back out of the TAP fd, e.g.\n"
-"                XDP_TX, and check their MACs are swapped\n"
-"  --sink        receive and count our frames until --count arrived or\n"
-"                --timeout S (default 2) passed without one; exit 1 if short\n"
-"  --ready FILE  (sink) create FILE once the socket listens\n"
-"  --netns NS    work inside namespace NS (as ip netns exec NS would)\n"
-"  --warmup N    frames written before the cost window opens (count / 10;\n"
-"                0 with --duration)\n"
-"  --json        one JSON object instead of the table\n");
-}
+enum { O_TAP, O_DEV, O_BLOCKING, O_COUNT, O_SIZE, O_RATE, O_DURATION, O_SRCMAC,
+       O_DSTMAC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_RECV, O_SINK, O_TIMEOUT,
+       O_JSON, O_RUNID, O_READY, O_NETNS, O_FLOWS, O_WARMUP, O_NR };
+
+#define NOT(o)	(1ull << (o))
+
+static const struct vk_opt gen_table[O_NR] = {
+	[O_TAP] = { "tap", 0, VK_T_IFNAME, "NAME", .conflicts = NOT(O_DEV),
+		.help = "write into the TAP NAME that vnetkit testbed created (fd "
+			"O_NONBLOCK: the native XDP path)" },
+	[O_DEV] = { "dev", 0, VK_T_IFNAME, "IF",
+		.help = "send (or with --sink receive) through an AF_PACKET socket "
+			"bound to IF" },
+	[O_BLOCKING] = { "blocking", 0, VK_T_FLAG, .conflicts = NOT(O_DEV) | NOT(O_SINK),
+		.help = "a blocking TAP fd: the generic XDP path" },
+	[O_COUNT] = { "count", 0, VK_T_INT, "N", .min = 1, .max = UINT64_MAX,
+		.unit = "frames", .def = "1000",
+		.help = "frames to write (with --duration: a cap), or for --sink to "
+			"receive" },
+	[O_SIZE] = { "size", 0, VK_T_SIZE, "B", .min = VK_GEN_MIN_SIZE,
+		.max = VK_GEN_MAX_SIZE, .def = "64",
+		.help = "frame size incl. the Ethernet header, no FCS; below 58 the "
+			"marker is cut, below 42 the headers too, below 14 tun and "
+			"AF_PACKET refuse the write (EINVAL); above the MTU + 14 only "
+			"into a TAP" },
+	[O_RATE] = { "rate", 0, VK_T_INT, "PPS", .min = 1, .max = 100000000,
+		.unit = "frames/s", .conflicts = NOT(O_SINK),
+		.help = "pace writes (default: as fast as possible)" },
+	[O_DURATION] = { "duration", 0, VK_T_DURATION, "S", .fmin = 0.01, .fmax = 86400,
+		.help = "write (or receive) for S seconds" },
+	[O_SRCMAC] = { "src-mac", 0, VK_T_STR, "M", .def = "02:00:00:00:00:01",
+		.help = "source MAC; the defaults match no device's MAC: the stack "
+			"drops the frames early and never answers" },
+	[O_DSTMAC] = { "dst-mac", 0, VK_T_STR, "M", .def = "02:00:00:00:00:02",
+		.help = "destination MAC" },
+	[O_SRCIP] = { "src-ip", 0, VK_T_STR, "A", .def = "192.0.2.1",
+		.help = "source IPv4 address (TEST-NET-1 by default)" },
+	[O_DSTIP] = { "dst-ip", 0, VK_T_STR, "A", .def = "192.0.2.2",
+		.help = "destination IPv4 address" },
+	[O_SPORT] = { "sport", 0, VK_T_INT, "P", .min = 0, .max = 65535, .def = "9",
+		.help = "UDP source port (9: discard)" },
+	[O_DPORT] = { "dport", 0, VK_T_INT, "P", .min = 0, .max = 65535, .def = "9",
+		.help = "UDP destination port" },
+	[O_RECV] = { "recv", 0, VK_T_FLAG, .conflicts = NOT(O_DEV) | NOT(O_SINK),
+		.help = "(TAP) also read the frames coming back out of the TAP fd, "
+			"e.g. XDP_TX, and check their MACs are swapped; for an interface "
+			"run a second gen --sink --dev IF" },
+	[O_SINK] = { "sink", 0, VK_T_FLAG,
+		.help = "receive and count our frames until --count arrived or "
+			"--timeout passed without one; exit 1 if short" },
+	[O_TIMEOUT] = { "timeout", 0, VK_T_DURATION, "S", .fmin = 0.01, .fmax = 86400,
+		.def = "2", .help = "(sink, recv) how long to wait for a frame" },
+	[O_JSON] = { "json", 0, VK_T_FLAG,
+		.help = "one JSON document (schemas vnetkit-gen/1, vnetkit-gen-sink/1)" },
+	[O_RUNID] = { "run-id", 0, VK_T_INT, "ID", .min = 1, .max = UINT32_MAX,
+		.help = "tag the frames (sender) or select a run (sink); the sender "
+			"picks a random one, the sink takes the first seen" },
+	[O_READY] = { "ready", 0, VK_T_PATH, "FILE",
+		.help = "(sink) create FILE once the socket listens" },
+	[O_NETNS] = { "netns", 0, VK_T_NAME, "NS",
+		.help = "work inside namespace NS (as ip netns exec NS would)" },
+	[O_FLOWS] = { "flows", 0, VK_T_INT, "N", .min = 1, .max = 65536, .def = "1",
+		.help = "cycle the UDP source port over N values from --sport, so "
+			"hashing (RSS, RPS, fanout) spreads the frames" },
+	[O_WARMUP] = { "warmup", 0, VK_T_INT, "N", .min = 0, .max = UINT64_MAX,
+		.unit = "frames", .conflicts = NOT(O_SINK),
+		.help = "frames written before the cost window (include/vk_cost_mark.h) "
+			"opens; default: --count / 10, 0 with --duration" },
+};
+
+static const char *const gen_examples[] = {
+	"vnetkit gen --tap vktap0 --count 100000",
+	"100000 64-byte frames into the testbed's TAP, as fast as it takes them",
+	"vnetkit gen --sink --dev vkveth1 --count 5000 --json &",
+	"a receiver on one end of the veth pair, checking every frame...",
+	"vnetkit gen --dev vkveth0 --count 5000 --size 1500",
+	"...and the sender on the other",
+	NULL,
+};
+
+const struct vk_cmd_spec gen_spec = {
+	.name = "gen",
+	.summary = "generate Ethernet/IPv4/UDP frames into a TAP or interface",
+	.description = "Writes marked Ethernet/IPv4/UDP frames (run id, sequence "
+		"number, a payload derived from both) into a TAP, as a VM's virtio "
+		"device would, or through an AF_PACKET socket; with --sink, receives "
+		"them and checks every frame byte for byte. The report names the "
+		"kernel path the frames took (native or generic XDP).",
+	.opts = gen_table, .nr_opts = O_NR,
+	.examples = gen_examples,
+	.json_doc = "gen", .json_version = 1,
+};
 
 static int parse_mac(const char *opt, const char *s, uint8_t *mac)
 {
@@ -161,179 +212,55 @@ static int parse_ip(const char *opt, const char *s, uint32_t *ip)
 
 static int parse_opts(int argc, char **argv, struct gen_opts *o)
 {
-	enum { O_TAP = 256, O_DEV, O_BLOCKING, O_COUNT, O_SIZE, O_RATE, O_DURATION,
-	       O_SRCMAC, O_DSTMAC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_RECV,
-	       O_SINK, O_TIMEOUT, O_JSON, O_RUNID, O_READY, O_NETNS, O_FLOWS,
-	       O_WARMUP };
-	static const struct option lopts[] = {
-		{ "tap", required_argument, NULL, O_TAP },
-		{ "dev", required_argument, NULL, O_DEV },
-		{ "blocking", no_argument, NULL, O_BLOCKING },
-		{ "count", required_argument, NULL, O_COUNT },
-		{ "size", required_argument, NULL, O_SIZE },
-		{ "rate", required_argument, NULL, O_RATE },
-		{ "duration", required_argument, NULL, O_DURATION },
-		{ "src-mac", required_argument, NULL, O_SRCMAC },
-		{ "dst-mac", required_argument, NULL, O_DSTMAC },
-		{ "src-ip", required_argument, NULL, O_SRCIP },
-		{ "dst-ip", required_argument, NULL, O_DSTIP },
-		{ "sport", required_argument, NULL, O_SPORT },
-		{ "dport", required_argument, NULL, O_DPORT },
-		{ "recv", no_argument, NULL, O_RECV },
-		{ "sink", no_argument, NULL, O_SINK },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "run-id", required_argument, NULL, O_RUNID },
-		{ "ready", required_argument, NULL, O_READY },
-		{ "netns", required_argument, NULL, O_NETNS },
-		{ "flows", required_argument, NULL, O_FLOWS },
-		{ "warmup", required_argument, NULL, O_WARMUP },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct vk_gen_flow *f = &o->flow;
-	struct vk_opt_seen seen = {};
-	uint64_t v;
-	int c;
+	const struct vk_val *v;
+	struct vk_args a;
+	int ret;
 
-	/* Locally administered unicast MACs that match no device: the stack
-	 * drops the frames early (PACKET_OTHERHOST) and never answers. */
-	memcpy(f->src_mac, (uint8_t[]){ 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }, 6);
-	memcpy(f->dst_mac, (uint8_t[]){ 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 }, 6);
-	f->src_ip = htonl(0xc0000201);	/* 192.0.2.1 (TEST-NET-1) */
-	f->dst_ip = htonl(0xc0000202);	/* 192.0.2.2 */
-	f->sport = 9;
-	f->dport = 9;
-	o->count = 1000;
-	o->size = 64;
-	o->flows = 1;
-	o->timeout = 2;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
-		if (c != 'h' && c != ':' && c != '?' &&
-		    vk_opt_once(&seen, "gen", lopts, c))
-			return EXIT_USAGE;
-		switch (c) {
-		case O_TAP: o->tap = optarg; break;
-		case O_DEV: o->dev = optarg; break;
-		case O_BLOCKING: o->blocking = true; break;
-		case O_RECV: o->recv = true; break;
-		case O_SINK: o->sink = true; break;
-		case O_JSON: o->json = true; break;
-		case O_READY: o->ready = optarg; break;
-		case O_NETNS: o->netns = optarg; break;
-		case O_COUNT:
-			if (vk_parse_u64("gen --count", optarg, 1, UINT64_MAX, &o->count))
-				return -1;
-			o->count_set = true;
-			break;
-		case O_SIZE:
-			if (vk_parse_u64("gen --size", optarg, VK_GEN_MIN_SIZE,
-					 VK_GEN_MAX_SIZE, &o->size))
-				return -1;
-			break;
-		case O_FLOWS:
-			if (vk_parse_u64("gen --flows", optarg, 1, 65536, &o->flows))
-				return -1;
-			break;
-		case O_WARMUP:
-			if (vk_parse_u64("gen --warmup", optarg, 0, UINT64_MAX, &o->warmup))
-				return -1;
-			o->warmup_set = true;
-			break;
-		case O_RATE:
-			if (vk_parse_u64("gen --rate", optarg, 1, 100000000, &o->rate))
-				return -1;
-			break;
-		case O_DURATION:
-			if (vk_parse_secs("gen --duration", optarg, 0.01, 86400, &o->duration))
-				return -1;
-			break;
-		case O_TIMEOUT:
-			if (vk_parse_secs("gen --timeout", optarg, 0.01, 86400, &o->timeout))
-				return -1;
-			o->timeout_set = true;
-			break;
-		case O_SRCMAC:
-			if (parse_mac("gen --src-mac", optarg, f->src_mac))
-				return -1;
-			break;
-		case O_DSTMAC:
-			if (parse_mac("gen --dst-mac", optarg, f->dst_mac))
-				return -1;
-			break;
-		case O_SRCIP:
-			if (parse_ip("gen --src-ip", optarg, &f->src_ip))
-				return -1;
-			break;
-		case O_DSTIP:
-			if (parse_ip("gen --dst-ip", optarg, &f->dst_ip))
-				return -1;
-			break;
-		case O_SPORT:
-		case O_DPORT:
-			if (vk_parse_u64(c == O_SPORT ? "gen --sport" : "gen --dport",
-					 optarg, 0, 65535, &v))
-				return -1;
-			*(c == O_SPORT ? &f->sport : &f->dport) = v;
-			break;
-		case O_RUNID:
-			if (vk_parse_u64("gen --run-id", optarg, 1, UINT32_MAX, &v))
-				return -1;
-			f->run_id = v;
-			o->have_run_id = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case ':':
-			vk_errf("gen", "see vnetkit gen --help",
-				"option '%s' needs a value", argv[optind - 1]);
-			return -1;
-		default:
-			vk_errf("gen", "see vnetkit gen --help", "unknown option '%s'",
-				argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		vk_errf("gen", "see vnetkit gen --help", "unexpected argument '%s'",
-			argv[optind]);
+	ret = vk_cli_parse(&gen_spec, argc, argv, &a);
+	if (ret)
+		return ret == VK_CLI_HELP ? -2 : -1;
+	v = a.v;
+	o->tap = vk_val_str(&v[O_TAP]);
+	o->dev = vk_val_str(&v[O_DEV]);
+	o->blocking = v[O_BLOCKING].set;
+	o->recv = v[O_RECV].set;
+	o->sink = v[O_SINK].set;
+	o->json = v[O_JSON].set;
+	o->ready = vk_val_str(&v[O_READY]);
+	o->netns = vk_val_str(&v[O_NETNS]);
+	o->count = v[O_COUNT].u;
+	o->count_set = v[O_COUNT].given;
+	o->size = v[O_SIZE].u;
+	o->flows = v[O_FLOWS].u;
+	o->warmup = v[O_WARMUP].u;
+	o->warmup_set = v[O_WARMUP].given;
+	o->rate = v[O_RATE].set ? v[O_RATE].u : 0;
+	o->duration = v[O_DURATION].set ? v[O_DURATION].d : 0;
+	o->timeout = v[O_TIMEOUT].d;
+	o->timeout_set = v[O_TIMEOUT].given;
+	f->sport = v[O_SPORT].u;
+	f->dport = v[O_DPORT].u;
+	o->have_run_id = v[O_RUNID].given;
+	if (o->have_run_id)
+		f->run_id = v[O_RUNID].u;
+	if (parse_mac("--src-mac", v[O_SRCMAC].s, f->src_mac) ||
+	    parse_mac("--dst-mac", v[O_DSTMAC].s, f->dst_mac) ||
+	    parse_ip("--src-ip", v[O_SRCIP].s, &f->src_ip) ||
+	    parse_ip("--dst-ip", v[O_DSTIP].s, &f->dst_ip))
 		return -1;
-	}
-	if (!!o->tap == !!o->dev) {
-		vk_err("gen", o->tap ? "--tap and --dev exclude each other" :
-		       "no target", "give exactly one of --tap NAME or --dev IF");
-		return -1;
-	}
-	if (o->blocking && !o->tap) {
-		vk_err("gen --blocking", "only applies to --tap", NULL);
-		return -1;
-	}
-	if (o->recv && !o->tap) {
-		vk_err("gen --recv", "only applies to --tap",
-		       "for an interface use a second gen --sink --dev IF");
-		return -1;
-	}
-	if (o->sink && (o->recv || o->blocking || o->rate)) {
-		vk_err("gen --sink", "--recv, --blocking and --rate are for the "
-		       "sender", NULL);
+	if (!o->tap && !o->dev) {
+		vk_err("", "no target", "give exactly one of --tap NAME or --dev IF");
 		return -1;
 	}
 	if (!o->sink && o->ready) {
-		vk_err("gen --ready", "only applies to --sink", NULL);
+		vk_err("--ready", "only applies to --sink", NULL);
 		return -1;
 	}
 	/* Without --count, --duration (sender) or the timeouts (sink) end
 	 * the run. */
 	if (!o->count_set && (o->sink || o->duration))
 		o->count = UINT64_MAX;
-	if (o->warmup_set && o->sink) {
-		vk_err("gen --warmup", "only applies to the sender", NULL);
-		return -1;
-	}
 	if (!o->warmup_set)
 		o->warmup = o->count_set ? o->count / 10 : 0;
 	if (o->warmup_set && o->count_set && o->warmup >= o->count) {
@@ -351,25 +278,6 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 }
 
 /* ---- devices ---- */
-
-static bool dev_driver(const char *name, char *drv, char *bus)
-{
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr = { .ifr_data = (void *)&di };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	ok = !ioctl(fd, SIOCETHTOOL, &ifr);
-	close(fd);
-	if (ok) {
-		snprintf(drv, 32, "%s", di.driver);
-		snprintf(bus, 32, "%s", di.bus_info);
-	}
-	return ok;
-}
 
 static bool dev_up(const char *name)
 {
@@ -408,13 +316,14 @@ static int check_dev(const char *what, const char *name)
  * bridge port), and TUNSETIFF would also rewrite its feature flags. */
 static int tap_open(const char *what, const char *name, bool blocking)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	char drv[32] = "", bus[32] = "";
+	const char *step;
 	int fd;
 
 	if (check_dev(what, name))
 		return -1;
-	if (!dev_driver(name, drv, bus) || strcmp(drv, "tun") || strcmp(bus, "tap")) {
+	if (vk_driver_info(name, drv, sizeof(drv), bus, sizeof(bus)) || strcmp(drv, "tun") ||
+	    strcmp(bus, "tap")) {
 		vk_errf(what, "use --dev for other interfaces",
 			"'%s' is not a TAP device (driver %s%s%s)", name,
 			drv[0] ? drv : "unknown", bus[0] ? ", " : "", bus);
@@ -427,19 +336,15 @@ static int tap_open(const char *what, const char *name, bool blocking)
 			"TAPs", name, VK_TB_RECORD_DIR);
 		return -1;
 	}
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK));
-	if (fd < 0) {
-		vk_errf(what, "is the tun module loaded?", "cannot open /dev/net/tun: %s",
-			strerror(errno));
-		return -1;
-	}
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	if (!ioctl(fd, TUNSETIFF, &ifr))
+	fd = vk_tap_open(name, 0, !blocking, &step);
+	if (fd >= 0)
 		return fd;
-	vk_errf(what, errno == EBUSY ? "a single-queue TAP takes one file "
-		"descriptor: stop the other reader/writer" : NULL,
-		"cannot attach to TAP '%s': %s", name, strerror(errno));
-	close(fd);
+	if (strcmp(step, "TUNSETIFF"))
+		vk_errf(what, "is the tun module loaded?", "%s: %s", step, strerror(-fd));
+	else
+		vk_errf(what, fd == -EBUSY ? "a single-queue TAP takes one file "
+			"descriptor: stop the other reader/writer" : NULL,
+			"cannot attach to TAP '%s': %s", name, strerror(-fd));
 	return -1;
 }
 
@@ -665,54 +570,47 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 	return 0;
 }
 
-static void print_gen(const struct gen_opts *o, const struct gen_result *r)
+static void print_gen(const struct gen_opts *o, const struct gen_result *r, int rc)
 {
 	const char *ifname = o->tap ? o->tap : o->dev;
 	double pps = r->seconds > 0 ? r->frames / r->seconds : 0;
 	double bps = r->seconds > 0 ? r->bytes * 8 / r->seconds : 0;
 	double cpu_ns = r->frames ? r->cpu_seconds * 1e9 / r->frames : 0;
 	char rate[32], brate[32];
-	bool first = true;
 
 	if (o->json) {
-		printf("{\"mode\":\"gen\",\"interface\":\"%s\",\"kind\":\"%s\","
-		       "\"blocking\":%s,\"path\":\"%s\",\"native_xdp_path\":%s,"
-		       "\"size\":%llu,\"flows\":%llu,\"run_id\":%u,\"frames\":%llu,"
-		       "\"bytes\":%llu,"
-		       "\"errors\":%llu,\"error_kinds\":{",
-		       ifname, o->tap ? "tap" : "packet",
-		       o->blocking ? "true" : "false", r->path,
-		       o->tap ? (r->native ? "true" : "false") : "null",
-		       (unsigned long long)o->size, (unsigned long long)o->flows,
-		       o->flow.run_id,
-		       (unsigned long long)r->frames, (unsigned long long)r->bytes,
-		       (unsigned long long)r->errors);
-		for (int e = 0; e < MAX_ERRNO; e++) {
-			if (!r->err_by[e])
-				continue;
-			printf("%s\"%s\":%llu", first ? "" : ",",
-			       e ? strerrorname_np(e) : "short_write",
-			       (unsigned long long)r->err_by[e]);
-			first = false;
-		}
-		printf("},\"interrupted\":%s", r->interrupted ? "true" : "false");
-		printf(",\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
-		       "\"cpu_seconds\":%.6f,\"cpu_ns_per_frame\":%.1f", r->seconds,
-		       pps, bps, r->cpu_seconds, cpu_ns);
-		printf(",\"cost_window\":{\"warmup\":%llu,\"in_window\":%llu,"
-		       "\"opened\":%s}", (unsigned long long)o->warmup,
-		       (unsigned long long)r->cost_frames,
-		       r->cost_opened ? "true" : "false");
-		if (o->recv)
-			printf(",\"returned\":%llu,\"mac_swapped\":%llu,\"foreign\":%llu,"
-			       "\"corrupt\":%llu}\n",
-			       (unsigned long long)r->returned,
-			       (unsigned long long)r->mac_swapped,
-			       (unsigned long long)r->foreign,
-			       (unsigned long long)r->corrupt);
-		else
-			printf(",\"returned\":null,\"mac_swapped\":null,\"foreign\":null,"
-			       "\"corrupt\":null}\n");
+		json_t *doc = vk_json_doc("gen", 1), *kinds = json_object();
+
+		vk_jstr(doc, "mode", "gen");
+		vk_jstr(doc, "interface", ifname);
+		vk_jstr(doc, "kind", o->tap ? "tap" : "packet");
+		vk_jbool(doc, "blocking", o->blocking);
+		vk_jstr(doc, "path", r->path);
+		vk_jset(doc, "native_xdp_path", o->tap ? json_boolean(r->native) : json_null());
+		vk_ju64(doc, "size", o->size);
+		vk_ju64(doc, "flows", o->flows);
+		vk_ju64(doc, "run_id", o->flow.run_id);
+		vk_ju64(doc, "frames", r->frames);
+		vk_ju64(doc, "bytes", r->bytes);
+		vk_ju64(doc, "errors", r->errors);
+		for (int e = 0; e < MAX_ERRNO; e++)
+			if (r->err_by[e])
+				vk_ju64(kinds, e ? strerrorname_np(e) : "short_write", r->err_by[e]);
+		vk_jset(doc, "error_kinds", kinds);
+		vk_jbool(doc, "interrupted", r->interrupted);
+		vk_jreal(doc, "seconds", r->seconds, 6);
+		vk_jreal(doc, "pps", pps, 0);
+		vk_jreal(doc, "bps", bps, 0);
+		vk_jreal(doc, "cpu_seconds", r->cpu_seconds, 6);
+		vk_jreal(doc, "cpu_ns_per_frame", cpu_ns, 1);
+		vk_jset(doc, "cost_window", json_pack("{s:I, s:I, s:b}",
+			"warmup", (json_int_t)o->warmup, "in_window",
+			(json_int_t)r->cost_frames, "opened", r->cost_opened));
+		vk_jset(doc, "returned", o->recv ? vk_json_u64(r->returned) : json_null());
+		vk_jset(doc, "mac_swapped", o->recv ? vk_json_u64(r->mac_swapped) : json_null());
+		vk_jset(doc, "foreign", o->recv ? vk_json_u64(r->foreign) : json_null());
+		vk_jset(doc, "corrupt", o->recv ? vk_json_u64(r->corrupt) : json_null());
+		vk_json_print(doc, rc);
 		return;
 	}
 	printf("gen: %s (%s)\n", ifname, o->tap ? (o->blocking ?
@@ -746,16 +644,39 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 		       (unsigned long long)r->foreign);
 }
 
+/* The exit code of a run, its errors printed. */
+static int gen_verdict(const struct gen_opts *o, const struct gen_result *r)
+{
+	if (r->gone) {
+		vk_errf("gen", NULL, "'%s' went away after %llu frames (%s)",
+			o->tap ? o->tap : o->dev, (unsigned long long)r->frames,
+			o->tap ? "TAP removed" : "interface removed");
+		return EXIT_FAIL;
+	}
+	if (r->interrupted) {
+		vk_errf("gen", NULL, "interrupted after %llu frames: the run did not complete",
+			(unsigned long long)r->frames);
+		return EXIT_FAIL;
+	}
+	if (!r->frames) {
+		vk_errf("gen", r->err_by[EMSGSIZE] ? "--size is above the interface "
+			"MTU + 14: raise the MTU or send smaller frames" : NULL,
+			"no frame was written (%llu errors)",
+			(unsigned long long)r->errors);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 static int do_gen(struct gen_opts *o)
 {
 	struct gen_result r = { 0 };
-	int fd;
+	int fd, rc;
 
 	if (o->size < VK_GEN_MIN_MARKED && (o->recv || !o->json))
-		fprintf(stderr, "vnetkit: gen: note: %llu-byte frames cannot carry "
-			"the whole marker (%d bytes needed): receivers will not "
-			"recognise them\n", (unsigned long long)o->size,
-			VK_GEN_MIN_MARKED);
+		vk_note("%llu-byte frames cannot carry the whole marker (%d bytes "
+			"needed): receivers will not recognise them",
+			(unsigned long long)o->size, VK_GEN_MIN_MARKED);
 	if (o->tap) {
 		fd = tap_open("gen --tap", o->tap, o->blocking);
 		if (o->blocking) {
@@ -786,31 +707,16 @@ static int do_gen(struct gen_opts *o)
 	}
 	close(fd);
 	r.interrupted = vk_stop;
-	print_gen(o, &r);
+	if (!o->json)
+		print_gen(o, &r, 0);
 	if (o->recv && r.returned < r.frames)
-		fprintf(stderr, "vnetkit: gen: note: only %llu of %llu frames came "
-			"back out of %s (is an XDP_TX program attached?)\n",
-			(unsigned long long)r.returned,
+		vk_note("only %llu of %llu frames came back out of %s (is an XDP_TX "
+			"program attached?)", (unsigned long long)r.returned,
 			(unsigned long long)r.frames, o->tap);
-	if (r.gone) {
-		vk_errf("gen", NULL, "'%s' went away after %llu frames (%s)",
-			o->tap ? o->tap : o->dev, (unsigned long long)r.frames,
-			o->tap ? "TAP removed" : "interface removed");
-		return EXIT_FAIL;
-	}
-	if (r.interrupted) {
-		vk_errf("gen", NULL, "interrupted after %llu frames: the run did not complete",
-			(unsigned long long)r.frames);
-		return EXIT_FAIL;
-	}
-	if (!r.frames) {
-		vk_errf("gen", r.err_by[EMSGSIZE] ? "--size is above the interface "
-			"MTU + 14: raise the MTU or send smaller frames" : NULL,
-			"no frame was written (%llu errors)",
-			(unsigned long long)r.errors);
-		return EXIT_FAIL;
-	}
-	return 0;
+	rc = gen_verdict(o, &r);
+	if (o->json)
+		print_gen(o, &r, rc);
+	return rc;
 }
 
 /* ---- sink ---- */
@@ -891,6 +797,9 @@ static void sink_frame(struct sink_state *s, const uint8_t *buf, size_t n)
 	if (m.seq < s->min_seq)
 		s->min_seq = m.seq;
 }
+
+static int sink_verdict(const struct gen_opts *o, const struct sink_state *s,
+			bool complete);
 
 static int do_sink(struct gen_opts *o)
 {
@@ -974,27 +883,32 @@ static int do_sink(struct gen_opts *o)
 
 	if (!o->count_set)
 		missing = 0;
+	rc = sink_verdict(o, &s, complete);
 	if (o->json) {
-		printf("{\"mode\":\"sink\",\"interface\":\"%s\",\"kind\":\"%s\","
-		       "\"run_id\":%u,", ifname, o->tap ? "tap" : "packet", s.run_id);
-		if (o->count_set)
-			printf("\"expected\":%llu,", (unsigned long long)o->count);
-		else
-			printf("\"expected\":null,");
-		printf("\"received\":%llu,\"unique\":%llu,\"bytes\":%llu,"
-		       "\"duplicates\":%llu,\"out_of_order\":%llu,\"missing\":%llu,"
-		       "\"first_seq\":%llu,\"last_seq\":%llu,\"other_runs\":%llu,"
-		       "\"foreign\":%llu,\"corrupt\":%llu,\"flows\":%llu,\"seconds\":%.6f,"
-		       "\"pps\":%.0f,\"complete\":%s,\"interrupted\":%s}\n",
-		       (unsigned long long)s.received, (unsigned long long)s.unique,
-		       (unsigned long long)s.bytes, (unsigned long long)s.duplicates,
-		       (unsigned long long)s.out_of_order,
-		       (unsigned long long)missing, (unsigned long long)s.min_seq,
-		       (unsigned long long)s.max_seq,
-		       (unsigned long long)s.other_runs,
-		       (unsigned long long)s.foreign, (unsigned long long)s.corrupt,
-		       (unsigned long long)s.flows, secs, pps, complete ? "true" : "false",
-		       vk_stop ? "true" : "false");
+		json_t *doc = vk_json_doc("gen-sink", 1);
+
+		vk_jstr(doc, "mode", "sink");
+		vk_jstr(doc, "interface", ifname);
+		vk_jstr(doc, "kind", o->tap ? "tap" : "packet");
+		vk_ju64(doc, "run_id", s.run_id);
+		vk_jset(doc, "expected", o->count_set ? vk_json_u64(o->count) : json_null());
+		vk_ju64(doc, "received", s.received);
+		vk_ju64(doc, "unique", s.unique);
+		vk_ju64(doc, "bytes", s.bytes);
+		vk_ju64(doc, "duplicates", s.duplicates);
+		vk_ju64(doc, "out_of_order", s.out_of_order);
+		vk_ju64(doc, "missing", missing);
+		vk_ju64(doc, "first_seq", s.min_seq);
+		vk_ju64(doc, "last_seq", s.max_seq);
+		vk_ju64(doc, "other_runs", s.other_runs);
+		vk_ju64(doc, "foreign", s.foreign);
+		vk_ju64(doc, "corrupt", s.corrupt);
+		vk_ju64(doc, "flows", s.flows);
+		vk_jreal(doc, "seconds", secs, 6);
+		vk_jreal(doc, "pps", pps, 0);
+		vk_jbool(doc, "complete", complete);
+		vk_jbool(doc, "interrupted", vk_stop);
+		vk_json_print(doc, rc);
 	} else {
 		printf("sink: %s (%s), run id %u\n", ifname, o->tap ? "TAP fd" :
 		       "AF_PACKET", s.run_id);
@@ -1018,19 +932,26 @@ static int do_sink(struct gen_opts *o)
 		if (vk_stop)
 			printf("  interrupted   stopped by a signal before the end\n");
 	}
-	rc = 0;
+	return rc;
+}
+
+static int sink_verdict(const struct gen_opts *o, const struct sink_state *s,
+			bool complete)
+{
+	int rc = 0;
+
 	if (vk_stop && (o->count_set || o->duration)) {
 		vk_err("gen --sink", "interrupted: the run did not complete", NULL);
 		rc = EXIT_FAIL;
 	}
 	if (o->count_set && !complete) {
 		vk_errf("gen --sink", NULL, "only %llu of %llu frames arrived",
-			(unsigned long long)s.unique, (unsigned long long)o->count);
+			(unsigned long long)s->unique, (unsigned long long)o->count);
 		rc = EXIT_FAIL;
 	}
-	if (s.corrupt) {
+	if (s->corrupt) {
 		vk_errf("gen --sink", NULL, "%llu frame(s) arrived damaged (length or "
-			"payload differs from what gen sent)", (unsigned long long)s.corrupt);
+			"payload differs from what gen sent)", (unsigned long long)s->corrupt);
 		rc = EXIT_FAIL;
 	}
 	return rc;
@@ -1039,13 +960,11 @@ static int do_sink(struct gen_opts *o)
 int cmd_gen(int argc, char **argv)
 {
 	struct gen_opts o = { 0 };
+	int ret = parse_opts(argc, argv, &o);
 
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (parse_opts(argc, argv, &o))
-		return EXIT_USAGE;
+	if (ret)
+		return ret == -2 ? 0 : EXIT_USAGE;
+	vk_json_schema(o.sink ? "gen-sink" : "gen", 1);
 	/* A TAP queue: CAP_NET_ADMIN; a packet socket: CAP_NET_RAW; entering
 	 * a namespace: CAP_SYS_ADMIN. */
 	if (vk_require_caps("gen", (o.tap ? VK_CAP(VK_CAP_NET_ADMIN) : VK_CAP(VK_CAP_NET_RAW)) |

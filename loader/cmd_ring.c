@@ -32,7 +32,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +42,7 @@
 #include "commands.h"
 #include "ring.h"
 #include "util.h"
+#include "vjson.h"
 
 #define MAX_BATCHES 16
 #define MAX_ROUNDS 100
@@ -85,105 +85,97 @@ struct ring_row {
 	bool have_model;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vnetkit ring bench [--algo A[,A..]] [--batch N[,N..]] [--ring-size S]\n"
-"                          [--ops M] [--rounds R] [--cons-work W] [--rt] [--json]\n"
-"                          [--plot FILE.svg|png]\n"
-"       vnetkit ring model [--algo A[,A..]] [--batch N[,N..]] [--ring-size S]\n"
-"                          [--fill empty|full] [--vq-layout talk|spec] [--json]\n"
-"                          [--plot FILE.svg|png]\n"
-"\n"
-"  bench  producer and consumer threads pinned to CPUs 0 and 1; every item is\n"
-"         checked for order and payload. Reports ops/s (median) and ns/op\n"
-"         (min/median over rounds) and ratios to the kernel's own ptr_ring.h\n"
-"         and to the unbatched ptr_ring measured in the same run.\n"
-"  model  the same ring code with its shared-memory accesses recorded, replayed\n"
-"         through a two-core MESI model: coherence misses per packet by\n"
-"         structure, producer and consumer side.\n"
-"\n"
-"  --algo       default: all of\n");
-	for (int i = 0; ring_algos[i]; i++)
-		fprintf(f, "    %-14s %s\n", ring_algos[i]->name,
-			ring_algos[i]->what);
-	fprintf(f,
-"  --batch      batch size(s), default 16; with --plot and no --batch, a sweep\n"
-"               (bench 1,4,16,64; model 1,2,4,...,64)\n"
-"  --ring-size  slots/descriptors, default 256 (virtqueue: a power of two)\n"
-"  --ops        items per round (bench), default 200000\n"
-"  --rounds     rounds (bench), default 5\n"
-"  --cons-work  per-item consumer work (bench): W rounds of a 64-bit hash\n"
-"               (a few ns each), a stand-in for vhost copying the packet;\n"
-"               default 0: the ring alone\n"
-"  --rt         bench threads run SCHED_FIFO 1 (root): other work on CPUs 0/1\n"
-"               waits while a round runs, instead of preempting one side\n"
-"  --fill       model: empty = the consumer keeps up, the ring stays almost\n"
-"               empty (default); full = a slow consumer, the producer waits\n"
-"               for every slot the consumer frees\n"
-"  --vq-layout  model: talk = avail/used idx on their own cache line (default,\n"
-"               the talk's figure), spec = virtio 1.0 split layout\n"
-"  --plot       write misses/packet (model) or ops/s and misses/packet (bench)\n"
-"               against batch size with gnuplot\n");
-}
+enum { RING_BENCH, RING_MODEL };
+enum { O_ALGO, O_BATCH, O_SIZE, O_OPS, O_ROUNDS, O_CONS_WORK, O_RT, O_FILL,
+       O_LAYOUT, O_JSON, O_PLOT, O_NR };
 
-static int parse_algos(struct ring_opts *o, const char *arg)
-{
-	char *dup = strdup(arg), *save = NULL, *tok;
-	int ret = 0;
+#define BENCH VK_SUB(RING_BENCH)
+#define MODEL VK_SUB(RING_MODEL)
 
-	if (!dup)
-		return -1;
-	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		const struct ring_algo *a = ring_algo_find(tok);
+/* ring_algos[] by name; cmd_ring() checks that each one is found. */
+static const char *const algo_names[] = {
+	"list", "ptr_ring", "zero-batch", "consume-batch", "produce-batch",
+	"virtqueue", "kernel", NULL,
+};
+static const char *const fill_names[] = { "empty", "full", NULL };
+static const char *const layout_names[] = { "talk", "spec", NULL };
 
-		if (!a) {
-			vk_errf("ring: --algo", "list, ptr_ring, zero-batch, consume-batch, produce-batch, virtqueue, kernel",
-				"unknown algorithm '%s'", tok);
-			ret = -1;
-			break;
-		}
-		if (o->nalgos < (int)ARRAY_SIZE(o->algos))
-			o->algos[o->nalgos++] = a;
-	}
-	free(dup);
-	if (!ret && !o->nalgos) {
-		vk_err("ring: --algo", "empty list", "name at least one algorithm");
-		ret = -1;
-	}
-	return ret;
-}
+static const struct vk_subcmd ring_subs[] = {
+	[RING_BENCH] = { "bench", NULL,
+		"producer and consumer threads pinned to CPUs 0 and 1; every item is "
+		"checked for order and payload. Reports ops/s (median) and ns/op "
+		"(min/median over rounds) and ratios to the kernel's own ptr_ring.h "
+		"and to the unbatched ptr_ring measured in the same run." },
+	[RING_MODEL] = { "model", NULL,
+		"the same ring code with its shared-memory accesses recorded, replayed "
+		"through a two-core MESI model: coherence misses per packet by "
+		"structure, producer and consumer side." },
+};
 
-static int parse_batches(struct ring_opts *o, const char *arg)
-{
-	char *dup = strdup(arg), *save = NULL, *tok;
-	int ret = 0;
+static const struct vk_opt ring_table[O_NR] = {
+	[O_ALGO] = { "algo", 0, VK_T_LIST, "A[,A..]", .values = algo_names,
+		.help = "the algorithms; default: all (the model: all but kernel, whose "
+			"accesses do not go through the access macro). list: a locked "
+			"linked list; ptr_ring: the kernel's algorithm in our code; "
+			"zero-batch, consume-batch, produce-batch: its batched variants; "
+			"virtqueue: a split virtqueue; kernel: include/linux/ptr_ring.h itself" },
+	[O_BATCH] = { "batch", 0, VK_T_LIST, "N[,N..]", .min = 0, .max = RING_SIZE_MAX,
+		.unit = "entries", .def = "16",
+		.help = "batch size(s); with --plot and no --batch, a sweep (bench "
+			"1,4,16,64; model 1,2,4,...,64)" },
+	[O_SIZE] = { "ring-size", 0, VK_T_INT, "S", .min = 0, .max = RING_SIZE_MAX,
+		.unit = "slots", .def = "256",
+		.help = "slots/descriptors (virtqueue: a power of two)" },
+	[O_OPS] = { "ops", 0, VK_T_INT, "M", .min = 1, .max = 1ull << 40,
+		.unit = "items", .def = "200000", .subs = BENCH,
+		.help = "items per round (the model runs whole laps of the ring)" },
+	[O_ROUNDS] = { "rounds", 0, VK_T_INT, "R", .min = 1, .max = MAX_ROUNDS,
+		.def = "5", .subs = BENCH, .help = "rounds (the model is deterministic)" },
+	[O_CONS_WORK] = { "cons-work", 0, VK_T_INT, "W", .min = 0, .max = 100000,
+		.unit = "hash rounds", .def = "0", .subs = BENCH,
+		.help = "per-item consumer work: W rounds of a 64-bit hash (a few ns "
+			"each), a stand-in for vhost copying the packet; 0: the ring alone" },
+	[O_RT] = { "rt", 0, VK_T_FLAG, .subs = BENCH,
+		.help = "threads run SCHED_FIFO 1 (root): other work on CPUs 0/1 waits "
+			"while a round runs, instead of preempting one side" },
+	[O_FILL] = { "fill", 0, VK_T_ENUM, "F", .values = fill_names, .def = "empty",
+		.subs = MODEL,
+		.help = "empty: the consumer keeps up, the ring stays almost empty; "
+			"full: a slow consumer, the producer waits for every slot the "
+			"consumer frees (in the benchmark, --cons-work makes the consumer "
+			"the slow side)" },
+	[O_LAYOUT] = { "vq-layout", 0, VK_T_ENUM, "L", .values = layout_names,
+		.def = "talk",
+		.help = "talk: avail/used idx on their own cache line (the talk's "
+			"figure); spec: the virtio 1.0 split layout" },
+	[O_JSON] = { "json", 0, VK_T_FLAG,
+		.help = "one JSON document (schemas vnetkit-ring-bench/1, vnetkit-ring-model/1)" },
+	[O_PLOT] = { "plot", 0, VK_T_PATH, "FILE",
+		.help = "write misses/packet (model) or ops/s and misses/packet (bench) "
+			"against batch size with gnuplot: FILE.svg or FILE.png" },
+};
 
-	if (!dup)
-		return -1;
-	o->nbatches = 0;
-	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		uint64_t v;
+static const char *const ring_examples[] = {
+	"vnetkit ring model --algo ptr_ring,zero-batch --batch 1,4,16",
+	"coherence misses per packet: the slot line ptr_ring's consumer zeroes",
+	"vnetkit ring bench --algo ptr_ring,kernel --rounds 3",
+	"our ptr_ring against the kernel's ptr_ring.h, same run",
+	"vnetkit ring bench --plot bench.svg",
+	"ops/s against batch size, a sweep",
+	NULL,
+};
 
-		if (o->nbatches == MAX_BATCHES) {
-			vk_errf("ring: --batch", NULL, "more than %d batch sizes", MAX_BATCHES);
-			ret = -1;
-			break;
-		}
-		if (vk_parse_u64("ring: --batch", tok, 0, RING_SIZE_MAX, &v)) {
-			ret = -1;
-			break;
-		}
-		o->batches[o->nbatches++] = v;
-	}
-	free(dup);
-	if (!ret && !o->nbatches) {
-		vk_err("ring: --batch", "empty list", "give a batch size such as 16");
-		ret = -1;
-	}
-	o->batch_given = true;
-	return ret;
-}
+const struct vk_cmd_spec ring_spec = {
+	.name = "ring",
+	.summary = "ring and virtqueue lab: benchmark and cache model",
+	.description = "The ring buffers between a VM's driver and vhost, measured "
+		"two ways: threads on two CPUs (bench) and a cache-coherence model of "
+		"the same code (model).",
+	.subs = ring_subs, .nr_subs = ARRAY_SIZE(ring_subs),
+	.opts = ring_table, .nr_opts = O_NR,
+	.examples = ring_examples,
+	.json_doc = "ring", .json_version = 1,
+};
 
 /* Fail before a long benchmark, not after it. */
 static int plot_dir_check(const char *path)
@@ -202,7 +194,7 @@ static int plot_dir_check(const char *path)
 	else
 		dir = ".";
 	if (access(dir, W_OK)) {
-		vk_errf("ring: --plot", "create the directory or pick another path",
+		vk_errf("--plot", "create the directory or pick another path",
 			"cannot write in '%s': %s", dir, strerror(errno));
 		ret = -1;
 	}
@@ -210,137 +202,50 @@ static int plot_dir_check(const char *path)
 	return ret;
 }
 
-static int parse_opts(struct ring_opts *o, int argc, char **argv)
+static int parse_opts(struct ring_opts *o, const struct vk_args *a)
 {
-	static const struct option lopts[] = {
-		{ "algo", required_argument, NULL, 'a' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "ring-size", required_argument, NULL, 's' },
-		{ "ops", required_argument, NULL, 'n' },
-		{ "rounds", required_argument, NULL, 'r' },
-		{ "vq-layout", required_argument, NULL, 'l' },
-		{ "cons-work", required_argument, NULL, 'w' },
-		{ "fill", required_argument, NULL, 'f' },
-		{ "rt", no_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "plot", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct vk_opt_seen seen = {};
-	uint64_t v;
-	int c;
+	const struct vk_val *v = a->v;
 
-	o->size = 256;
-	o->ops = 200000;
-	o->rounds = 5;
-	o->batches[0] = 16;
-	o->nbatches = 1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-		if (c != 'h' && c != '?' && vk_opt_once(&seen, "ring", lopts, c))
-			return -1;
-		switch (c) {
-		case 'a':
-			if (parse_algos(o, optarg))
-				return -1;
-			break;
-		case 'b':
-			if (parse_batches(o, optarg))
-				return -1;
-			break;
-		case 's':
-			if (vk_parse_u64("ring: --ring-size", optarg, 0, RING_SIZE_MAX, &v))
-				return -1;
-			o->size = v;
-			break;
-		case 'n':
-			if (!o->bench) {
-				vk_err("ring model: --ops", "only for ring bench", "the model runs whole laps of the ring");
-				return -1;
-			}
-			if (vk_parse_u64("ring: --ops", optarg, 1, 1ull << 40, &o->ops))
-				return -1;
-			break;
-		case 'r':
-			if (!o->bench) {
-				vk_err("ring model: --rounds", "only for ring bench", "the model is deterministic");
-				return -1;
-			}
-			if (vk_parse_u64("ring: --rounds", optarg, 1, MAX_ROUNDS, &v))
-				return -1;
-			o->rounds = v;
-			break;
-		case 'w':
-			if (!o->bench) {
-				vk_err("ring model: --cons-work", "only for ring bench", "the model counts misses, not time");
-				return -1;
-			}
-			if (vk_parse_u64("ring: --cons-work", optarg, 0, 100000, &v))
-				return -1;
-			o->cons_work = v;
-			break;
-		case 't':
-			if (!o->bench) {
-				vk_err("ring model: --rt", "only for ring bench", "the model does not run threads");
-				return -1;
-			}
-			o->rt = true;
-			break;
-		case 'f':
-			if (o->bench) {
-				vk_err("ring bench: --fill", "only for ring model",
-				       "in the benchmark, --cons-work makes the consumer the slow side");
-				return -1;
-			}
-			if (!strcmp(optarg, "empty")) {
-				o->full = false;
-			} else if (!strcmp(optarg, "full")) {
-				o->full = true;
-			} else {
-				vk_errf("ring: --fill", "empty or full", "unknown fill '%s'", optarg);
-				return -1;
-			}
-			break;
-		case 'l':
-			if (!strcmp(optarg, "talk")) {
-				o->layout = RING_VQ_TALK;
-			} else if (!strcmp(optarg, "spec")) {
-				o->layout = RING_VQ_SPEC;
-			} else {
-				vk_errf("ring: --vq-layout", "talk or spec", "unknown layout '%s'", optarg);
-				return -1;
-			}
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'p':
-			o->plot = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
+	o->bench = a->sub == RING_BENCH;
+	o->size = v[O_SIZE].u;
+	o->ops = v[O_OPS].u;
+	o->rounds = v[O_ROUNDS].u;
+	o->cons_work = v[O_CONS_WORK].u;
+	o->rt = v[O_RT].set;
+	o->full = v[O_FILL].set && v[O_FILL].u == 1;
+	o->layout = v[O_LAYOUT].u ? RING_VQ_SPEC : RING_VQ_TALK;
+	o->json = v[O_JSON].set;
+	o->plot = vk_val_str(&v[O_PLOT]);
+	for (int i = 0; i < v[O_ALGO].n; i++) {
+		const struct ring_algo *al = ring_algo_find(algo_names[v[O_ALGO].list[i]]);
+
+		if (!al) {
+			vk_errf("--algo", NULL, "'%s' is in the table but not in ring_algos[]",
+				algo_names[v[O_ALGO].list[i]]);
 			return -1;
 		}
+		if (o->nalgos < (int)ARRAY_SIZE(o->algos))
+			o->algos[o->nalgos++] = al;
 	}
-	if (optind < argc) {
-		vk_errf("ring", "see vnetkit ring --help", "unexpected argument '%s'", argv[optind]);
+	if (v[O_BATCH].n > MAX_BATCHES) {
+		vk_errf("--batch", NULL, "more than %d batch sizes", MAX_BATCHES);
 		return -1;
 	}
+	o->nbatches = v[O_BATCH].n;
+	for (int i = 0; i < o->nbatches; i++)
+		o->batches[i] = v[O_BATCH].list[i];
+	o->batch_given = v[O_BATCH].given;
 	if (o->plot) {
 		size_t n = strlen(o->plot);
 
 		if (!(n > 4 && (!strcmp(o->plot + n - 4, ".svg") ||
 				!strcmp(o->plot + n - 4, ".png")))) {
-			vk_errf("ring: --plot", "name the file FILE.svg or FILE.png",
+			vk_errf("--plot", "name the file FILE.svg or FILE.png",
 				"cannot tell the format of '%s'", o->plot);
 			return -1;
 		}
 		if (strchr(o->plot, '\'')) {
-			vk_errf("ring: --plot", "rename it", "a quote in '%s' would break the gnuplot script",
+			vk_errf("--plot", "rename it", "a quote in '%s' would break the gnuplot script",
 				o->plot);
 			return -1;
 		}
@@ -425,13 +330,6 @@ static struct ring_params row_params(const struct ring_opts *o, const struct rin
 	};
 
 	return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 static const struct ring_row *find_row(const struct ring_row *rows, int n,
@@ -580,18 +478,12 @@ interrupted:
 		double s[MAX_ROUNDS];
 
 		memcpy(s, rows[i].ns, sizeof(double) * o->rounds);
-		qsort(s, o->rounds, sizeof(double), cmp_double);
-		rows[i].ns_min = s[0];
-		rows[i].ns_med = o->rounds % 2 ? s[o->rounds / 2] :
-			(s[o->rounds / 2 - 1] + s[o->rounds / 2]) / 2;
+		vk_min_median(s, o->rounds, &rows[i].ns_min, &rows[i].ns_med);
 		rows[i].mops = 1e3 / rows[i].ns_med;
 		if (!rows[i].a->produce_locked_loop)
 			continue;
 		memcpy(s, rows[i].loop_thr, sizeof(double) * o->rounds);
-		qsort(s, o->rounds, sizeof(double), cmp_double);
-		rows[i].loop_thr_min = s[0];
-		rows[i].loop_thr_med = o->rounds % 2 ? s[o->rounds / 2] :
-			(s[o->rounds / 2 - 1] + s[o->rounds / 2]) / 2;
+		vk_min_median(s, o->rounds, &rows[i].loop_thr_min, &rows[i].loop_thr_med);
 	}
 	return 0;
 }
@@ -678,101 +570,111 @@ static double model_side_tag(const struct ring_model_result *m, int side, int ta
 	return m->packets ? (double)m->miss[side][tag] / m->packets : 0;
 }
 
-static void json_model(const struct ring_model_result *m)
+static json_t *by_structure(const struct ring_model_result *m, int side)
 {
-	static const char *const side_name[2] = { "producer", "consumer" };
+	json_t *o = json_object();
 
-	printf("{\"packets\":%llu,\"misses_per_packet\":%.4f,",
-	       (unsigned long long)m->packets, model_total(m, -1));
-	for (int s = 0; s < 2; s++) {
-		printf("\"%s\":{\"misses_per_packet\":%.4f,\"by_structure\":{",
-		       side_name[s], model_total(m, s));
-		for (int k = 0; k < RT_NR; k++)
-			printf("%s\"%s\":%.4f", k ? "," : "", ring_tag_names[k],
-			       model_side_tag(m, s, k));
-		printf("}},");
-	}
-	printf("\"by_structure\":{");
 	for (int k = 0; k < RT_NR; k++)
-		printf("%s\"%s\":%.4f", k ? "," : "", ring_tag_names[k], model_tag(m, k));
-	printf("}}");
+		vk_jreal(o, ring_tag_names[k], side < 0 ? model_tag(m, k) :
+			 model_side_tag(m, side, k), 4);
+	return o;
 }
 
-static void json_unavailable(const struct ring_opts *o)
+static json_t *json_model(const struct ring_model_result *m)
 {
-	int first = 1;
+	static const char *const side_name[2] = { "producer", "consumer" };
+	json_t *o = json_object();
 
-	printf("\"unavailable\":[");
+	vk_ju64(o, "packets", m->packets);
+	vk_jreal(o, "misses_per_packet", model_total(m, -1), 4);
+	for (int s = 0; s < 2; s++) {
+		json_t *side = json_object();
+
+		vk_jreal(side, "misses_per_packet", model_total(m, s), 4);
+		vk_jset(side, "by_structure", by_structure(m, s));
+		vk_jset(o, side_name[s], side);
+	}
+	vk_jset(o, "by_structure", by_structure(m, -1));
+	return o;
+}
+
+static json_t *json_unavailable(const struct ring_opts *o)
+{
+	json_t *arr = json_array();
+
 	for (int i = 0; i < o->nalgos; i++) {
 		if (!o->algos[i]->unavailable)
 			continue;
-		printf("%s{\"algo\":\"%s\",\"reason\":\"%s\"}", first ? "" : ",",
-		       o->algos[i]->name, o->algos[i]->unavailable);
-		first = 0;
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "algo",
+			o->algos[i]->name, "reason", o->algos[i]->unavailable));
 	}
-	printf("]");
+	return arr;
+}
+
+static json_t *json_batch(unsigned int batch)
+{
+	return batch ? json_integer(batch) : json_null();
+}
+
+static json_t *bench_doc(const struct ring_opts *o)
+{
+	json_t *doc = vk_json_doc("ring-bench", 1);
+
+	vk_jstr(doc, "command", "ring bench");
+	vk_jbool(doc, "interrupted", o->interrupted);
+	vk_jint(doc, "rounds_requested", o->rounds_requested);
+	return doc;
 }
 
 static void bench_json(const struct ring_opts *o, const struct ring_row *rows,
-		       int n, const int cpu[2])
+		       int n, const int cpu[2], int rc)
 {
 	const struct ring_row *kern = find_row(rows, n, "kernel", 0);
 	const struct ring_row *ptr = find_row(rows, n, "ptr_ring", 0);
+	json_t *doc = bench_doc(o), *results = json_array();
 
-	printf("{\"command\":\"ring bench\",\"interrupted\":%s,\"rounds_requested\":%u,",
-	       o->interrupted ? "true" : "false", o->rounds_requested);
-	printf("\"ring_size\":%u,\"ops\":%llu,\"rounds\":%u,\"cons_work\":%u,\"rt\":%s,",
-	       o->size, (unsigned long long)o->ops, o->rounds, o->cons_work,
-	       o->rt ? "true" : "false");
-	if (cpu[0] >= 0)
-		printf("\"cpus\":[%d,%d],", cpu[0], cpu[1]);
-	else
-		printf("\"cpus\":null,");
-	if (kern)
-		printf("\"kernel_header\":\"%s\",", ring_kernel_header);
-	else
-		printf("\"kernel_header\":null,");
-	printf("\"results\":[");
+	vk_jint(doc, "ring_size", o->size);
+	vk_ju64(doc, "ops", o->ops);
+	vk_jint(doc, "rounds", o->rounds);
+	vk_jint(doc, "cons_work", o->cons_work);
+	vk_jbool(doc, "rt", o->rt);
+	vk_jset(doc, "cpus", cpu[0] >= 0 ? json_pack("[i, i]", cpu[0], cpu[1]) :
+		json_null());
+	vk_jstr(doc, "kernel_header", kern ? ring_kernel_header : NULL);
 	for (int i = 0; i < n; i++) {
 		const struct ring_row *r = &rows[i];
+		json_t *row = json_object(), *ns = json_array(), *best;
 
-		printf("%s{\"algo\":\"%s\",\"batch\":", i ? "," : "", r->a->name);
-		if (r->batch)
-			printf("%u", r->batch);
-		else
-			printf("null");
-		printf(",\"mops_median\":%.4f,\"ns_per_op_min\":%.2f,\"ns_per_op_median\":%.2f,\"rounds_ns_per_op\":[",
-		       r->mops, r->ns_min, r->ns_med);
+		vk_jstr(row, "algo", r->a->name);
+		vk_jset(row, "batch", json_batch(r->batch));
+		vk_jreal(row, "mops_median", r->mops, 4);
+		vk_jreal(row, "ns_per_op_min", r->ns_min, 2);
+		vk_jreal(row, "ns_per_op_median", r->ns_med, 2);
 		for (unsigned int k = 0; k < o->rounds; k++)
-			printf("%s%.2f", k ? "," : "", r->ns[k]);
-		printf("],\"vs_kernel\":");
-		if (kern)
-			printf("%.4f", ratio(r, kern));
-		else
-			printf("null");
-		printf(",\"vs_ptr_ring\":");
-		if (ptr)
-			printf("%.4f", ratio(r, ptr));
-		else
-			printf("null");
-		printf(",\"best_round\":{\"consumer_avg_batch\":%.2f,\"consumer_empty_polls\":%llu,\"producer_full_polls\":%llu}",
-		       r->best.cons_calls ? (double)r->best.ops / r->best.cons_calls : 0,
-		       (unsigned long long)r->best.cons_empty,
-		       (unsigned long long)r->best.prod_full);
-		printf(",\"producer_ns_per_entry\":%.2f", r->prod_ns);
-		if (r->loop_ns > 0)
-			printf(",\"producer_loop_ns_per_entry\":%.2f,\"loop_ns_per_op_min\":%.2f,\"loop_ns_per_op_median\":%.2f",
-			       r->loop_ns, r->loop_thr_min, r->loop_thr_med);
-		printf(",\"errors\":%llu", (unsigned long long)r->errors);
-		if (r->have_model) {
-			printf(",\"model\":");
-			json_model(&r->m);
+			json_array_append_new(ns, vk_json_real(r->ns[k], 2));
+		vk_jset(row, "rounds_ns_per_op", ns);
+		vk_jset(row, "vs_kernel", kern ? vk_json_real(ratio(r, kern), 4) : json_null());
+		vk_jset(row, "vs_ptr_ring", ptr ? vk_json_real(ratio(r, ptr), 4) : json_null());
+		best = json_object();
+		vk_jreal(best, "consumer_avg_batch", r->best.cons_calls ?
+			 (double)r->best.ops / r->best.cons_calls : 0, 2);
+		vk_ju64(best, "consumer_empty_polls", r->best.cons_empty);
+		vk_ju64(best, "producer_full_polls", r->best.prod_full);
+		vk_jset(row, "best_round", best);
+		vk_jreal(row, "producer_ns_per_entry", r->prod_ns, 2);
+		if (r->loop_ns > 0) {
+			vk_jreal(row, "producer_loop_ns_per_entry", r->loop_ns, 2);
+			vk_jreal(row, "loop_ns_per_op_min", r->loop_thr_min, 2);
+			vk_jreal(row, "loop_ns_per_op_median", r->loop_thr_med, 2);
 		}
-		printf("}");
+		vk_ju64(row, "errors", r->errors);
+		if (r->have_model)
+			vk_jset(row, "model", json_model(&r->m));
+		json_array_append_new(results, row);
 	}
-	printf("],");
-	json_unavailable(o);
-	printf("}\n");
+	vk_jset(doc, "results", results);
+	vk_jset(doc, "unavailable", json_unavailable(o));
+	vk_json_print(doc, rc);
 }
 
 static void model_text(const struct ring_opts *o, const struct ring_row *rows, int n)
@@ -816,20 +718,22 @@ static void model_text(const struct ring_opts *o, const struct ring_row *rows, i
 
 static void model_json(const struct ring_opts *o, const struct ring_row *rows, int n)
 {
-	printf("{\"command\":\"ring model\",\"ring_size\":%u,\"fill\":\"%s\",\"vq_layout\":\"%s\",\"results\":[",
-	       o->size, o->full ? "full" : "empty",
-	       o->layout == RING_VQ_SPEC ? "spec" : "talk");
+	json_t *doc = vk_json_doc("ring-model", 1), *results = json_array();
+
+	vk_jstr(doc, "command", "ring model");
+	vk_jint(doc, "ring_size", o->size);
+	vk_jstr(doc, "fill", o->full ? "full" : "empty");
+	vk_jstr(doc, "vq_layout", o->layout == RING_VQ_SPEC ? "spec" : "talk");
 	for (int i = 0; i < n; i++) {
-		printf("%s{\"algo\":\"%s\",\"batch\":", i ? "," : "", rows[i].a->name);
-		if (rows[i].batch)
-			printf("%u,", rows[i].batch);
-		else
-			printf("null,");
-		printf("\"model\":");
-		json_model(&rows[i].m);
-		printf("}");
+		json_t *row = json_object();
+
+		vk_jstr(row, "algo", rows[i].a->name);
+		vk_jset(row, "batch", json_batch(rows[i].batch));
+		vk_jset(row, "model", json_model(&rows[i].m));
+		json_array_append_new(results, row);
 	}
-	printf("]}\n");
+	vk_jset(doc, "results", results);
+	vk_json_print(doc, 0);
 }
 
 static bool plot_column(const struct ring_row *rows, int n,
@@ -988,26 +892,18 @@ int cmd_ring(int argc, char **argv)
 	struct ring_opts o = { 0 };
 	struct ring_row *rows = NULL;
 	int n = 0, cpu[2] = { -1, -1 }, ret = EXIT_FAIL;
-	const char *sub;
+	struct vk_args a;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : 0;
-	}
-	sub = argv[1];
-	if (!strcmp(sub, "bench")) {
-		o.bench = true;
-	} else if (strcmp(sub, "model")) {
-		vk_errf("ring", "bench or model", "unknown subcommand '%s'", sub);
-		return EXIT_USAGE;
-	}
-	if (parse_opts(&o, argc - 1, argv + 1))
+	ret = vk_cli_parse(&ring_spec, argc, argv, &a);
+	if (ret)
+		return vk_cli_exit(ret);
+	ret = EXIT_FAIL;
+	if (parse_opts(&o, &a))
 		return EXIT_USAGE;
 	if (!o.bench) {
 		for (int i = 0; i < o.nalgos; i++) {
 			if (o.algos[i] == &ring_kernel_algo) {
-				vk_err("ring model: kernel",
+				vk_err("--algo kernel",
 				       "the kernel header's accesses do not go through the access macro",
 				       "model ptr_ring or zero-batch: the same protocol in our code");
 				return EXIT_USAGE;
@@ -1033,32 +929,22 @@ int cmd_ring(int argc, char **argv)
 		int rc = run_bench(&o, rows, n, cpu);
 
 		if (rc == 1) {
-			if (o.json)
-				printf("{\"command\":\"ring bench\",\"interrupted\":true,"
-				       "\"rounds_requested\":%u,\"rounds\":0,\"results\":[]}\n",
-				       o.rounds_requested);
 			vk_errf("ring bench", NULL, "interrupted during round 1 of %u: no round "
 				"completed, no figures", o.rounds_requested);
+			if (o.json) {
+				json_t *doc = bench_doc(&o);
+
+				vk_jint(doc, "rounds", 0);
+				vk_jset(doc, "results", json_array());
+				vk_json_print(doc, EXIT_FAIL);
+			}
 			goto out;
 		}
 		if (rc)
 			goto out;
 	}
-	if (o.bench) {
-		if (o.json)
-			bench_json(&o, rows, n, cpu);
-		else
-			bench_text(&o, rows, n, cpu);
-	} else {
-		if (o.json)
-			model_json(&o, rows, n);
-		else
-			model_text(&o, rows, n);
-	}
-	if (o.plot && make_plot(&o, rows, n))
-		goto out;
 	/* An interrupted benchmark did not complete: its partial report
-	 * is printed, and the exit status says so. */
+	 * is printed, and the exit status (and the document) say so. */
 	ret = 0;
 	if (o.interrupted) {
 		vk_errf("ring bench", NULL, "interrupted after %u of %u rounds: the run did "
@@ -1074,6 +960,19 @@ int cmd_ring(int argc, char **argv)
 			ret = EXIT_FAIL;
 		}
 	}
+	if (o.bench) {
+		if (o.json)
+			bench_json(&o, rows, n, cpu, ret);
+		else
+			bench_text(&o, rows, n, cpu);
+	} else {
+		if (o.json)
+			model_json(&o, rows, n);
+		else
+			model_text(&o, rows, n);
+	}
+	if (o.plot && make_plot(&o, rows, n))
+		ret = EXIT_FAIL;
 out:
 	free(rows);
 	return ret;

@@ -4,7 +4,6 @@
  * Everything is done with syscalls and rtnetlink (netns.c), so it needs no
  * iproute2 and behaves the same on the host and in the busybox guest. */
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "netns.h"
 #include "owner.h"
 #include "util.h"
+#include "vjson.h"
 
 struct tb_opts {
 	const char *ns;
@@ -25,24 +25,60 @@ struct tb_opts {
 	bool json;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vnetkit testbed up [--name NS] [--tap NAME] [--veth NAME] [--peer NAME]\n"
-"       vnetkit testbed down [--name NS]\n"
-"       vnetkit testbed status [--name NS] [--json]\n"
-"\n"
-"  up      create namespace NS (default vnetkit) with a persistent TAP\n"
-"          (default vktap0) and a veth pair (default vkveth0 <-> vkveth1),\n"
-"          all up; IPv6 is disabled inside NS only, so no ND/MLD frames\n"
-"          disturb exact counters. A failure removes what was created.\n"
-"  down    remove the TAP, the veth pair, then the namespace: only what\n"
-"          `up` created and recorded in " VK_TB_RECORD_DIR "/NS\n"
-"          (namespace inode, device ifindexes); anything else is refused\n"
-"  status  list the devices in the namespace with their counters\n"
-"\n"
-"Run tools inside it with: ip netns exec NS vnetkit gen --tap vktap0 ...\n");
-}
+enum { TB_UP, TB_DOWN, TB_STATUS };
+enum { O_NAME, O_TAP, O_VETH, O_PEER, O_JSON, O_NR };
+
+static const struct vk_subcmd tb_subs[] = {
+	[TB_UP] = { "up", NULL,
+		"create namespace NS with a persistent TAP and a veth pair, all up; "
+		"IPv6 is disabled inside NS only, so no ND/MLD frames disturb exact "
+		"counters. A failure removes what was created." },
+	[TB_DOWN] = { "down", NULL,
+		"remove the TAP, the veth pair, then the namespace: only what up "
+		"created and recorded in " VK_TB_RECORD_DIR "/NS (namespace inode, "
+		"device ifindexes); anything else is refused" },
+	[TB_STATUS] = { "status", NULL,
+		"list the devices in the namespace with their counters" },
+};
+
+static const struct vk_opt tb_opts_table[O_NR] = {
+	[O_NAME] = { "name", 0, VK_T_NAME, "NS", .def = "vnetkit",
+		.help = "the namespace" },
+	[O_TAP] = { "tap", 0, VK_T_IFNAME, "NAME", .def = "vktap0",
+		.subs = VK_SUB(TB_UP), .help = "the TAP device" },
+	[O_VETH] = { "veth", 0, VK_T_IFNAME, "NAME", .def = "vkveth0",
+		.subs = VK_SUB(TB_UP), .help = "the veth device" },
+	[O_PEER] = { "peer", 0, VK_T_IFNAME, "NAME", .subs = VK_SUB(TB_UP),
+		.help = "its peer; default: the veth's name with its trailing number "
+			"plus one (vkveth0 -> vkveth1; 1 appended without a number)" },
+	[O_JSON] = { "json", 0, VK_T_FLAG, .subs = VK_SUB(TB_STATUS),
+		.help = "one JSON document (schema vnetkit-testbed-status/1)" },
+};
+
+static const char *const tb_examples[] = {
+	"vnetkit testbed up",
+	"namespace vnetkit with vktap0 and vkveth0 <-> vkveth1",
+	"ip netns exec vnetkit vnetkit gen --tap vktap0 --count 1000",
+	"run a tool inside it",
+	"vnetkit testbed status --json",
+	"the devices and their counters as JSON",
+	"vnetkit testbed down",
+	"remove exactly what up created",
+	NULL,
+};
+
+const struct vk_cmd_spec testbed_spec = {
+	.name = "testbed",
+	.summary = "create or remove the namespace testbed (TAP + veth)",
+	.description = "A network namespace holding a persistent TAP and a veth pair: "
+		"the fixture of the demo and of the end-to-end tests. Everything is "
+		"done with syscalls and rtnetlink, so it needs no iproute2 and behaves "
+		"the same on the host and in the busybox guest.",
+	.subs = tb_subs, .nr_subs = ARRAY_SIZE(tb_subs),
+	.opts = tb_opts_table, .nr_opts = O_NR,
+	.examples = tb_examples,
+	.json_doc = "testbed", .json_version = 1,
+};
 
 /* vkveth0 -> vkveth1; a name without a trailing number gets "1" appended. */
 static int default_peer(const char *veth, char *peer)
@@ -59,82 +95,18 @@ static int default_peer(const char *veth, char *peer)
 	       -1 : 0;
 }
 
-static int parse(int argc, char **argv, struct tb_opts *o, bool creating)
+static int parse(const struct vk_args *a, struct tb_opts *o)
 {
-	static const struct option lopts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "tap", required_argument, NULL, 't' },
-		{ "veth", required_argument, NULL, 'v' },
-		{ "peer", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct vk_opt_seen seen = {};
-	const char *peer = NULL;
-	int c;
-
-	o->ns = "vnetkit";
-	o->tap = "vktap0";
-	o->veth = "vkveth0";
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
-		if (c != 'h' && c != ':' && c != '?' &&
-		    vk_opt_once(&seen, "testbed", lopts, c))
-			return -1;
-		switch (c) {
-		case 'n': o->ns = optarg; break;
-		case 't': o->tap = optarg; break;
-		case 'v': o->veth = optarg; break;
-		case 'p': peer = optarg; break;
-		case 'j': o->json = true; break;
-		case 'h': usage(stdout); exit(0);
-		case ':':
-			vk_errf("testbed", "see vnetkit testbed --help",
-				"option '%s' needs a value", argv[optind - 1]);
-			return -1;
-		default:
-			vk_errf("testbed", "see vnetkit testbed --help",
-				"unknown option '%s'", argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		vk_errf("testbed", "see vnetkit testbed --help",
-			"unexpected argument '%s'", argv[optind]);
-		return -1;
-	}
-	if (!vk_valid_nsname(o->ns)) {
-		vk_errf("testbed --name", "1..64 characters, no '/' or spaces",
-			"invalid namespace name '%s'", o->ns);
-		return -1;
-	}
-	if (o->json && strcmp(argv[0], "status")) {
-		vk_err("testbed --json", "only applies to status", NULL);
-		return -1;
-	}
-	if (!creating)
+	o->ns = a->v[O_NAME].s;
+	o->json = a->v[O_JSON].set;
+	if (a->sub != TB_UP)
 		return 0;
-	if (!vk_valid_ifname(o->tap)) {
-		vk_errf("testbed --tap", "at most 15 characters, no '/', ':' or spaces",
-			"invalid interface name '%s'", o->tap);
-		return -1;
-	}
-	if (!vk_valid_ifname(o->veth)) {
-		vk_errf("testbed --veth", "at most 15 characters, no '/', ':' or spaces",
-			"invalid interface name '%s'", o->veth);
-		return -1;
-	}
-	if (peer) {
-		if (!vk_valid_ifname(peer)) {
-			vk_errf("testbed --peer", "at most 15 characters, no '/', ':' or spaces",
-				"invalid interface name '%s'", peer);
-			return -1;
-		}
-		snprintf(o->peer, sizeof(o->peer), "%s", peer);
+	o->tap = a->v[O_TAP].s;
+	o->veth = a->v[O_VETH].s;
+	if (a->v[O_PEER].set) {
+		snprintf(o->peer, sizeof(o->peer), "%s", a->v[O_PEER].s);
 	} else if (default_peer(o->veth, o->peer)) {
-		vk_errf("testbed --veth", "use a shorter name or give --peer",
+		vk_errf("--veth", "use a shorter name or give --peer",
 			"no room for the peer name of '%s'", o->veth);
 		return -1;
 	}
@@ -222,17 +194,17 @@ static int tb_up(struct tb_opts *o)
 
 		if (!vk_tb_record_load(o->ns, &rec) && !vk_netns_ino(o->ns, &ino) &&
 		    ino == rec.ns_ino)
-			vk_errf("testbed up", NULL, "testbed already up in namespace '%s' "
+			vk_errf("up", NULL, "testbed already up in namespace '%s' "
 				"(run: vnetkit testbed down%s)", o->ns, name_opt(o));
 		else
-			vk_errf("testbed up", "choose another --name NS",
+			vk_errf("up", "choose another --name NS",
 				"namespace '%s' exists and is not a vnetkit testbed", o->ns);
 		return EXIT_FAIL;
 	}
 	if (!vk_tb_record_load(o->ns, &rec))
 		vk_tb_record_remove(o->ns);	/* ours, its namespace is gone */
 	if (vk_netns_create(o->ns)) {
-		vk_errf("testbed up", errno == EEXIST ? "a file of that name is in "
+		vk_errf("up", errno == EEXIST ? "a file of that name is in "
 			VK_NETNS_RUN_DIR " and it is not a namespace: choose another "
 			"--name NS" : NULL,
 			"cannot create namespace '%s': %s", o->ns, strerror(errno));
@@ -247,7 +219,7 @@ static int tb_up(struct tb_opts *o)
 	if (!ret)
 		ret = vk_tb_record_save(&rec);
 	if (ret) {
-		vk_errf("testbed up", NULL, "cannot record the testbed in %s: %s",
+		vk_errf("up", NULL, "cannot record the testbed in %s: %s",
 			VK_TB_RECORD_DIR, strerror(-ret));
 		goto err_ns;
 	}
@@ -255,13 +227,13 @@ static int tb_up(struct tb_opts *o)
 
 	saved = vk_netns_enter(o->ns);
 	if (saved < 0) {
-		vk_errf("testbed up", NULL, "cannot enter namespace '%s': %s",
+		vk_errf("up", NULL, "cannot enter namespace '%s': %s",
 			o->ns, strerror(errno));
 		goto err_ns;
 	}
 	ret = vk_link_set_up("lo");
 	if (ret) {
-		vk_errf("testbed up", NULL, "cannot set lo up: %s", strerror(-ret));
+		vk_errf("up", NULL, "cannot set lo up: %s", strerror(-ret));
 		goto err_leave;
 	}
 	/* IPv6 autoconf would emit ND/MLD frames on every link we bring up and
@@ -272,7 +244,7 @@ static int tb_up(struct tb_opts *o)
 	if (ret == -ENOENT)
 		printf("testbed: IPv6 not available in this kernel (nothing to disable)\n");
 	else if (ret) {
-		vk_errf("testbed up", NULL, "cannot disable IPv6 in '%s': %s",
+		vk_errf("up", NULL, "cannot disable IPv6 in '%s': %s",
 			o->ns, strerror(-ret));
 		goto err_leave;
 	} else {
@@ -282,13 +254,13 @@ static int tb_up(struct tb_opts *o)
 
 	ret = vk_tap_create(o->tap);
 	if (ret) {
-		vk_errf("testbed up", NULL, "cannot create TAP '%s': %s", o->tap,
+		vk_errf("up", NULL, "cannot create TAP '%s': %s", o->tap,
 			strerror(-ret));
 		goto err_leave;
 	}
 	ret = vk_link_add_veth(o->veth, o->peer, msg, sizeof(msg));
 	if (ret) {
-		vk_errf("testbed up", msg[0] ? msg : NULL,
+		vk_errf("up", msg[0] ? msg : NULL,
 			"cannot create veth pair %s/%s: %s", o->veth, o->peer,
 			strerror(-ret));
 		goto err_tap;
@@ -298,14 +270,14 @@ static int tb_up(struct tb_opts *o)
 	record_link(&rec, o->peer, "veth");
 	ret = vk_tb_record_save(&rec);
 	if (ret) {
-		vk_errf("testbed up", NULL, "cannot record the testbed devices: %s",
+		vk_errf("up", NULL, "cannot record the testbed devices: %s",
 			strerror(-ret));
 		goto err_veth;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
 		ret = vk_link_set_up(links[i]);
 		if (ret) {
-			vk_errf("testbed up", NULL, "cannot set %s up: %s",
+			vk_errf("up", NULL, "cannot set %s up: %s",
 				links[i], strerror(-ret));
 			goto err_veth;
 		}
@@ -325,12 +297,11 @@ err_leave:
 	vk_netns_leave(saved);
 err_ns:
 	if (vk_netns_delete(o->ns))
-		vk_errf("testbed up", "remove it: vnetkit testbed down",
+		vk_errf("up", "remove it: vnetkit testbed down",
 			"rollback could not remove namespace '%s': %s", o->ns,
 			strerror(errno));
 	else
-		fprintf(stderr, "vnetkit: testbed up: rolled back (namespace '%s' "
-			"and its devices removed)\n", o->ns);
+		vk_note("rolled back (namespace '%s' and its devices removed)", o->ns);
 	vk_tb_record_remove(o->ns);
 	return EXIT_FAIL;
 }
@@ -366,12 +337,12 @@ static int tb_down(struct tb_opts *o)
 	struct vk_tb_record rec;
 	int saved, n, rc;
 
-	rc = check_ours("testbed down", o, &rec);
+	rc = check_ours("down", o, &rec);
 	if (rc)
 		return rc;
 	saved = vk_netns_enter(o->ns);
 	if (saved < 0) {
-		vk_errf("testbed down", NULL, "cannot enter namespace '%s': %s",
+		vk_errf("down", NULL, "cannot enter namespace '%s': %s",
 			o->ns, strerror(errno));
 		return EXIT_FAIL;
 	}
@@ -390,7 +361,7 @@ static int tb_down(struct tb_opts *o)
 				continue;	/* gone with its veth peer, or not ours */
 			ret = vk_link_del(l->name, msg, sizeof(msg));
 			if (ret && ret != -ENODEV) {
-				vk_errf("testbed down", msg[0] ? msg : NULL,
+				vk_errf("down", msg[0] ? msg : NULL,
 					"cannot remove %s: %s", l->name, strerror(-ret));
 				rc = EXIT_FAIL;
 			} else if (!ret) {
@@ -408,14 +379,14 @@ static int tb_down(struct tb_opts *o)
 	}
 	vk_netns_leave(saved);
 	if (foreign[0]) {
-		vk_errf("testbed down", NULL, "namespace '%s' holds devices vnetkit did "
+		vk_errf("down", NULL, "namespace '%s' holds devices vnetkit did "
 			"not create: %s; leaving the namespace in place (move or remove "
 			"them: ip -n %s link del DEV, then run vnetkit testbed down%s again)",
 			o->ns, foreign, o->ns, name_opt(o));
 		return EXIT_FAIL;
 	}
 	if (vk_netns_delete(o->ns)) {
-		vk_errf("testbed down", NULL, "cannot remove namespace '%s': %s",
+		vk_errf("down", NULL, "cannot remove namespace '%s': %s",
 			o->ns, strerror(errno));
 		return EXIT_FAIL;
 	}
@@ -429,56 +400,72 @@ static int tb_status(struct tb_opts *o)
 	char names[64][IFNAMSIZ];
 	struct vk_tb_record rec;
 	struct vk_link_info li;
+	json_t *doc, *devs;
 	int saved, n, rc;
 
-	rc = check_ours("testbed status", o, &rec);
+	rc = check_ours("status", o, &rec);
 	if (rc) {
-		if (o->json)
-			printf("{\"namespace\":\"%s\",\"up\":false,\"devices\":[]}\n", o->ns);
+		if (o->json) {
+			doc = vk_json_doc("testbed-status", 1);
+			vk_jstr(doc, "namespace", o->ns);
+			vk_jbool(doc, "up", false);
+			vk_jset(doc, "devices", json_array());
+			vk_json_print(doc, rc);
+		}
 		return rc;
 	}
 	saved = vk_netns_enter(o->ns);
 	if (saved < 0) {
-		vk_errf("testbed status", NULL, "cannot enter namespace '%s': %s",
+		vk_errf("status", NULL, "cannot enter namespace '%s': %s",
 			o->ns, strerror(errno));
 		return EXIT_FAIL;
 	}
 	n = list_links(names, ARRAY_SIZE(names));
-	if (o->json)
-		printf("{\"namespace\":\"%s\",\"up\":true,\"created_by_pid\":%ld,"
-		       "\"created_at\":%lld,\"devices\":[", o->ns, rec.pid, rec.created);
-	else
+	doc = vk_json_doc("testbed-status", 1);
+	devs = json_array();
+	vk_jstr(doc, "namespace", o->ns);
+	vk_jbool(doc, "up", true);
+	vk_jint(doc, "created_by_pid", rec.pid);
+	vk_jint(doc, "created_at", rec.created);
+	vk_jset(doc, "devices", devs);
+	if (!o->json)
 		printf("testbed %s: up (created by pid %ld)\n  %-15s %-6s %-5s %12s %12s %9s\n",
 		       o->ns, rec.pid, "device", "kind", "state", "rx_packets", "tx_packets",
 		       "dropped");
 	for (int i = 0; i < n; i++) {
 		const char *kind;
+		json_t *d;
 		bool ours;
 
 		if (vk_link_info(names[i], &li))
 			continue;
 		ours = recorded(&rec, names[i]);
 		kind = !strcmp(li.driver, "tun") ? li.bus : li.driver;
-		if (o->json)
-			printf("%s{\"name\":\"%s\",\"kind\":\"%s\",\"ifindex\":%d,"
-			       "\"vnetkit\":%s,\"up\":%s,\"rx_packets\":%llu,\"tx_packets\":%llu,"
-			       "\"rx_dropped\":%llu,\"tx_dropped\":%llu}",
-			       i ? "," : "", li.name, kind, li.ifindex,
-			       ours ? "true" : "false", li.up ? "true" : "false",
-			       (unsigned long long)li.rx_packets,
-			       (unsigned long long)li.tx_packets,
-			       (unsigned long long)li.rx_dropped,
-			       (unsigned long long)li.tx_dropped);
-		else
+		if (!o->json) {
 			printf("  %-15s %-6s %-5s %12llu %12llu %9llu%s\n", li.name,
 			       kind, li.up ? "up" : "down",
 			       (unsigned long long)li.rx_packets,
 			       (unsigned long long)li.tx_packets,
 			       (unsigned long long)(li.rx_dropped + li.tx_dropped),
 			       ours ? "" : "  (not created by vnetkit)");
+			continue;
+		}
+		d = json_object();
+		vk_jstr(d, "name", li.name);
+		vk_jstr(d, "kind", kind);
+		vk_jint(d, "ifindex", li.ifindex);
+		vk_jbool(d, "vnetkit", ours);
+		vk_jbool(d, "up", li.up);
+		vk_ju64(d, "rx_packets", li.rx_packets);
+		vk_ju64(d, "tx_packets", li.tx_packets);
+		vk_ju64(d, "rx_dropped", li.rx_dropped);
+		vk_ju64(d, "tx_dropped", li.tx_dropped);
+		json_array_append_new(devs, d);
 	}
 	if (o->json)
-		printf("]}\n");
+		vk_json_print(doc, 0);
+	else
+		json_decref(doc);
 	vk_netns_leave(saved);
 	return 0;
 }
@@ -486,27 +473,21 @@ static int tb_status(struct tb_opts *o)
 int cmd_testbed(int argc, char **argv)
 {
 	struct tb_opts o = { 0 };
-	const char *sub;
+	struct vk_args a;
+	int ret;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : 0;
-	}
-	sub = argv[1];
-	if (strcmp(sub, "up") && strcmp(sub, "down") && strcmp(sub, "status")) {
-		vk_errf("testbed", "use up, down or status", "unknown subcommand '%s'",
-			sub);
-		return EXIT_USAGE;
-	}
-	if (parse(argc - 1, argv + 1, &o, !strcmp(sub, "up")))
+	ret = vk_cli_parse(&testbed_spec, argc, argv, &a);
+	if (ret)
+		return vk_cli_exit(ret);
+	if (parse(&a, &o))
 		return EXIT_USAGE;
 	/* Namespaces (unshare, setns, the /run/netns bind mount):
 	 * CAP_SYS_ADMIN; links: CAP_NET_ADMIN. */
 	if (vk_require_caps("testbed", VK_CAP(VK_CAP_SYS_ADMIN) | VK_CAP(VK_CAP_NET_ADMIN)))
 		return EXIT_FAIL;
-	if (!strcmp(sub, "up"))
+	if (a.sub == TB_UP)
 		return tb_up(&o);
-	if (!strcmp(sub, "down"))
+	if (a.sub == TB_DOWN)
 		return tb_down(&o);
 	return tb_status(&o);
 }

@@ -7,7 +7,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,67 +80,79 @@ struct tracer {
 	struct vk_vhost_trace vhost;	/* per-queue report (trace_vhost.c) */
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vnetkit trace [--stages LIST] [--dev IF] [--duration S | --packets N]\n"
-"                     [--counters hw|sw|none] [--methods LIST]\n"
-"                     [--events PREFIX] [--json] [--netns NS]\n"
-"                     [-- CMD ARGS...]\n"
-"       vnetkit trace --list [--methods LIST] [--dev IF]\n"
-"Traces the TAP / veth / virtio-net / vhost-net packet path per stage:\n"
-"packets, entry->exit and path latency (log2 histograms), batch sizes, XDP\n"
-"verdicts, perf counters per packet. Stops after --duration, after --packets\n"
-"at any stage, when CMD exits (exit status = CMD's), or on Ctrl-C.\n"
-"--packets N is a stop condition checked every 10 ms, not a cap: the report\n"
-"gives N and the count seen. An interrupted run says so (\"interrupted\"\n"
-"in JSON) and exits 1 when it had an end condition that did not come.\n"
-"CMD is killed with vnetkit (even on SIGKILL); with --json its standard\n"
-"output goes to standard error, so standard output is one JSON document.\n"
-"  --stages LIST   comma-separated stage names or groups (tun, veth,\n"
-"                  virtio_net, vhost_net, xdp, net, all); default all\n"
-"  --dev IF        count only events of this interface\n"
-"  --counters M    hw: cache/instruction/cycle counters (default);\n"
-"                  sw: cpu-clock (software event); none\n"
-"  --methods LIST  attach methods allowed, of fentry,kprobe,tp (default\n"
-"                  all; the best that works is used per stage)\n"
-"  --events PREFIX also count every tracepoint named PREFIX* (default\n"
-"                  vhost_ when vhost_net stages are traced)\n"
-"  --json          one JSON report (schema vnetkit-trace/1)\n"
-"  --list          print every stage and how this kernel can trace it\n"
-"  --netns NS      look up --dev and run CMD in network namespace NS\n");
-}
+enum { O_STAGES, O_DEV, O_DURATION, O_PACKETS, O_COUNTERS, O_METHODS,
+       O_EVENTS, O_JSON, O_LIST, O_NETNS, O_NR };
 
-/* --methods fentry,kprobe,tp: the attach methods a stage may use (the
- * order of preference stays fentry, kprobe, tracepoints). */
-static int parse_methods(const char *arg, unsigned int *out)
-{
-	char *dup = strdup(arg), *tok, *save = NULL;
-	unsigned int m = 0;
-	int rc = 0;
+static const char *const counter_modes[] = { "hw", "sw", "none", NULL };
+/* Bit i of the methods mask: enum vk_method of method_names[i]. */
+static const char *const method_names[] = { "fentry", "kprobe", "tp", NULL };
+static const int method_bits[] = { VK_M_FENTRY, VK_M_KPROBE, VK_M_TP };
 
-	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "fentry")) {
-			m |= 1u << VK_M_FENTRY;
-		} else if (!strcmp(tok, "kprobe")) {
-			m |= 1u << VK_M_KPROBE;
-		} else if (!strcmp(tok, "tp")) {
-			m |= 1u << VK_M_TP;
-		} else {
-			vk_errf(WHAT, "use fentry, kprobe and/or tp",
-				"--methods: unknown method '%s'", tok);
-			rc = -1;
-			break;
-		}
-	}
-	free(dup);
-	if (!rc && !m) {
-		vk_err(WHAT, "--methods: empty list", "use fentry, kprobe and/or tp");
-		rc = -1;
-	}
-	*out = m;
-	return rc;
-}
+static const struct vk_opt trace_table[O_NR] = {
+	[O_STAGES] = { "stages", 's', VK_T_STR, "LIST",
+		.help = "comma-separated stage names or groups (tun, veth, virtio_net, "
+			"vhost_net, xdp, net, all; vnetkit trace --list names every "
+			"stage); default: all" },
+	[O_DEV] = { "dev", 'd', VK_T_IFNAME, "IF",
+		.help = "count only events of this interface" },
+	[O_DURATION] = { "duration", 't', VK_T_DURATION, "S", .fmin = 0.01,
+		.fmax = 86400 * 365, .conflicts = 1ull << O_PACKETS,
+		.help = "stop after S seconds" },
+	[O_PACKETS] = { "packets", 'n', VK_T_INT, "N", .min = 1, .max = UINT64_MAX / 2,
+		.unit = "packets",
+		.help = "stop once a stage saw N packets: a stop condition checked "
+			"every 10 ms, not a cap; the report gives N and the count seen" },
+	[O_COUNTERS] = { "counters", 'c', VK_T_ENUM, "M", .values = counter_modes,
+		.def = "hw",
+		.help = "hw: cache/instruction/cycle counters per packet; sw: cpu-clock "
+			"(a software event); none" },
+	[O_METHODS] = { "methods", 'm', VK_T_LIST, "LIST", .values = method_names,
+		.def = "fentry,kprobe,tp",
+		.help = "the attach methods allowed; the best that works is used per "
+			"stage, in the order fentry, kprobe, tracepoints" },
+	[O_EVENTS] = { "events", 'e', VK_T_STR, "PREFIX",
+		.help = "also count every tracepoint named PREFIX* (default vhost_ "
+			"when vhost_net stages are traced)" },
+	[O_JSON] = { "json", 'j', VK_T_FLAG,
+		.help = "one JSON report (schema vnetkit-trace/1); CMD's standard "
+			"output goes to standard error" },
+	[O_LIST] = { "list", 'l', VK_T_FLAG,
+		.conflicts = 1ull << O_DURATION | 1ull << O_PACKETS | 1ull << O_JSON |
+			     1ull << O_EVENTS | 1ull << O_COUNTERS,
+		.help = "print every stage and how this kernel can trace it" },
+	[O_NETNS] = { "netns", 'N', VK_T_NAME, "NS",
+		.help = "look up --dev and run CMD in network namespace NS" },
+};
+
+static const char *const trace_examples[] = {
+	"vnetkit trace --dev vktap0 --stages tun,xdp -- vnetkit gen --tap vktap0",
+	"cost per stage while gen writes 1000 frames into the TAP",
+	"vnetkit trace --list",
+	"every stage and the attach method this kernel allows for it",
+	"vnetkit trace --stages net --duration 5 --json",
+	"five seconds of the stack's receive path, as JSON",
+	NULL,
+};
+
+const struct vk_cmd_spec trace_spec = {
+	.name = "trace",
+	.summary = "trace the per-packet path and report cost per stage",
+	.description = "Traces the TAP / veth / virtio-net / vhost-net packet path "
+		"per stage: packets, entry->exit and path latency (log2 histograms), "
+		"batch sizes, XDP verdicts, perf counters per packet. Each stage uses "
+		"the best attach method the kernel allows (fentry/fexit, "
+		"kprobe/kretprobe, tracepoints); a stage that cannot be attached is "
+		"reported with the reason.\n"
+		"It stops after --duration, after --packets at any stage, when CMD "
+		"exits (the exit status is then CMD's), or on Ctrl-C. An interrupted "
+		"run says so (\"interrupted\" in JSON) and exits 1 when it had an end "
+		"condition that did not come. CMD is killed with vnetkit, even on "
+		"SIGKILL.",
+	.opts = trace_table, .nr_opts = O_NR,
+	.args = "[-- CMD [ARG...]]",
+	.examples = trace_examples,
+	.json_doc = "trace", .json_version = 1,
+};
 
 /* ---- kernel symbols and BTF ---- */
 
@@ -898,92 +909,43 @@ static pid_t start_cmd(char **argv, bool json)
 
 int cmd_trace(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "stages", required_argument, NULL, 's' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "duration", required_argument, NULL, 't' },
-		{ "packets", required_argument, NULL, 'n' },
-		{ "counters", required_argument, NULL, 'c' },
-		{ "methods", required_argument, NULL, 'm' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "list", no_argument, NULL, 'l' },
-		{ "netns", required_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *stages = NULL, *events = NULL, *netns = NULL;
-	bool json = false, list = false, have_dur = false;
+	bool json, list, have_dur;
 	struct tracer t = { .xdp_prog_fd = -1 };
-	int opt, i, rc = EXIT_FAIL, any = 0;
+	int i, rc = EXIT_FAIL, any = 0;
 	double duration = 0, start;
 	struct utsname uts;
 	uint64_t packets = 0;
-	struct vk_opt_seen seen = {};
 	pid_t child = -1;
+	struct vk_args a;
 
-	t.run.ctr_mode = "hw";
-	t.methods = 1u << VK_M_FENTRY | 1u << VK_M_KPROBE | 1u << VK_M_TP;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+s:d:t:n:c:m:e:N:jlh", opts, NULL)) != -1) {
-		if (opt != 'h' && opt != '?' && vk_opt_once(&seen, WHAT, opts, opt))
-			return EXIT_USAGE;
-		switch (opt) {
-		case 'e':
-			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-			    strlen(optarg)) {
-				vk_errf(WHAT, "a tracepoint name prefix such as vhost_",
-					"--events: invalid prefix '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			events = optarg;
-			break;
-		case 'm':
-			if (parse_methods(optarg, &t.methods))
-				return EXIT_USAGE;
-			break;
-		case 's': stages = optarg; break;
-		case 'N':
-			if (!vk_valid_nsname(optarg)) {
-				vk_errf(WHAT, "a name from ip netns list",
-					"--netns: invalid namespace name '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			netns = optarg;
-			break;
-		case 'd': t.run.dev = optarg; break;
-		case 't':
-			if (vk_parse_secs("trace: --duration", optarg, 0.01, 86400 * 365,
-					  &duration))
-				return EXIT_USAGE;
-			have_dur = true;
-			break;
-		case 'n':
-			if (vk_parse_u64("trace: --packets", optarg, 1, UINT64_MAX / 2, &packets))
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (strcmp(optarg, "hw") && strcmp(optarg, "sw") && strcmp(optarg, "none")) {
-				vk_errf(WHAT, "use hw, sw or none",
-					"--counters: unknown mode '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			t.run.ctr_mode = optarg;
-			break;
-		case 'j': json = true; break;
-		case 'l': list = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		t.run.cmd = &argv[optind];
-	if (have_dur && packets) {
-		vk_err(WHAT, "--duration and --packets are exclusive", "pick one");
+	rc = vk_cli_parse(&trace_spec, argc, argv, &a);
+	if (rc)
+		return vk_cli_exit(rc);
+	rc = EXIT_FAIL;
+	events = vk_val_str(&a.v[O_EVENTS]);
+	if (events && strspn(events, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+	    strlen(events)) {
+		vk_errf("--events", "a tracepoint name prefix such as vhost_",
+			"invalid prefix '%s'", events);
 		return EXIT_USAGE;
 	}
-	if (list && (t.run.cmd || have_dur || packets)) {
-		vk_err(WHAT, "--list takes no other option", NULL);
+	t.methods = 0;
+	for (i = 0; i < a.v[O_METHODS].n; i++)
+		t.methods |= 1u << method_bits[a.v[O_METHODS].list[i]];
+	stages = vk_val_str(&a.v[O_STAGES]);
+	netns = vk_val_str(&a.v[O_NETNS]);
+	t.run.dev = vk_val_str(&a.v[O_DEV]);
+	have_dur = a.v[O_DURATION].set;
+	duration = a.v[O_DURATION].d;
+	packets = a.v[O_PACKETS].set ? a.v[O_PACKETS].u : 0;
+	t.run.ctr_mode = counter_modes[a.v[O_COUNTERS].u];
+	json = a.v[O_JSON].set;
+	list = a.v[O_LIST].set;
+	if (a.argc)
+		t.run.cmd = a.argv;
+	if (list && t.run.cmd) {
+		vk_err("--list", "takes no command", NULL);
 		return EXIT_USAGE;
 	}
 	if (select_stages(&t, stages))
@@ -1123,15 +1085,22 @@ int cmd_trace(int argc, char **argv)
 	t.run.packets_seen = max_packets(&t);
 	vk_tp_events_read(&t.events);
 	vk_vhost_trace_read(&t.vhost);
-	if (json)
-		vk_trace_print_json(stdout, &t.run);
-	else
-		vk_trace_print_text(stdout, &t.run);
 	rc = t.run.cmd ? t.run.cmd_status : 0;
 	/* Ctrl-C is how a run without an end condition ends; one with an end
 	 * condition that did not come did not complete. */
 	if (t.run.interrupted && (t.run.cmd || have_dur || packets) && !rc)
 		rc = EXIT_FAIL;
+	if (json) {
+		/* The document says why the exit status is not 0. */
+		if (rc && t.run.cmd && t.run.cmd_status)
+			vk_errf("--", NULL, "%s exited with status %d", t.run.cmd[0],
+				t.run.cmd_status);
+		else if (rc)
+			vk_errf("", NULL, "interrupted: the run did not complete");
+		vk_trace_print_json(&t.run, rc);
+	} else {
+		vk_trace_print_text(stdout, &t.run);
+	}
 out:
 	if (child > 0) {
 		kill(child, SIGTERM);

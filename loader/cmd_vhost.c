@@ -39,7 +39,6 @@
  */
 #include <endian.h>
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -61,6 +60,7 @@
 #include "commands.h"
 #include "netns.h"
 #include "util.h"
+#include "vjson.h"
 #include "vhost_dev.h"
 #include "vhost_frame.h"
 #include "vk_cost_mark.h"
@@ -121,58 +121,134 @@ struct run {
 	uint64_t cost_f0, cost_frames;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: vnetkit vhost tx|rx|pingpong [options]\n"
-"       vnetkit vhost regions [--ring-size S] [--size B] [--rx-buf B]\n"
-"  Drive /dev/vhost-net from user space (vnetkit is the guest, a TAP in a\n"
-"  private netns is the backend); verify every frame and measure.\n"
-"  tx        frames from the TX ring must arrive intact on the TAP\n"
-"  rx        frames sent out of the TAP must arrive intact in the RX ring\n"
-"  pingpong  TX -> TAP -> reflector -> RX, one frame in flight: latency\n"
-"  regions   print the fixed ring/buffer addresses as cost-plugin region=\n"
-"            arguments (no device needed)\n"
-"options:\n"
-"  --frames N             frames to send (100000; pingpong 10000)\n"
-"  --size B               Ethernet frame length, 60..9000 (64)\n"
-"  --ring-size S          descriptors per ring, power of 2, 2..32768 (256)\n"
-"  --batch N              frames added per kick (tx) / injected per burst\n"
-"                         (rx), 1..ring size (32)\n"
-"  --busyloop-timeout US  VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both rings (0)\n"
-"  --busyloop-adaptive    VHOST_SET_VRING_BUSYLOOP_ADAPTIVE on both rings: the\n"
-"                         timeout becomes the ceiling of an adaptive window\n"
-"  --interval US          pingpong: start a frame every US microseconds, a\n"
-"                         paced load (0: back to back)\n"
-"  --pace sleep|spin      how --interval waits: sleep (timer resolution, a\n"
-"                         tick without high-resolution timers) or spin on\n"
-"                         the clock (exact gaps, one CPU busy) (sleep)\n"
-"  --rx-buf B             RX buffer length incl. virtio-net header (fits one\n"
-"                         frame; smaller needs mergeable buffers)\n"
-"  --window N             frames in flight on the host side (auto)\n"
-"  --no-version-1 --no-event-idx --no-mrg-rxbuf   switch a feature off\n"
-"  --xdp-drop             attach xdp_drop to the TAP (tx): frames must be\n"
-"                         dropped, none may reach the stack\n"
-"  --xdp-obj PATH         the object for --xdp-drop\n"
-"  --via-xdp              rx: send the frames into a veth whose multi-buffer\n"
-"                         XDP program redirects them into the TAP, so they\n"
-"                         reach vhost-net as XDP frames (tun_xdp_xmit)\n"
-"  --inject bad-addr|loop post a malformed chain after --inject-after N\n"
-"                         frames (tx): vhost must stop the queue and say so\n"
-"  --spin                 pingpong: poll the RX used ring instead of sleeping\n"
-"                         on interrupts (a busy-polling guest)\n"
-"  --publish-every N      tx: store the avail index after every N descriptors\n"
-"                         (one kick decision per batch still); 0: per batch\n"
-"  --lockstep             tx: publish the next avail index only once vhost\n"
-"                         has used every descriptor published before (the\n"
-"                         driver sleeps on the call eventfd in between)\n"
-"  --pin D,W              run this thread on CPU D and the vhost worker on\n"
-"                         CPU W (a cost run then splits driver and device)\n"
-"  --warmup N             frames before the cost window opens (frames / 10)\n"
-"  --timeout SECS         fail when nothing progresses this long (10)\n"
-"  --dev PATH             vhost-net device (/dev/vhost-net)\n"
-"  --json                 one JSON object (schema in cmd_vhost.c)\n");
-}
+enum { O_FRAMES, O_SIZE, O_RING, O_BATCH, O_BUSY, O_ADAPTIVE, O_PACE, O_RXBUF,
+       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_VIAXDP, O_INJ,
+       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_INTERVAL, O_SPIN, O_WARMUP, O_PIN,
+       O_PUBLISH, O_LOCKSTEP, O_NR };
+
+#define TX VK_SUB(M_TX)
+#define RX VK_SUB(M_RX)
+#define PP VK_SUB(M_PINGPONG)
+#define RUNS (TX | RX | PP)
+
+static const char *const pace_names[] = { "sleep", "spin", NULL };
+/* inject_names[] without "none" */
+static const char *const inject_values[] = { "bad-addr", "loop", NULL };
+
+static const struct vk_subcmd vhost_subs[] = {
+	[M_TX] = { "tx", NULL, "frames from the TX ring must arrive intact on the TAP" },
+	[M_RX] = { "rx", NULL,
+		"frames sent out of the TAP must arrive intact in the RX ring" },
+	[M_PINGPONG] = { "pingpong", NULL,
+		"TX -> TAP -> reflector -> RX, one frame in flight: latency" },
+	[M_REGIONS] = { "regions", NULL,
+		"print the fixed ring/buffer addresses as cost-plugin region= "
+		"arguments (no device needed)" },
+};
+
+static const struct vk_opt vhost_table[O_NR] = {
+	[O_FRAMES] = { "frames", 0, VK_T_INT, "N", .min = 1, .max = 1ull << 32,
+		.unit = "frames", .subs = RUNS,
+		.help = "frames to send (default 100000; pingpong 10000)" },
+	[O_SIZE] = { "size", 0, VK_T_SIZE, "B", .min = VK_FRAME_MIN, .max = 9000,
+		.def = "64", .help = "Ethernet frame length" },
+	[O_RING] = { "ring-size", 0, VK_T_INT, "S", .min = 2, .max = 32768,
+		.unit = "descriptors", .def = "256",
+		.help = "descriptors per ring, a power of 2" },
+	[O_BATCH] = { "batch", 0, VK_T_INT, "N", .min = 1, .max = 32768, .unit = "frames",
+		.subs = RUNS,
+		.help = "frames added per kick (tx) / injected per burst (rx), up to "
+			"the ring size (default 32)" },
+	[O_BUSY] = { "busyloop-timeout", 0, VK_T_INT, "US", .min = 0, .max = 1000000,
+		.unit = "us", .def = "0", .subs = RUNS,
+		.help = "VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both rings" },
+	[O_ADAPTIVE] = { "busyloop-adaptive", 0, VK_T_FLAG, .subs = RUNS,
+		.help = "VHOST_SET_VRING_BUSYLOOP_ADAPTIVE on both rings: the timeout "
+			"becomes the ceiling of an adaptive window (needs "
+			"--busyloop-timeout)" },
+	[O_PACE] = { "pace", 0, VK_T_ENUM, "P", .values = pace_names, .def = "sleep",
+		.subs = PP,
+		.help = "how --interval waits: sleep (timer resolution, a tick without "
+			"high-resolution timers) or spin on the clock (exact gaps, one CPU "
+			"busy)" },
+	[O_RXBUF] = { "rx-buf", 0, VK_T_SIZE, "B", .min = 64, .max = 65536,
+		.help = "RX buffer length incl. the virtio-net header (default: fits "
+			"one frame; smaller needs mergeable buffers)" },
+	[O_WINDOW] = { "window", 0, VK_T_INT, "N", .min = 1, .max = 1 << 20,
+		.unit = "frames", .subs = RUNS,
+		.help = "frames in flight on the host side (default: automatic)" },
+	[O_NOV1] = { "no-version-1", 0, VK_T_FLAG, .help = "switch VIRTIO_F_VERSION_1 off" },
+	[O_NOEIDX] = { "no-event-idx", 0, VK_T_FLAG,
+		.help = "switch VIRTIO_RING_F_EVENT_IDX off" },
+	[O_NOMRG] = { "no-mrg-rxbuf", 0, VK_T_FLAG,
+		.help = "switch VIRTIO_NET_F_MRG_RXBUF off" },
+	[O_XDP] = { "xdp-drop", 0, VK_T_FLAG, .subs = TX,
+		.help = "attach xdp_drop to the TAP: frames must be dropped, none may "
+			"reach the stack" },
+	[O_XDPOBJ] = { "xdp-obj", 0, VK_T_PATH, "PATH", .subs = TX,
+		.help = "the object for --xdp-drop" },
+	[O_VIAXDP] = { "via-xdp", 0, VK_T_FLAG, .subs = RX,
+		.help = "send the frames into a veth whose multi-buffer XDP program "
+			"redirects them into the TAP, so they reach vhost-net as XDP "
+			"frames (tun_xdp_xmit)" },
+	[O_INJ] = { "inject", 0, VK_T_ENUM, "CHAIN", .values = inject_values, .subs = TX,
+		.help = "post a malformed chain after --inject-after frames: vhost must "
+			"stop the queue and say so" },
+	[O_INJAFTER] = { "inject-after", 0, VK_T_INT, "N", .min = 0, .max = 1ull << 32,
+		.unit = "frames", .def = "1000", .subs = TX,
+		.help = "frames before the --inject chain" },
+	[O_TIMEOUT] = { "timeout", 0, VK_T_DURATION, "S", .fmin = 0.01, .fmax = 3600,
+		.def = "10", .subs = RUNS, .help = "fail when nothing progresses this long" },
+	[O_DEV] = { "dev", 0, VK_T_PATH, "PATH", .def = "/dev/vhost-net", .subs = RUNS,
+		.help = "the vhost-net device" },
+	[O_JSON] = { "json", 0, VK_T_FLAG, .subs = RUNS,
+		.help = "one JSON document (schema vnetkit-vhost/1)" },
+	[O_INTERVAL] = { "interval", 0, VK_T_INT, "US", .min = 0, .max = 1000000,
+		.unit = "us", .def = "0", .subs = PP,
+		.help = "start a frame every US microseconds, a paced load (0: back to "
+			"back)" },
+	[O_SPIN] = { "spin", 0, VK_T_FLAG, .subs = PP,
+		.help = "poll the RX used ring instead of sleeping on interrupts (a "
+			"busy-polling guest)" },
+	[O_WARMUP] = { "warmup", 0, VK_T_INT, "N", .min = 0, .max = 1ull << 32,
+		.unit = "frames", .subs = RUNS,
+		.help = "frames before the cost window opens (default: frames / 10)" },
+	[O_PIN] = { "pin", 0, VK_T_STR, "D,W", .subs = RUNS,
+		.help = "run this thread on CPU D and the vhost worker on CPU W (a "
+			"cost run then splits driver and device)" },
+	[O_PUBLISH] = { "publish-every", 0, VK_T_INT, "N", .min = 0, .max = 32768,
+		.def = "0", .subs = TX,
+		.help = "store the avail index after every N descriptors (one kick "
+			"decision per batch still); 0: once per batch" },
+	[O_LOCKSTEP] = { "lockstep", 0, VK_T_FLAG, .subs = TX,
+		.conflicts = 1ull << O_INJ,
+		.help = "publish the next avail index only once vhost has used every "
+			"descriptor published before (the driver sleeps on the call "
+			"eventfd in between): one avail index update in flight" },
+};
+
+static const char *const vhost_examples[] = {
+	"vnetkit vhost tx --frames 100000 --batch 32",
+	"100000 frames through vhost-net's TX ring, each verified on the TAP",
+	"vnetkit vhost pingpong --busyloop-timeout 50 --json",
+	"round trips with vhost busy polling for 50 us, latency percentiles",
+	"vnetkit vhost regions --ring-size 256",
+	"the ring addresses for the cost plugin",
+	NULL,
+};
+
+const struct vk_cmd_spec vhost_spec = {
+	.name = "vhost",
+	.summary = "user-space virtio driver for /dev/vhost-net",
+	.description = "Drive /dev/vhost-net from user space: vnetkit is the guest "
+		"(a split-virtqueue virtio-net driver) and the host side at once, a "
+		"TAP in a private network namespace the backend. Every frame is "
+		"verified byte for byte.",
+	.subs = vhost_subs, .nr_subs = ARRAY_SIZE(vhost_subs),
+	.opts = vhost_table, .nr_opts = O_NR,
+	.examples = vhost_examples,
+	.json_doc = "vhost", .json_version = 1,
+};
 
 static bool pow2(uint64_t v)
 {
@@ -198,208 +274,58 @@ static int parse_pin(const char *arg, struct opts *o)
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_FRAMES = 256, O_SIZE, O_RING, O_BATCH, O_BUSY, O_RXBUF,
-	       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_VIAXDP, O_INJ,
-	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN, O_INTERVAL,
-	       O_WARMUP, O_PIN, O_PUBLISH, O_ADAPTIVE, O_PACE, O_LOCKSTEP };
-	static const struct option lo[] = {
-		{ "frames", required_argument, NULL, O_FRAMES },
-		{ "size", required_argument, NULL, O_SIZE },
-		{ "ring-size", required_argument, NULL, O_RING },
-		{ "batch", required_argument, NULL, O_BATCH },
-		{ "busyloop-timeout", required_argument, NULL, O_BUSY },
-		{ "busyloop-adaptive", no_argument, NULL, O_ADAPTIVE },
-		{ "pace", required_argument, NULL, O_PACE },
-		{ "rx-buf", required_argument, NULL, O_RXBUF },
-		{ "window", required_argument, NULL, O_WINDOW },
-		{ "no-version-1", no_argument, NULL, O_NOV1 },
-		{ "no-event-idx", no_argument, NULL, O_NOEIDX },
-		{ "no-mrg-rxbuf", no_argument, NULL, O_NOMRG },
-		{ "xdp-drop", no_argument, NULL, O_XDP },
-		{ "xdp-obj", required_argument, NULL, O_XDPOBJ },
-		{ "via-xdp", no_argument, NULL, O_VIAXDP },
-		{ "inject", required_argument, NULL, O_INJ },
-		{ "inject-after", required_argument, NULL, O_INJAFTER },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "dev", required_argument, NULL, O_DEV },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "interval", required_argument, NULL, O_INTERVAL },
-		{ "spin", no_argument, NULL, O_SPIN },
-		{ "warmup", required_argument, NULL, O_WARMUP },
-		{ "pin", required_argument, NULL, O_PIN },
-		{ "publish-every", required_argument, NULL, O_PUBLISH },
-		{ "lockstep", no_argument, NULL, O_LOCKSTEP },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	bool have_frames = false, have_batch = false, have_warmup = false;
-	struct vk_opt_seen seen = {};
-	int c, i;
+	const struct vk_val *v;
+	struct vk_args a;
+	int ret;
 
-	*o = (struct opts){ .size = 64, .ring = 256, .batch = 32,
-			    .timeout = 10, .v1 = true, .event_idx = true,
-			    .mrg = true, .dev = "/dev/vhost-net",
-			    .inject_after = 1000, .pin_drv = -1, .pin_worker = -1 };
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : -2;
-	}
-	for (i = 0; i < (int)ARRAY_SIZE(mode_names); i++)
-		if (!strcmp(argv[1], mode_names[i]))
-			break;
-	if (i == (int)ARRAY_SIZE(mode_names)) {
-		vk_errf("vhost", "expected tx, rx, pingpong or regions", "unknown mode '%s'",
-			argv[1]);
+	ret = vk_cli_parse(&vhost_spec, argc, argv, &a);
+	if (ret)
+		return ret == VK_CLI_HELP ? -2 : EXIT_USAGE;
+	/* Every command's report has its own schema name; vhost's modes
+	 * share one document. */
+	vk_json_schema("vhost", 1);
+	v = a.v;
+	*o = (struct opts){ .pin_drv = -1, .pin_worker = -1 };
+	o->mode = a.sub;
+	o->size = v[O_SIZE].u;
+	o->ring = v[O_RING].u;
+	if (!pow2(o->ring)) {
+		vk_errf("--ring-size", "vhost needs a power of 2",
+			"%llu is not a power of 2", (unsigned long long)o->ring);
 		return EXIT_USAGE;
 	}
-	o->mode = i;
-	optind = 2;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		int r = 0;
-
-		if (c != 'h' && c != ':' && c != '?' &&
-		    vk_opt_once(&seen, "vhost", lo, c))
-			return EXIT_USAGE;
-		switch (c) {
-		case O_FRAMES:
-			r = vk_parse_u64("vhost --frames", optarg, 1, 1ull << 32, &o->frames);
-			have_frames = true;
-			break;
-		case O_SIZE:
-			r = vk_parse_u64("vhost --size", optarg, VK_FRAME_MIN, 9000, &o->size);
-			break;
-		case O_RING:
-			r = vk_parse_u64("vhost --ring-size", optarg, 2, 32768, &o->ring);
-			if (!r && !pow2(o->ring)) {
-				vk_errf("--ring-size", "vhost needs a power of 2",
-					"%s is not a power of 2", optarg);
-				r = -1;
-			}
-			break;
-		case O_BATCH:
-			r = vk_parse_u64("vhost --batch", optarg, 1, 32768, &o->batch);
-			have_batch = true;
-			break;
-		case O_BUSY:
-			r = vk_parse_u64("vhost --busyloop-timeout", optarg, 0, 1000000,
-					 &o->busyloop);
-			break;
-		case O_RXBUF:
-			r = vk_parse_u64("vhost --rx-buf", optarg, 64, 65536, &o->rx_buf);
-			break;
-		case O_WINDOW:
-			r = vk_parse_u64("vhost --window", optarg, 1, 1 << 20, &o->window);
-			break;
-		case O_NOV1:
-			o->v1 = false;
-			break;
-		case O_NOEIDX:
-			o->event_idx = false;
-			break;
-		case O_NOMRG:
-			o->mrg = false;
-			break;
-		case O_XDP:
-			o->xdp_drop = true;
-			break;
-		case O_VIAXDP:
-			o->via_xdp = true;
-			break;
-		case O_XDPOBJ:
-			o->xdp_obj = optarg;
-			break;
-		case O_INJ:
-			if (!strcmp(optarg, "bad-addr")) {
-				o->inject = INJ_BAD_ADDR;
-			} else if (!strcmp(optarg, "loop")) {
-				o->inject = INJ_LOOP;
-			} else {
-				vk_errf("--inject", "expected bad-addr or loop",
-					"unknown chain '%s'", optarg);
-				r = -1;
-			}
-			break;
-		case O_INJAFTER:
-			r = vk_parse_u64("vhost --inject-after", optarg, 0, 1ull << 32,
-					 &o->inject_after);
-			break;
-		case O_TIMEOUT:
-			r = vk_parse_secs("vhost --timeout", optarg, 0.01, 3600, &o->timeout);
-			break;
-		case O_DEV:
-			o->dev = optarg;
-			break;
-		case O_JSON:
-			o->json = true;
-			break;
-		case O_INTERVAL:
-			r = vk_parse_u64("vhost --interval", optarg, 0, 1000000, &o->interval);
-			break;
-		case O_SPIN:
-			o->spin = true;
-			break;
-		case O_WARMUP:
-			r = vk_parse_u64("--warmup", optarg, 0, 1ull << 32, &o->warmup);
-			have_warmup = true;
-			break;
-		case O_PUBLISH:
-			r = vk_parse_u64("--publish-every", optarg, 0, 32768, &o->publish);
-			break;
-		case O_PIN:
-			r = parse_pin(optarg, o);
-			break;
-		case O_ADAPTIVE:
-			o->busy_adaptive = true;
-			break;
-		case O_LOCKSTEP:
-			o->lockstep = true;
-			break;
-		case O_PACE:
-			if (!strcmp(optarg, "spin") || !strcmp(optarg, "sleep")) {
-				o->pace_spin = !strcmp(optarg, "spin");
-			} else {
-				vk_errf("--pace", "expected sleep or spin",
-					"unknown pacing '%s'", optarg);
-				r = -1;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return -2;
-		case ':':
-			vk_errf("vhost", "see vnetkit vhost --help",
-				"option '%s' needs a value", argv[optind - 1]);
-			return EXIT_USAGE;
-		default:
-			vk_errf("vhost", "see vnetkit vhost --help", "unknown option '%s'",
-				argv[optind - 1]);
-			return EXIT_USAGE;
-		}
-		if (r)
-			return EXIT_USAGE;
-	}
-	if (optind < argc) {
-		vk_errf("vhost", "see vnetkit vhost --help", "unexpected argument '%s'",
-			argv[optind]);
+	o->batch = v[O_BATCH].set ? v[O_BATCH].u : 32;
+	o->busyloop = v[O_BUSY].u;
+	o->busy_adaptive = v[O_ADAPTIVE].set;
+	o->pace_spin = v[O_PACE].set && v[O_PACE].u == 1;
+	o->rx_buf = v[O_RXBUF].set ? v[O_RXBUF].u : 0;
+	o->window = v[O_WINDOW].set ? v[O_WINDOW].u : 0;
+	o->v1 = !v[O_NOV1].set;
+	o->event_idx = !v[O_NOEIDX].set;
+	o->mrg = !v[O_NOMRG].set;
+	o->xdp_drop = v[O_XDP].set;
+	o->xdp_obj = vk_val_str(&v[O_XDPOBJ]);
+	o->via_xdp = v[O_VIAXDP].set;
+	o->inject = v[O_INJ].set ? (enum inject)(v[O_INJ].u + INJ_BAD_ADDR) : INJ_NONE;
+	o->inject_after = v[O_INJAFTER].u;
+	o->timeout = v[O_TIMEOUT].d;
+	o->dev = v[O_DEV].s;
+	o->json = v[O_JSON].set;
+	o->interval = v[O_INTERVAL].u;
+	o->spin = v[O_SPIN].set;
+	o->publish = v[O_PUBLISH].u;
+	o->lockstep = v[O_LOCKSTEP].set;
+	if (v[O_PIN].set && parse_pin(v[O_PIN].s, o))
 		return EXIT_USAGE;
-	}
-	if (!have_frames)
-		o->frames = o->mode == M_PINGPONG ? 10000 : 100000;
-	if (!have_warmup)
-		o->warmup = o->frames / 10;
+	o->frames = v[O_FRAMES].set ? v[O_FRAMES].u :
+		    o->mode == M_PINGPONG ? 10000 : 100000;
+	o->warmup = v[O_WARMUP].set ? v[O_WARMUP].u : o->frames / 10;
+	if (o->mode == M_REGIONS)
+		return 0;
 	if (o->warmup >= o->frames) {
 		vk_errf("--warmup", "it must be below --frames",
 			"%llu leaves no frame for the cost window",
 			(unsigned long long)o->warmup);
-		return EXIT_USAGE;
-	}
-	if (o->publish && o->mode != M_TX) {
-		vk_err("--publish-every", "works with 'tx' only", NULL);
-		return EXIT_USAGE;
-	}
-	if (o->lockstep && (o->mode != M_TX || o->inject)) {
-		vk_err("--lockstep", "works with 'tx' only, without --inject", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->publish > o->batch) {
@@ -408,31 +334,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			(unsigned long long)o->publish, (unsigned long long)o->batch);
 		return EXIT_USAGE;
 	}
-	if (!have_batch && o->batch > o->ring && o->mode != M_RX)
+	if (!v[O_BATCH].given && o->batch > o->ring && o->mode != M_RX)
 		o->batch = o->ring;
 	/* rx: --batch is the injection burst, which the TAP queue absorbs. */
 	if (o->batch > o->ring && o->mode != M_RX) {
 		vk_errf("--batch", "a kick cannot cover more than the ring holds",
 			"%llu is larger than --ring-size %llu",
 			(unsigned long long)o->batch, (unsigned long long)o->ring);
-		return EXIT_USAGE;
-	}
-	if (o->via_xdp && o->mode != M_RX) {
-		vk_errf("vhost", "it changes how RX frames reach the TAP",
-			"--via-xdp works with 'rx' only");
-		return EXIT_USAGE;
-	}
-	if ((o->xdp_drop || o->inject) && o->mode != M_TX) {
-		vk_errf("vhost", "they act on the TX ring",
-			"--xdp-drop and --inject work with 'tx' only");
-		return EXIT_USAGE;
-	}
-	if (o->spin && o->mode != M_PINGPONG) {
-		vk_err("--spin", "works with 'pingpong' only", NULL);
-		return EXIT_USAGE;
-	}
-	if (o->interval && o->mode != M_PINGPONG) {
-		vk_err("--interval", "it paces pingpong only", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->pace_spin && !o->interval) {
@@ -1227,33 +1135,16 @@ static int via_xdp_setup(struct run *r, struct vk_xdp *x, char *near, char *far)
 	return 0;
 }
 
-/* rx_dropped of the TAP from /proc/net/dev (our netns): tun counts XDP
+/* rx_dropped of the TAP (/proc/net/dev of our netns): tun counts XDP
  * drops there. */
 static int tap_rx_dropped(struct run *r, uint64_t *v)
 {
-	char line[512], name[IF_NAMESIZE + 2];
-	unsigned long long f[4];
-	int ret = -1;
-	FILE *fp;
+	struct vk_link_info li;
 
-	fp = fopen("/proc/self/net/dev", "r");
-	if (!fp)
+	if (vk_link_info(r->vh.ifname, &li))
 		return -1;
-	snprintf(name, sizeof(name), "%s:", r->vh.ifname);
-	while (fgets(line, sizeof(line), fp)) {
-		char *p = line + strspn(line, " ");
-
-		if (strncmp(p, name, strlen(name)))
-			continue;
-		/* bytes packets errs drop */
-		if (sscanf(p + strlen(name), "%llu %llu %llu %llu", &f[0], &f[1],
-			   &f[2], &f[3]) == 4) {
-			*v = f[3];
-			ret = 0;
-		}
-	}
-	fclose(fp);
-	return ret;
+	*v = li.rx_dropped;
+	return 0;
 }
 
 /* ---- report ---- */
@@ -1303,93 +1194,107 @@ static const char *outcome(const struct run *r)
 	return "ok";
 }
 
-static void json_vq(const char *name, const struct vk_vring *vr, uint64_t frames,
-		    bool last)
+static json_t *json_vq(const struct vk_vring *vr, uint64_t frames)
 {
-	printf("\"%s\":{\"kicks\":%llu,\"kicks_suppressed\":%llu,"
-	       "\"kicks_per_frame\":%.6f,\"interrupts\":%llu,"
-	       "\"interrupts_per_frame\":%.6f,\"reaps\":%llu,\"used\":%llu,"
-	       "\"used_per_reap\":%.2f,\"max_used_per_reap\":%llu,"
-	       "\"used_per_reap_log2\":[",
-	       name, (unsigned long long)vr->kicks,
-	       (unsigned long long)vr->kicks_suppressed, per(vr->kicks, frames),
-	       (unsigned long long)vr->irqs, per(vr->irqs, frames),
-	       (unsigned long long)vr->reaps, (unsigned long long)vr->reaped,
-	       per(vr->reaped, vr->reaps), (unsigned long long)vr->max_reap);
+	json_t *o = json_object(), *hist = json_array();
+
+	vk_ju64(o, "kicks", vr->kicks);
+	vk_ju64(o, "kicks_suppressed", vr->kicks_suppressed);
+	vk_jreal(o, "kicks_per_frame", per(vr->kicks, frames), 6);
+	vk_ju64(o, "interrupts", vr->irqs);
+	vk_jreal(o, "interrupts_per_frame", per(vr->irqs, frames), 6);
+	vk_ju64(o, "reaps", vr->reaps);
+	vk_ju64(o, "used", vr->reaped);
+	vk_jreal(o, "used_per_reap", per(vr->reaped, vr->reaps), 2);
+	vk_ju64(o, "max_used_per_reap", vr->max_reap);
 	for (int i = 0; i < VK_REAP_BUCKETS; i++)
-		printf("%s%llu", i ? "," : "", (unsigned long long)vr->reap_hist[i]);
-	printf("]}%s", last ? "" : ",");
+		json_array_append_new(hist, vk_json_u64(vr->reap_hist[i]));
+	vk_jset(o, "used_per_reap_log2", hist);
+	return o;
 }
 
-static void print_json(struct run *r)
+static void print_json(struct run *r, int rc)
 {
 	const struct opts *o = r->o;
 	double el = r->t1 - r->t0;
 	uint64_t fr = r->verified;
+	json_t *doc = vk_json_doc("vhost", 1), *j;
+	char hex[32];
 
-	printf("{\"mode\":\"%s\",\"result\":\"%s\",\"frames\":%llu,\"size\":%llu,"
-	       "\"ring_size\":%llu,\"batch\":%llu,\"busyloop_timeout_us\":%llu,"
-	       "\"busyloop_adaptive\":%s,\"interval_us\":%llu,\"pace\":\"%s\","
-	       "\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,\"spin\":%s,\"via_xdp\":%s,",
-	       mode_names[o->mode], outcome(r), (unsigned long long)o->frames,
-	       (unsigned long long)o->size, (unsigned long long)o->ring,
-	       (unsigned long long)o->batch, (unsigned long long)o->busyloop,
-	       o->busy_adaptive ? "true" : "false",
-	       (unsigned long long)o->interval, o->pace_spin ? "spin" : "sleep",
-	       (unsigned long long)r->window,
-	       r->vh.hdr_len, r->vh.buf_len[VK_VQ_RX],
-	       o->spin ? "true" : "false", o->via_xdp ? "true" : "false");
-	printf("\"features\":{\"version_1\":%s,\"event_idx\":%s,\"mrg_rxbuf\":%s,"
-	       "\"negotiated\":\"0x%llx\",\"offered\":\"0x%llx\"},",
-	       o->v1 ? "true" : "false", o->event_idx ? "true" : "false",
-	       o->mrg ? "true" : "false", (unsigned long long)r->vh.features,
-	       (unsigned long long)r->vh.host_features);
-	printf("\"verified\":%llu,\"corrupt\":%llu,\"duplicate\":%llu,"
-	       "\"lost\":%llu,\"reordered\":%llu,\"foreign\":%llu,"
-	       "\"bad_used\":%llu,\"socket_drops\":%llu,",
-	       (unsigned long long)r->verified, (unsigned long long)r->corrupt,
-	       (unsigned long long)r->dup, (unsigned long long)r->lost,
-	       (unsigned long long)r->reordered, (unsigned long long)r->foreign,
-	       (unsigned long long)r->bad_used, (unsigned long long)r->pkt_drops);
+	vk_jstr(doc, "mode", mode_names[o->mode]);
+	vk_jstr(doc, "result", outcome(r));
+	vk_ju64(doc, "frames", o->frames);
+	vk_ju64(doc, "size", o->size);
+	vk_ju64(doc, "ring_size", o->ring);
+	vk_ju64(doc, "batch", o->batch);
+	vk_ju64(doc, "busyloop_timeout_us", o->busyloop);
+	vk_jbool(doc, "busyloop_adaptive", o->busy_adaptive);
+	vk_ju64(doc, "interval_us", o->interval);
+	vk_jstr(doc, "pace", o->pace_spin ? "spin" : "sleep");
+	vk_ju64(doc, "window", r->window);
+	vk_jint(doc, "hdr_len", r->vh.hdr_len);
+	vk_ju64(doc, "rx_buf", r->vh.buf_len[VK_VQ_RX]);
+	vk_jbool(doc, "spin", o->spin);
+	vk_jbool(doc, "via_xdp", o->via_xdp);
+	j = json_object();
+	vk_jbool(j, "version_1", o->v1);
+	vk_jbool(j, "event_idx", o->event_idx);
+	vk_jbool(j, "mrg_rxbuf", o->mrg);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)r->vh.features);
+	vk_jstr(j, "negotiated", hex);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)r->vh.host_features);
+	vk_jstr(j, "offered", hex);
+	vk_jset(doc, "features", j);
+	vk_ju64(doc, "verified", r->verified);
+	vk_ju64(doc, "corrupt", r->corrupt);
+	vk_ju64(doc, "duplicate", r->dup);
+	vk_ju64(doc, "lost", r->lost);
+	vk_ju64(doc, "reordered", r->reordered);
+	vk_ju64(doc, "foreign", r->foreign);
+	vk_ju64(doc, "bad_used", r->bad_used);
+	vk_ju64(doc, "socket_drops", r->pkt_drops);
 	if (o->xdp_drop)
-		printf("\"xdp_dropped\":%llu,", (unsigned long long)r->xdp_dropped);
-	if (o->inject)
-		printf("\"inject\":{\"chain\":\"%s\",\"after\":%llu,"
-		       "\"error_signalled\":%s,\"later_sent\":%llu,"
-		       "\"later_processed\":%llu},",
-		       inject_names[o->inject], (unsigned long long)o->inject_after,
-		       r->vhost_error ? "true" : "false",
-		       (unsigned long long)r->later_sent,
-		       (unsigned long long)r->later_done);
+		vk_ju64(doc, "xdp_dropped", r->xdp_dropped);
+	if (o->inject) {
+		j = json_object();
+		vk_jstr(j, "chain", inject_names[o->inject]);
+		vk_ju64(j, "after", o->inject_after);
+		vk_jbool(j, "error_signalled", r->vhost_error);
+		vk_ju64(j, "later_sent", r->later_sent);
+		vk_ju64(j, "later_processed", r->later_done);
+		vk_jset(doc, "inject", j);
+	}
 	if (o->xdp_drop)
 		fr = r->completed;
-	printf("\"elapsed_s\":%.6f,\"pps\":%.1f,\"ns_per_frame\":%.1f,",
-	       el, el > 0 ? fr / el : 0, fr ? el * 1e9 / fr : 0);
-	json_vq("tx", &r->vh.vq[VK_VQ_TX], fr, false);
-	json_vq("rx", &r->vh.vq[VK_VQ_RX], fr, false);
-	if (r->wok)
-		printf("\"vhost_worker\":{\"cpu_ns\":%llu,\"cpu_ns_per_frame\":%.1f,"
-		       "\"source\":\"%s\"},",
-		       (unsigned long long)(r->worker1 - r->worker0),
-		       per(r->worker1 - r->worker0, fr), r->wsrc);
-	else
-		printf("\"vhost_worker\":{\"unavailable\":\"%s\"},", r->wwhy);
-	printf("\"driver_cpu_ns\":%llu,\"publish_every\":%llu,\"lockstep\":%s,"
-	       "\"pin\":{\"driver\":%d,\"worker\":%d},"
-	       "\"cost_window\":{\"warmup\":%llu,\"in_window\":%llu,\"opened\":%s}",
-	       (unsigned long long)(r->drv1 - r->drv0),
-	       (unsigned long long)o->publish, o->lockstep ? "true" : "false",
-	       o->pin_drv, o->pin_worker,
-	       (unsigned long long)o->warmup, (unsigned long long)r->cost_frames,
-	       r->cost_state ? "true" : "false");
+	vk_jreal(doc, "elapsed_s", el, 6);
+	vk_jreal(doc, "pps", el > 0 ? fr / el : 0, 1);
+	vk_jreal(doc, "ns_per_frame", fr ? el * 1e9 / fr : 0, 1);
+	vk_jset(doc, "tx", json_vq(&r->vh.vq[VK_VQ_TX], fr));
+	vk_jset(doc, "rx", json_vq(&r->vh.vq[VK_VQ_RX], fr));
+	j = json_object();
+	if (r->wok) {
+		vk_ju64(j, "cpu_ns", r->worker1 - r->worker0);
+		vk_jreal(j, "cpu_ns_per_frame", per(r->worker1 - r->worker0, fr), 1);
+		vk_jstr(j, "source", r->wsrc);
+	} else {
+		vk_jstr(j, "unavailable", r->wwhy);
+	}
+	vk_jset(doc, "vhost_worker", j);
+	vk_ju64(doc, "driver_cpu_ns", r->drv1 - r->drv0);
+	vk_ju64(doc, "publish_every", o->publish);
+	vk_jbool(doc, "lockstep", o->lockstep);
+	vk_jset(doc, "pin", json_pack("{s:i, s:i}", "driver", o->pin_drv, "worker",
+				      o->pin_worker));
+	vk_jset(doc, "cost_window", json_pack("{s:I, s:I, s:b}", "warmup",
+		(json_int_t)o->warmup, "in_window", (json_int_t)r->cost_frames,
+		"opened", r->cost_state != 0));
 	if (o->mode == M_PINGPONG && r->rtt_n)
-		printf(",\"latency_ns\":{\"samples\":%llu,\"min\":%llu,\"p50\":%llu,"
-		       "\"p99\":%llu,\"max\":%llu}",
-		       (unsigned long long)r->rtt_n, (unsigned long long)r->rtt[0],
-		       (unsigned long long)pct(r->rtt, r->rtt_n, 0.5),
-		       (unsigned long long)pct(r->rtt, r->rtt_n, 0.99),
-		       (unsigned long long)r->rtt[r->rtt_n - 1]);
-	printf("}\n");
+		vk_jset(doc, "latency_ns", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+			"samples", (json_int_t)r->rtt_n, "min", (json_int_t)r->rtt[0],
+			"p50", (json_int_t)pct(r->rtt, r->rtt_n, 0.5),
+			"p99", (json_int_t)pct(r->rtt, r->rtt_n, 0.99),
+			"max", (json_int_t)r->rtt[r->rtt_n - 1]));
+	vk_json_print(doc, rc);
 }
 
 static void human_vq(const char *name, const struct vk_vring *vr, uint64_t fr)
@@ -1708,13 +1613,16 @@ int cmd_vhost(int argc, char **argv)
 	if (ret) {
 		ret = EXIT_FAIL;
 	} else {
-		if (o.json)
-			print_json(&r);
-		else
-			print_human(&r);
-		fflush(stdout);
-		report_failure(&r);
 		ret = strcmp(outcome(&r), "ok") ? EXIT_FAIL : 0;
+		if (o.json) {
+			/* The document carries the failure: report it first. */
+			report_failure(&r);
+			print_json(&r, ret);
+		} else {
+			print_human(&r);
+			fflush(stdout);
+			report_failure(&r);
+		}
 	}
 out:
 	/* The XDP program goes with the TAP (private netns) or here. */

@@ -7,7 +7,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
 #include <net/if.h>
@@ -28,20 +27,10 @@
 #include "netns.h"
 #include "owner.h"
 #include "util.h"
+#include "vjson.h"
 #include "xdp_obj.h"
 
 enum mode { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
-
-enum {
-	OPT_DEV = 1 << 0, OPT_ACTION = 1 << 1, OPT_TO = 1 << 2,
-	OPT_MODE = 1 << 3, OPT_PIN = 1 << 4, OPT_INTERVAL = 1 << 5,
-	OPT_DURATION = 1 << 6, OPT_JSON = 1 << 7, OPT_REPLACE = 1 << 8,
-	OPT_PER_RXQ = 1 << 9, OPT_PER_CPU = 1 << 10, OPT_REPEAT = 1 << 11,
-	OPT_ROUNDS = 1 << 12, OPT_SIZE = 1 << 13,
-	/* 1 << 14 is --help */
-	OPT_FORCE = 1 << 15, OPT_ID = 1 << 16, OPT_NETNS = 1 << 17,
-	OPT_FRAGS = 1 << 18,
-};
 
 struct opts {
 	const char *sub;
@@ -53,86 +42,131 @@ struct opts {
 	__u64 repeat, rounds, size;
 	__u32 id;
 	bool json, replace, per_rxq, per_cpu, force, frags;
-	unsigned int seen;
+	bool timed;		/* --interval or --duration given */
 };
 
-static const struct option long_opts[] = {
-	{ "dev", required_argument, NULL, 'd' },
-	{ "action", required_argument, NULL, 'a' },
-	{ "to", required_argument, NULL, 't' },
-	{ "mode", required_argument, NULL, 'm' },
-	{ "pin", required_argument, NULL, 'p' },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "duration", required_argument, NULL, 'D' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "replace", no_argument, NULL, 'R' },
-	{ "per-rxq", no_argument, NULL, 'r' },
-	{ "per-cpu", no_argument, NULL, 'e' },
-	{ "repeat", required_argument, NULL, 'n' },
-	{ "rounds", required_argument, NULL, 'k' },
-	{ "size", required_argument, NULL, 's' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "force", no_argument, NULL, 'F' },
-	{ "id", required_argument, NULL, 'I' },
-	{ "netns", required_argument, NULL, 'N' },
-	{ "frags", no_argument, NULL, 'f' },
-	{}
+enum { X_ATTACH, X_DETACH, X_STATUS, X_STATS, X_RUN, X_BENCH };
+enum { O_DEV, O_ACTION, O_TO, O_MODE, O_PIN, O_INTERVAL, O_DURATION, O_JSON,
+       O_REPLACE, O_PER_RXQ, O_PER_CPU, O_REPEAT, O_ROUNDS, O_SIZE, O_FORCE,
+       O_ID, O_NETNS, O_FRAGS, O_NR };
+
+#define ATTACH VK_SUB(X_ATTACH)
+#define DETACH VK_SUB(X_DETACH)
+#define STATUS VK_SUB(X_STATUS)
+#define STATS VK_SUB(X_STATS)
+#define RUN VK_SUB(X_RUN)
+#define BENCH VK_SUB(X_BENCH)
+
+static const char *const action_names[] = { "drop", "pass", "tx", "redirect", NULL };
+/* drv and skb: the names ip-link uses. */
+static const char *const mode_names[] = { "auto", "native", "generic", "drv", "skb", NULL };
+static const enum mode mode_values[] = {
+	MODE_AUTO, MODE_NATIVE, MODE_GENERIC, MODE_NATIVE, MODE_GENERIC,
 };
 
-static const struct {
-	const char *name;
-	unsigned int allowed, required;
-	const char *usage;
-} subs[] = {
-	{ "attach", OPT_DEV | OPT_ACTION | OPT_TO | OPT_MODE | OPT_PIN | OPT_REPLACE |
-	  OPT_FORCE | OPT_NETNS | OPT_FRAGS, OPT_DEV | OPT_ACTION,
-	  "attach --dev IF --action drop|pass|tx|redirect [--to IF]\n"
-	  "              [--mode native|generic|auto] [--frags] [--pin DIR] [--replace [--force]]\n"
-	  "              [--netns NS]" },
-	{ "detach", OPT_DEV | OPT_PIN | OPT_FORCE | OPT_ID | OPT_NETNS, OPT_DEV,
-	  "detach --dev IF [--pin DIR] [--id N | --force] [--netns NS]" },
-	{ "status", OPT_DEV | OPT_JSON | OPT_NETNS, 0, "status [--dev IF] [--json] [--netns NS]" },
-	{ "stats", OPT_DEV | OPT_INTERVAL | OPT_DURATION | OPT_JSON | OPT_PER_RXQ |
-	  OPT_PER_CPU | OPT_NETNS, OPT_DEV,
-	  "stats --dev IF [--interval S] [--duration S] [--per-rxq] [--per-cpu] [--json]\n"
-	  "              [--netns NS]" },
-	{ "run", OPT_DEV | OPT_ACTION | OPT_TO | OPT_MODE | OPT_INTERVAL |
-	  OPT_DURATION | OPT_JSON | OPT_PER_RXQ | OPT_PER_CPU | OPT_NETNS |
-	  OPT_FRAGS,
-	  OPT_DEV | OPT_ACTION,
-	  "run --dev IF --action A [--to IF] [--mode M] [--frags] [--interval S]\n"
-	  "              [--duration S] [--per-rxq] [--per-cpu] [--json] [--netns NS]" },
-	{ "bench", OPT_REPEAT | OPT_ROUNDS | OPT_SIZE | OPT_JSON, 0,
-	  "bench [--repeat N] [--rounds R] [--size B] [--json]" },
+static const struct vk_subcmd xdp_subs[] = {
+	[X_ATTACH] = { "attach", NULL,
+		"load a program and attach it through netlink: it stays after vnetkit "
+		"exits (vnetkit xdp detach removes it)" },
+	[X_DETACH] = { "detach", NULL,
+		"remove vnetkit's program from the interface (and with --pin the "
+		"pins attach --pin recorded, same ids, in a directory holding nothing "
+		"else); any other program only with --id N (the one attached now) or "
+		"--force" },
+	[X_STATUS] = { "status", NULL,
+		"the XDP program on each interface (every interface with --dev), and "
+		"the XDP features it reports" },
+	[X_STATS] = { "stats", NULL,
+		"the verdict counters of vnetkit's program on --dev: rates every "
+		"--interval, totals at the end" },
+	[X_RUN] = { "run", NULL,
+		"attach through a bpf_link, which the kernel removes when run exits, "
+		"however it ends (even SIGKILL), and print stats meanwhile" },
+	[X_BENCH] = { "bench", NULL,
+		"ns per packet of each program through BPF_PROG_TEST_RUN, ratio to "
+		"the empty program's" },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-		fprintf(f, "  vnetkit xdp %s\n", subs[i].usage);
-	fprintf(f, "\nactions: drop, pass, tx (swap MACs, send back), redirect (to --to IF)\n"
-		   "modes: native (driver), generic (skb), auto (native, else generic - says which)\n"
-		   "\nattach holds the program through netlink: it stays after vnetkit exits\n"
-		   "(vnetkit xdp detach removes it); run holds it through a bpf_link, which\n"
-		   "the kernel removes when run exits, however it ends (even SIGKILL).\n"
-		   "detach and attach --replace act only on vnetkit's own programs (vk_xdp_*,\n"
-		   "vk_mb_*, with their vk_stats map); --id N (the program attached now) or --force\n"
-		   "is needed for any other. detach --pin removes only the pins that\n"
-		   "attach --pin recorded (same ids), in a directory holding nothing else.\n"
-		   "--netns NS: netlink and attachment in namespace NS; pins stay in the\n"
-		   "host's /sys/fs/bpf (under ip netns exec, --pin is refused).\n\n"
-		   "--frags: the multi-buffer variant (xdp.frags): frames larger than a page\n"
-		   "         reach it whole where the driver supports it (xdp features rx_sg)\n");
-}
+static const struct vk_opt xdp_table[O_NR] = {
+	[O_DEV] = { "dev", 0, VK_T_IFNAME, "IF", .subs = ATTACH | DETACH | STATUS |
+		STATS | RUN, .required = ATTACH | DETACH | STATS | RUN,
+		.help = "the interface" },
+	[O_ACTION] = { "action", 0, VK_T_ENUM, "A", .values = action_names,
+		.subs = ATTACH | RUN, .required = ATTACH | RUN,
+		.help = "drop, pass, tx (swap MACs, send back), redirect (out of --to IF)" },
+	[O_TO] = { "to", 0, VK_T_IFNAME, "IF", .subs = ATTACH | RUN,
+		.help = "the interface redirect sends frames out of (only with "
+			"--action redirect, which needs it)" },
+	[O_MODE] = { "mode", 0, VK_T_ENUM, "M", .values = mode_names, .def = "auto",
+		.subs = ATTACH | RUN,
+		.help = "native (driver, also drv), generic (skb), auto (native, else "
+			"generic - and says which)" },
+	[O_PIN] = { "pin", 0, VK_T_PATH, "DIR", .subs = ATTACH | DETACH,
+		.help = "pin the program and its maps in DIR on bpffs (the host's "
+			"/sys/fs/bpf: refused under ip netns exec, whose bpffs goes away)" },
+	[O_INTERVAL] = { "interval", 0, VK_T_DURATION, "S", .fmin = VK_MIN_INTERVAL,
+		.fmax = 3600, .def = "1", .subs = STATS | RUN,
+		.help = "print rates every S seconds" },
+	[O_DURATION] = { "duration", 0, VK_T_DURATION, "S", .fmin = 0.01,
+		.fmax = 86400 * 365, .subs = STATS | RUN,
+		.help = "stop after S seconds (default: at Ctrl-C)" },
+	[O_JSON] = { "json", 0, VK_T_FLAG, .subs = STATUS | STATS | RUN | BENCH,
+		.help = "one JSON document (schemas vnetkit-xdp-status/1, "
+			"vnetkit-xdp-stats/1, vnetkit-xdp-bench/1)" },
+	[O_REPLACE] = { "replace", 0, VK_T_FLAG, .subs = ATTACH,
+		.help = "replace vnetkit's program already attached, atomically" },
+	[O_PER_RXQ] = { "per-rxq", 0, VK_T_FLAG, .subs = STATS | RUN,
+		.help = "rates per receive queue" },
+	[O_PER_CPU] = { "per-cpu", 0, VK_T_FLAG, .subs = STATS | RUN,
+		.help = "rates per CPU" },
+	[O_REPEAT] = { "repeat", 0, VK_T_INT, "N", .min = 1, .max = 100000000,
+		.unit = "runs", .def = "1000000", .subs = BENCH,
+		.help = "BPF_PROG_TEST_RUN repeat count per round" },
+	[O_ROUNDS] = { "rounds", 0, VK_T_INT, "R", .min = 1, .max = 1000,
+		.def = "5", .subs = BENCH, .help = "rounds; min and median are reported" },
+	[O_SIZE] = { "size", 0, VK_T_SIZE, "B", .min = 14, .max = 4000, .def = "64",
+		.subs = BENCH, .help = "the test frame's size" },
+	[O_FORCE] = { "force", 0, VK_T_FLAG, .subs = ATTACH | DETACH,
+		.conflicts = 1ull << O_ID,
+		.help = "act on a program vnetkit did not load (attach: only with "
+			"--replace)" },
+	[O_ID] = { "id", 0, VK_T_INT, "N", .min = 1, .max = UINT32_MAX, .subs = DETACH,
+		.help = "detach program N, only if it is the one attached now" },
+	[O_NETNS] = { "netns", 0, VK_T_NAME, "NS", .subs = ATTACH | DETACH | STATUS |
+		STATS | RUN,
+		.help = "netlink and attachment in namespace NS; pins stay in the "
+			"host's /sys/fs/bpf" },
+	[O_FRAGS] = { "frags", 0, VK_T_FLAG, .subs = ATTACH | RUN,
+		.help = "the multi-buffer variant (xdp.frags): frames larger than a "
+			"page reach it whole where the driver supports it (xdp features "
+			"rx_sg)" },
+};
 
-static const char *opt_name(unsigned int bit)
-{
-	for (int i = 0; long_opts[i].name; i++)
-		if ((1u << i) == bit)
-			return long_opts[i].name;
-	return "?";
-}
+static const char *const xdp_examples[] = {
+	"vnetkit xdp attach --dev vktap0 --action drop",
+	"drop everything arriving on vktap0, natively if the driver can",
+	"vnetkit xdp stats --dev vktap0 --interval 1 --duration 10",
+	"its verdict rates every second for ten seconds",
+	"vnetkit xdp run --dev vkveth1 --action redirect --to vktap0 --json",
+	"redirect until Ctrl-C, then one JSON document; nothing stays attached",
+	"vnetkit xdp bench --size 1500",
+	"each program's cost per 1500-byte frame through BPF_PROG_TEST_RUN",
+	NULL,
+};
+
+const struct vk_cmd_spec xdp_spec = {
+	.name = "xdp",
+	.summary = "attach, detach, inspect and run XDP programs",
+	.description = "vnetkit's XDP programs (vk_xdp_* and the multi-buffer vk_mb_*, "
+		"with their vk_stats map): "
+		"drop, pass, tx and redirect, each counting its verdicts per queue and "
+		"CPU. detach and attach --replace act only on vnetkit's own programs "
+		"unless told otherwise.",
+	.subs = xdp_subs, .nr_subs = ARRAY_SIZE(xdp_subs),
+	.opts = xdp_table, .nr_opts = O_NR,
+	.examples = xdp_examples,
+	.json_doc = "xdp", .json_version = 1,
+};
 
 /* An EPERM reading what is attached is a missing capability, never "no
  * program": say which. */
@@ -162,166 +196,49 @@ static int resolve_dev(const char *what, const char *name, int *ifindex)
 	return 0;
 }
 
-/* Returns 0, or the exit code to return. */
+/* Returns 0, or the exit code to return (-1: help printed). */
 static int parse(int argc, char **argv, struct opts *o)
 {
-	unsigned int allowed = 0, required = 0;
-	struct vk_opt_seen seen = {};
-	int c, si = -1;
+	const struct vk_val *v;
+	struct vk_args a;
+	int ret;
 
 	memset(o, 0, sizeof(*o));
-	o->action = -1;
-	o->interval = 1;
-	o->repeat = 1000000;
-	o->rounds = 5;
-	o->size = 64;
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	o->sub = argv[1];
-	if (!strcmp(o->sub, "--help") || !strcmp(o->sub, "-h")) {
-		usage(stdout);
-		return -1;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-		if (!strcmp(o->sub, subs[i].name))
-			si = i;
-	if (si < 0) {
-		vk_errf("xdp", "use attach, detach, status, stats, run or bench",
-			"unknown subcommand '%s'", o->sub);
-		return EXIT_USAGE;
-	}
-	allowed = subs[si].allowed;
-	required = subs[si].required;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, ":h", long_opts, NULL)) != -1) {
-		unsigned int bit = 0;
-		uint64_t v;
-
-		if (c != 'h' && c != ':' && c != '?' &&
-		    vk_opt_once(&seen, "xdp", long_opts, c))
-			return EXIT_USAGE;
-		for (int i = 0; long_opts[i].name; i++)
-			if (long_opts[i].val == c && c != 'h')
-				bit = 1u << i;
-		if (bit && !(allowed & bit)) {
-			vk_errf("xdp", "see vnetkit xdp --help",
-				"option --%s is not valid for '%s'", opt_name(bit), o->sub);
-			return EXIT_USAGE;
-		}
-		o->seen |= bit;
-		switch (c) {
-		case 'd': o->dev = optarg; break;
-		case 't': o->to = optarg; break;
-		case 'p': o->pin = optarg; break;
-		case 'j': o->json = true; break;
-		case 'R': o->replace = true; break;
-		case 'F': o->force = true; break;
-		case 'N':
-			if (!vk_valid_nsname(optarg)) {
-				vk_errf("xdp --netns", "a name from ip netns list",
-					"invalid namespace name '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			o->netns = optarg;
-			break;
-		case 'I':
-			if (vk_parse_u64("xdp --id", optarg, 1, UINT32_MAX, &v))
-				return EXIT_USAGE;
-			o->id = v;
-			break;
-		case 'f': o->frags = true; break;
-		case 'r': o->per_rxq = true; break;
-		case 'e': o->per_cpu = true; break;
-		case 'a':
-			o->action = vk_action_parse(optarg);
-			if (o->action < 0 || o->action == VK_ACT_EMPTY) {
-				vk_errf("xdp", "use drop, pass, tx or redirect",
-					"unknown action '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'm':
-			if (!strcmp(optarg, "native") || !strcmp(optarg, "drv"))
-				o->mode = MODE_NATIVE;
-			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
-				o->mode = MODE_GENERIC;
-			else if (!strcmp(optarg, "auto"))
-				o->mode = MODE_AUTO;
-			else {
-				vk_errf("xdp", "use native, generic or auto",
-					"unknown mode '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'i':
-			if (vk_parse_secs("xdp --interval", optarg, VK_MIN_INTERVAL, 3600,
-					  &o->interval))
-				return EXIT_USAGE;
-			break;
-		case 'D':
-			if (vk_parse_secs("xdp --duration", optarg, 0.01, 86400 * 365,
-					  &o->duration))
-				return EXIT_USAGE;
-			break;
-		case 'n':
-			if (vk_parse_u64("xdp --repeat", optarg, 1, 100000000, &v))
-				return EXIT_USAGE;
-			o->repeat = v;
-			break;
-		case 'k':
-			if (vk_parse_u64("xdp --rounds", optarg, 1, 1000, &v))
-				return EXIT_USAGE;
-			o->rounds = v;
-			break;
-		case 's':
-			if (vk_parse_u64("xdp --size", optarg, 14, 4000, &v))
-				return EXIT_USAGE;
-			o->size = v;
-			break;
-		case 'h':
-			usage(stdout);
-			return -1;
-		case ':':
-			vk_errf("xdp", "see vnetkit xdp --help", "option %s needs a value",
-				argv[optind]);
-			return EXIT_USAGE;
-		default:
-			vk_errf("xdp", "see vnetkit xdp --help", "unknown option '%s'",
-				argv[optind]);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc - 1) {
-		vk_errf("xdp", "see vnetkit xdp --help", "unexpected argument '%s'",
-			argv[optind + 1]);
-		return EXIT_USAGE;
-	}
-	for (unsigned int bit = 1; bit; bit <<= 1)
-		if ((required & bit) && !(o->seen & bit)) {
-			vk_errf("xdp", "see vnetkit xdp --help", "'%s' needs --%s",
-				o->sub, opt_name(bit));
-			return EXIT_USAGE;
-		}
+	ret = vk_cli_parse(&xdp_spec, argc, argv, &a);
+	if (ret)
+		return ret == VK_CLI_HELP ? -1 : EXIT_USAGE;
+	v = a.v;
+	o->sub = xdp_subs[a.sub].name;
+	o->dev = vk_val_str(&v[O_DEV]);
+	o->to = vk_val_str(&v[O_TO]);
+	o->pin = vk_val_str(&v[O_PIN]);
+	o->netns = vk_val_str(&v[O_NETNS]);
+	o->action = v[O_ACTION].set ? vk_action_parse(v[O_ACTION].s) : -1;
+	o->mode = v[O_MODE].set ? mode_values[v[O_MODE].u] : MODE_AUTO;
+	o->interval = v[O_INTERVAL].set ? v[O_INTERVAL].d : 1;
+	o->duration = v[O_DURATION].set ? v[O_DURATION].d : 0;
+	o->timed = v[O_INTERVAL].given || v[O_DURATION].given;
+	o->repeat = v[O_REPEAT].u;
+	o->rounds = v[O_ROUNDS].u;
+	o->size = v[O_SIZE].u;
+	o->id = v[O_ID].set ? v[O_ID].u : 0;
+	o->json = v[O_JSON].set;
+	o->replace = v[O_REPLACE].set;
+	o->force = v[O_FORCE].set;
+	o->per_rxq = v[O_PER_RXQ].set;
+	o->per_cpu = v[O_PER_CPU].set;
+	o->frags = v[O_FRAGS].set;
 	if (o->action == VK_ACT_REDIRECT && !o->to) {
-		vk_err("xdp", "action redirect needs a target",
+		vk_err("--action redirect", "needs a target",
 		       "add --to IF, the interface frames are sent out of");
 		return EXIT_USAGE;
 	}
-	if (o->force && !o->replace && !strcmp(o->sub, "attach")) {
-		vk_err("xdp attach --force", "only with --replace", NULL);
-		return EXIT_USAGE;
-	}
-	if (o->force && o->id) {
-		vk_err("xdp detach", "--id and --force exclude each other",
-		       "--id N detaches program N only if it is the one attached");
+	if (o->force && !o->replace && a.sub == X_ATTACH) {
+		vk_err("--force", "only with --replace", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->to && o->action != VK_ACT_REDIRECT) {
-		vk_err("xdp", "--to is only valid with --action redirect", NULL);
+		vk_err("--to", "only valid with --action redirect", NULL);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -1003,6 +920,7 @@ static int cmd_detach(const struct opts *o)
 static int cmd_status(const struct opts *o)
 {
 	struct if_nameindex *ifs, *it;
+	json_t *doc = NULL, *list = NULL;
 	int shown = 0, err;
 
 	ifs = if_nameindex();
@@ -1010,14 +928,18 @@ static int cmd_status(const struct opts *o)
 		vk_errf("xdp status", NULL, "cannot list interfaces: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
-	if (o->json)
-		printf("{\"interfaces\":[");
-	else
+	if (o->json) {
+		doc = vk_json_doc("xdp-status", 1);
+		list = json_array();
+		vk_jset(doc, "interfaces", list);
+	} else {
 		printf("%-15s %-8s %6s  %-16s %s\n", "dev", "mode", "id", "program", "since");
+	}
 	for (it = ifs; it->if_index; it++) {
 		struct vk_attached a;
 		char since[64] = "", fbuf[96];
 		__u64 feat = 0;
+		json_t *j;
 		int ferr;
 
 		if (o->dev && strcmp(o->dev, it->if_name))
@@ -1026,11 +948,10 @@ static int cmd_status(const struct opts *o)
 		if (err == -ENODEV)
 			continue;	/* went away while listing */
 		if (err) {
-			if (o->json)
-				printf("],\"error\":\"cannot read the XDP program on %s: %s\"}\n",
-				       it->if_name, strerror(-err));
 			query_failed("xdp status", it->if_name, err);
 			if_freenameindex(ifs);
+			if (doc)
+				vk_json_print(doc, EXIT_FAIL);
 			return EXIT_FAIL;
 		}
 		if (!a.prog_id && !o->dev)
@@ -1039,22 +960,20 @@ static int cmd_status(const struct opts *o)
 		if (a.prog_id)
 			fmt_since(a.load_time_ns, since, sizeof(since));
 		if (o->json) {
-			printf("%s{\"dev\":\"%s\",\"ifindex\":%u,", shown ? "," : "",
-			       it->if_name, it->if_index);
-			if (a.prog_id)
-				printf("\"prog_id\":%u,\"mode\":\"%s\",\"program\":\"%s\","
-				       "\"loaded_at\":%lld,\"vnetkit\":%s,\"attach\":\"%s\",",
-				       a.prog_id, a.mode, a.name,
-				       (long long)load_wall_time(a.load_time_ns),
-				       is_vnetkit_prog(&a) ? "true" : "false",
-				       attach_how(xdp_link_id(it->if_index)));
-			else
-				printf("\"prog_id\":0,");
-			printf("\"xdp_features\":");
-			if (ferr)
-				printf("null}");
-			else
-				printf("\"%s\"}", vk_xdp_features_str(feat, fbuf, sizeof(fbuf)));
+			j = json_object();
+			vk_jstr(j, "dev", it->if_name);
+			vk_jint(j, "ifindex", it->if_index);
+			vk_jint(j, "prog_id", a.prog_id);
+			if (a.prog_id) {
+				vk_jstr(j, "mode", a.mode);
+				vk_jstr(j, "program", a.name);
+				vk_jint(j, "loaded_at", load_wall_time(a.load_time_ns));
+				vk_jbool(j, "vnetkit", is_vnetkit_prog(&a));
+				vk_jstr(j, "attach", attach_how(xdp_link_id(it->if_index)));
+			}
+			vk_jstr(j, "xdp_features", ferr ? NULL :
+				vk_xdp_features_str(feat, fbuf, sizeof(fbuf)));
+			json_array_append_new(list, j);
 		} else if (a.prog_id) {
 			printf("%-15s %-8s %6u  %-16s %s\n", it->if_name, a.mode, a.prog_id,
 			       a.name, since);
@@ -1067,8 +986,8 @@ static int cmd_status(const struct opts *o)
 		shown++;
 	}
 	if_freenameindex(ifs);
-	if (o->json)
-		printf("]}\n");
+	if (doc)
+		vk_json_print(doc, 0);
 	else if (!shown)
 		printf("(no XDP programs attached)\n");
 	return 0;
@@ -1087,9 +1006,7 @@ struct sampler {
 	int map_fd;
 	struct vk_stats first, prev, cur;
 	int nsamples;
-	FILE *json_samples;	/* collected sample objects for --json */
-	char *json_buf;
-	size_t json_len;
+	json_t *json_samples;	/* collected sample objects for --json */
 	double t0;		/* the time column runs on across a replacement */
 	__u32 replaced[16];	/* ids of the programs followed before this one */
 	int nreplaced;
@@ -1110,7 +1027,7 @@ static int sampler_init(struct sampler *s, int map_fd, bool json)
 	if (vk_stats_init(&s->first) || vk_stats_init(&s->prev) || vk_stats_init(&s->cur))
 		return -ENOMEM;
 	if (json) {
-		s->json_samples = open_memstream(&s->json_buf, &s->json_len);
+		s->json_samples = json_array();
 		if (!s->json_samples)
 			return -ENOMEM;
 	}
@@ -1127,9 +1044,7 @@ static void sampler_free(struct sampler *s)
 	vk_stats_free(&s->first);
 	vk_stats_free(&s->prev);
 	vk_stats_free(&s->cur);
-	if (s->json_samples)
-		fclose(s->json_samples);
-	free(s->json_buf);
+	json_decref(s->json_samples);
 }
 
 static void print_rate_header(void)
@@ -1158,11 +1073,13 @@ static int sampler_tick(struct sampler *s, const struct opts *o)
 			errs += rate[i];
 	}
 	if (s->json_samples) {
-		fprintf(s->json_samples, "%s{\"t\":%.3f,\"pps\":%.1f", s->nsamples ? "," : "",
-			s->cur.t - s->t0, all);
+		json_t *j = json_object();
+
+		vk_jreal(j, "t", s->cur.t - s->t0, 3);
+		vk_jreal(j, "pps", all, 1);
 		for (int i = 0; i < VK_STAT_SLOTS; i++)
-			fprintf(s->json_samples, ",\"%s\":%.1f", vk_slot_name(i), rate[i]);
-		fprintf(s->json_samples, "}");
+			vk_jreal(j, vk_slot_name(i), rate[i], 1);
+		json_array_append_new(s->json_samples, j);
 	} else {
 		if (s->nsamples % 20 == 0)
 			print_rate_header();
@@ -1197,17 +1114,17 @@ static int sampler_tick(struct sampler *s, const struct opts *o)
 	return 0;
 }
 
-static void print_counter_json(const char *name, const struct vk_xdp_counter *a,
-			       const struct vk_xdp_counter *b, bool first)
+static json_t *counter_json(const struct vk_xdp_counter *a,
+			    const struct vk_xdp_counter *b)
 {
-	printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", first ? "" : ",", name,
-	       (unsigned long long)(a->packets - b->packets),
-	       (unsigned long long)(a->bytes - b->bytes));
+	return json_pack("{s:I, s:I}", "packets", (json_int_t)(a->packets - b->packets),
+			 "bytes", (json_int_t)(a->bytes - b->bytes));
 }
 
-/* Final report: counts since the sampler started (run) or absolute (stats). */
+/* Final report: counts since the sampler started (run) or absolute (stats).
+ * rc: the exit code, for the --json document. */
 static void print_summary(struct sampler *s, const struct opts *o, const struct vk_attached *a,
-			  bool since_start, const char *how, enum watch_end end)
+			  bool since_start, const char *how, enum watch_end end, int rc)
 {
 	struct vk_stats *last = &s->prev;	/* most recent read */
 	struct vk_stats zero;
@@ -1219,35 +1136,44 @@ static void print_summary(struct sampler *s, const struct opts *o, const struct 
 	for (int v = 0; v < VK_NR_VERDICTS; v++)
 		pkts += last->total[v].packets - base->total[v].packets;
 	if (o->json) {
-		if (s->json_samples)
-			fflush(s->json_samples);
-		printf("{\"dev\":\"%s\",\"prog_id\":%u,\"program\":\"%s\",\"mode\":\"%s\","
-		       "\"attach\":\"%s\",\"end\":\"%s\",\"interrupted\":%s,\"replaced_from\":[",
-		       o->dev, a->prog_id, a->name, a->mode, how, end_names[end],
-		       end == END_INTERRUPTED ? "true" : "false");
+		json_t *doc = vk_json_doc("xdp-stats", 1), *j, *arr;
+
+		vk_jstr(doc, "dev", o->dev);
+		vk_jint(doc, "prog_id", a->prog_id);
+		vk_jstr(doc, "program", a->name);
+		vk_jstr(doc, "mode", a->mode);
+		vk_jstr(doc, "attach", how);
+		vk_jstr(doc, "end", end_names[end]);
+		vk_jbool(doc, "interrupted", end == END_INTERRUPTED);
+		arr = json_array();
 		for (int i = 0; i < s->nreplaced; i++)
-			printf("%s%u", i ? "," : "", s->replaced[i]);
-		printf("],\"seconds\":%.3f,\"packets\":%llu,", secs, (unsigned long long)pkts);
-		printf("\"pps\":%.1f,\"total\":{", secs > 0 ? pkts / secs : 0.0);
+			json_array_append_new(arr, json_integer(s->replaced[i]));
+		vk_jset(doc, "replaced_from", arr);
+		vk_jreal(doc, "seconds", secs, 3);
+		vk_ju64(doc, "packets", pkts);
+		vk_jreal(doc, "pps", secs > 0 ? pkts / secs : 0.0, 1);
+		j = json_object();
 		for (int i = 0; i < VK_STAT_SLOTS; i++)
-			print_counter_json(vk_slot_name(i), &last->total[i], &base->total[i], !i);
-		printf("},\"rxq\":[");
-		for (int q = 0, first = 1; q < VK_MAX_RXQ; q++) {
+			vk_jset(j, vk_slot_name(i), counter_json(&last->total[i], &base->total[i]));
+		vk_jset(doc, "total", j);
+		arr = json_array();
+		for (int q = 0; q < VK_MAX_RXQ; q++) {
 			__u64 n = 0;
 
 			for (int v = 0; v < VK_NR_VERDICTS; v++)
 				n += last->rxq[q][v].packets - base->rxq[q][v].packets;
 			if (!n)
 				continue;
-			printf("%s{\"queue\":%d", first ? "" : ",", q);
+			j = json_object();
+			vk_jint(j, "queue", q);
 			for (int i = 0; i < VK_STAT_SLOTS; i++)
-				print_counter_json(vk_slot_name(i), &last->rxq[q][i],
-						   &base->rxq[q][i], false);
-			printf("}");
-			first = 0;
+				vk_jset(j, vk_slot_name(i), counter_json(&last->rxq[q][i],
+									 &base->rxq[q][i]));
+			json_array_append_new(arr, j);
 		}
-		printf("],\"cpu\":[");
-		for (int c = 0, first = 1; c < last->ncpu; c++) {
+		vk_jset(doc, "rxq", arr);
+		arr = json_array();
+		for (int c = 0; c < last->ncpu; c++) {
 			__u64 n = 0;
 
 			for (int v = 0; v < VK_NR_VERDICTS; v++)
@@ -1255,11 +1181,15 @@ static void print_summary(struct sampler *s, const struct opts *o, const struct 
 				     (since_start ? base->cpu[c * VK_STAT_SLOTS + v].packets : 0);
 			if (!n)
 				continue;
-			printf("%s{\"cpu\":%d,\"packets\":%llu}", first ? "" : ",", c,
-			       (unsigned long long)n);
-			first = 0;
+			json_array_append_new(arr, json_pack("{s:i, s:I}", "cpu", c,
+							     "packets", (json_int_t)n));
 		}
-		printf("],\"samples\":[%s]}\n", s->json_buf ? s->json_buf : "");
+		vk_jset(doc, "cpu", arr);
+		vk_jset(doc, "samples", json_incref(s->json_samples ? s->json_samples :
+						      json_array()));
+		if (rc && !vk_ctx.have_err)
+			vk_errf(o->sub, NULL, "the watch ended early: %s", end_names[end]);
+		vk_json_print(doc, rc);
 		return;
 	}
 	printf("%s: %s (prog id %u, %s mode, attached through %s)%s%s\n", o->dev, a->name,
@@ -1417,7 +1347,7 @@ static int end_status(const struct opts *o, enum watch_end end)
 static int cmd_stats(const struct opts *o)
 {
 	enum watch_end end = END_DURATION;
-	bool timed = o->seen & (OPT_INTERVAL | OPT_DURATION);
+	bool timed = o->timed;
 	struct vk_attached a;
 	struct sampler s;
 	int fd, ret;
@@ -1436,8 +1366,8 @@ static int cmd_stats(const struct opts *o)
 	} else {
 		stats_copy(&s.prev, &s.first);
 	}
-	print_summary(&s, o, &a, timed, attach_how(xdp_link_id(o->ifindex)), end);
 	ret = end_status(o, end);
+	print_summary(&s, o, &a, timed, attach_how(xdp_link_id(o->ifindex)), end, ret);
 out:
 	close(s.map_fd);
 	sampler_free(&s);
@@ -1471,20 +1401,13 @@ static int cmd_run(const struct opts *o)
 	if (!o->json)
 		printf("%s, detaching\n", end == END_INTERRUPTED ? "interrupted" :
 		       end == END_DURATION ? "duration reached" : end_names[end]);
-	print_summary(&s, o, &a, true, attach_how(true), end);
+	print_summary(&s, o, &a, true, attach_how(true), end, end_status(o, end));
 	sampler_free(&s);
 	release(&st, true);
 	return end_status(o, end);
 }
 
 /* ---- bench: cost per packet through BPF_PROG_TEST_RUN ------------------ */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void build_frame(unsigned char *f, size_t len)
 {
@@ -1543,19 +1466,25 @@ static int cmd_bench(const struct opts *o)
 			ret = EXIT_FAIL;
 			goto out;
 		}
-		qsort(ns, o->rounds, sizeof(*ns), cmp_double);
-		min[i] = ns[0];
-		med[i] = ns[o->rounds / 2];
+		vk_min_median(ns, o->rounds, &min[i], &med[i]);
 	}
 	if (o->json) {
-		printf("{\"repeat\":%llu,\"rounds\":%llu,\"size\":%llu,\"programs\":[",
-		       (unsigned long long)o->repeat, (unsigned long long)o->rounds,
-		       (unsigned long long)o->size);
-		for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-			printf("%s{\"program\":\"%s\",\"ns_min\":%.1f,\"ns_median\":%.1f,"
-			       "\"ratio_median\":%.3f}", i ? "," : "", vk_action_name(order[i]),
-			       min[i], med[i], med[0] > 0 ? med[i] / med[0] : 0.0);
-		printf("]}\n");
+		json_t *doc = vk_json_doc("xdp-bench", 1), *arr = json_array();
+
+		vk_ju64(doc, "repeat", o->repeat);
+		vk_ju64(doc, "rounds", o->rounds);
+		vk_ju64(doc, "size", o->size);
+		for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+			json_t *j = json_object();
+
+			vk_jstr(j, "program", vk_action_name(order[i]));
+			vk_jreal(j, "ns_min", min[i], 1);
+			vk_jreal(j, "ns_median", med[i], 1);
+			vk_jreal(j, "ratio_median", med[0] > 0 ? med[i] / med[0] : 0.0, 3);
+			json_array_append_new(arr, j);
+		}
+		vk_jset(doc, "programs", arr);
+		vk_json_print(doc, 0);
 	} else {
 		printf("BPF_PROG_TEST_RUN, %llu-byte frame, repeat %llu, %llu rounds "
 		       "(ns per packet; ratio = median / empty program's median)\n",

@@ -176,13 +176,20 @@ static int ethtool_ioctl(const char *ifname, void *cmd)
 	return err;
 }
 
-int vk_driver_name(const char *ifname, char *buf, size_t len)
+int vk_driver_info(const char *ifname, char *drv, size_t dlen, char *bus, size_t blen)
 {
 	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
 	int err = ethtool_ioctl(ifname, &di);
 
-	snprintf(buf, len, "%s", err ? "" : di.driver);
+	snprintf(drv, dlen, "%s", err ? "" : di.driver);
+	if (bus)
+		snprintf(bus, blen, "%s", err ? "" : di.bus_info);
 	return err;
+}
+
+int vk_driver_name(const char *ifname, char *buf, size_t len)
+{
+	return vk_driver_info(ifname, buf, len, NULL, 0);
 }
 
 /* IFLA_LINK through rtnetlink rather than sysfs: /sys shows the namespace

@@ -22,7 +22,9 @@ int vk_xdp_features(int ifindex, __u64 *feat);
 /* "basic,redirect,ndo_xmit" into buf. */
 const char *vk_xdp_features_str(__u64 feat, char *buf, size_t len);
 
-/* Driver name (ethtool -i), "" when unknown. */
+/* Driver name and bus info (ethtool -i; tun's bus is "tap" or "tun"), ""
+ * when unknown; bus may be NULL. The one ETHTOOL_GDRVINFO of vnetkit. */
+int vk_driver_info(const char *ifname, char *drv, size_t dlen, char *bus, size_t blen);
 int vk_driver_name(const char *ifname, char *buf, size_t len);
 /* ifindex of the other end of a veth (its iflink); 0 when not a veth. */
 int vk_veth_peer(const char *ifname);

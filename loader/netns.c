@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <linux/ethtool.h>
 #include <linux/magic.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
@@ -22,6 +21,7 @@
 #include <linux/sockios.h>
 #include <linux/veth.h>
 
+#include "netdev.h"
 #include "netns.h"
 
 #define PATH_MAX_NS (sizeof(VK_NETNS_RUN_DIR) + 80)
@@ -402,35 +402,55 @@ int vk_link_set_up(const char *name)
 	return ifreq_ioctl(SIOCSIFFLAGS, &ifr);
 }
 
+int vk_tap_open(const char *name, short flags, bool nonblock, const char **step)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | flags };
+	int fd, err;
+
+	if (step)
+		*step = "cannot open /dev/net/tun";
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
+	if (fd < 0)
+		return -errno;
+	if (step)
+		*step = "TUNSETIFF";
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (!ioctl(fd, TUNSETIFF, &ifr))
+		return fd;
+	err = -errno;
+	close(fd);
+	return err;
+}
+
 int vk_tap_create(const char *name)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	int fd, ret = 0;
 
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	/* TUNSETIFF creates the device when the name is free; refuse to
 	 * take over an existing one. */
 	if (if_nametoindex(name))
 		return -EEXIST;
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	fd = vk_tap_open(name, 0, false, NULL);
 	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, TUNSETIFF, &ifr) || ioctl(fd, TUNSETPERSIST, 1))
+		return fd;
+	if (ioctl(fd, TUNSETPERSIST, 1))
 		ret = -errno;
 	close(fd);
 	return ret;
 }
 
-static void read_dev_stats(struct vk_link_info *li)
+/* The one /proc/net/dev reader: -ENOENT when the device is not listed. */
+static int read_dev_stats(struct vk_link_info *li)
 {
 	unsigned long long v[16];
+	int ret = -ENOENT;
 	char line[512];
 	FILE *f;
 
 	/* /proc/net follows the calling thread's network namespace. */
 	f = fopen("/proc/thread-self/net/dev", "r");
 	if (!f)
-		return;
+		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		char *colon = strchr(line, ':'), *p = line;
 
@@ -449,14 +469,15 @@ static void read_dev_stats(struct vk_link_info *li)
 			li->rx_dropped = v[3];
 			li->tx_packets = v[9];
 			li->tx_dropped = v[11];
+			ret = 0;
 		}
 	}
 	fclose(f);
+	return ret;
 }
 
 int vk_link_info(const char *name, struct vk_link_info *li)
 {
-	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
 	struct ifreq ifr = { 0 };
 	int ret;
 
@@ -468,13 +489,8 @@ int vk_link_info(const char *name, struct vk_link_info *li)
 		return ret;
 	li->up = ifr.ifr_flags & IFF_UP;
 	li->ifindex = if_nametoindex(name);
-	ifr.ifr_data = (void *)&di;
-	if (!ifreq_ioctl(SIOCETHTOOL, &ifr)) {
-		snprintf(li->driver, sizeof(li->driver), "%s", di.driver);
-		snprintf(li->bus, sizeof(li->bus), "%s", di.bus_info);
-	}
-	read_dev_stats(li);
-	return 0;
+	vk_driver_info(name, li->driver, sizeof(li->driver), li->bus, sizeof(li->bus));
+	return read_dev_stats(li);
 }
 
 int vk_sysctl_write(const char *key, const char *val)

@@ -37,6 +37,10 @@ int vk_link_del(const char *name, char *msg, size_t len);
 int vk_link_set_up(const char *name);
 /* A persistent TAP (IFF_TAP | IFF_NO_PI), like `ip tuntap add mode tap`. */
 int vk_tap_create(const char *name);
+/* The one opener of /dev/net/tun: TUNSETIFF NAME as a TAP (IFF_TAP |
+ * IFF_NO_PI | flags), which creates NAME when it is free and joins it
+ * otherwise. The fd, or -errno with *step (may be NULL) naming what failed. */
+int vk_tap_open(const char *name, short flags, bool nonblock, const char **step);
 
 /* The TUN/TAP flags of device NAME (IFF_TAP, IFF_NO_PI, IFF_VNET_HDR,
  * IFF_PERSIST, IFF_MULTI_QUEUE) read over rtnetlink, so they are right in

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "trace_report.h"
+#include "vjson.h"
 
 #define FN(n, g, fb, u) { .name = #n, .group = g, .func = #n, .fallback = fb, .unit = u }
 #define FN2(n, f, g, fb, u) { .name = n, .group = g, .func = #f, .fallback = fb, .unit = u }
@@ -344,193 +345,142 @@ void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 	}
 }
 
-static void json_str(FILE *f, const char *s)
+static json_t *json_hist(const __u64 *hist, __u64 cnt, __u64 sum, __u64 max)
 {
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void json_hist(FILE *f, const char *key, const __u64 *hist, __u64 cnt,
-		      __u64 sum, __u64 max)
-{
-	bool first = true;
+	json_t *o, *arr;
 	int i;
 
-	fprintf(f, ", \"%s\": ", key);
-	if (!cnt) {
-		fprintf(f, "null");
-		return;
-	}
-	fprintf(f, "{\"count\": %llu, \"avg\": %.1f, \"p50\": %llu, \"p99\": %llu, "
-		"\"max\": %llu, \"log2_hist\": [", (unsigned long long)cnt,
-		(double)sum / cnt, (unsigned long long)hist_pct(hist, max, 50),
-		(unsigned long long)hist_pct(hist, max, 99),
-		(unsigned long long)max);
+	if (!cnt)
+		return json_null();
+	o = json_object();
+	arr = json_array();
+	vk_ju64(o, "count", cnt);
+	vk_jreal(o, "avg", (double)sum / cnt, 1);
+	vk_ju64(o, "p50", hist_pct(hist, max, 50));
+	vk_ju64(o, "p99", hist_pct(hist, max, 99));
+	vk_ju64(o, "max", max);
 	for (i = 0; i < VK_HIST_SLOTS; i++) {
 		if (!hist[i])
 			continue;
-		fprintf(f, "%s{\"lo\": %llu, \"hi\": %llu, \"count\": %llu}",
-			first ? "" : ", ", i ? 1ULL << i : 0ULL,
-			(2ULL << i) - 1, (unsigned long long)hist[i]);
-		first = false;
+		json_array_append_new(arr, json_pack("{s:I, s:I, s:I}",
+			"lo", (json_int_t)(i ? 1ULL << i : 0ULL),
+			"hi", (json_int_t)((2ULL << i) - 1), "count", (json_int_t)hist[i]));
 	}
-	fprintf(f, "]}");
+	vk_jset(o, "log2_hist", arr);
+	return o;
 }
 
-void vk_trace_print_json(FILE *f, const struct vk_trace_run *r)
+static json_t *json_stage(const struct vk_trace_run *r, int i)
 {
-	bool first = true;
-	int i, k;
+	const struct vk_trace_stage *s = &r->st[i];
+	const struct vk_stage_stats *t = &s->tot;
+	json_t *o = json_object();
+	int k;
 
-	fprintf(f, "{\"schema\": \"vnetkit-trace/1\", \"kernel\": ");
-	json_str(f, r->kernel);
-	fprintf(f, ", \"duration_s\": %.3f, \"device\": ", r->duration);
-	if (r->dev) {
-		fprintf(f, "{\"name\": ");
-		json_str(f, r->dev);
-		fprintf(f, ", \"ifindex\": %d}", r->ifindex);
+	vk_jstr(o, "name", s->def->name);
+	vk_jstr(o, "group", s->def->group);
+	if (s->method == VK_M_NONE) {
+		vk_jstr(o, "status", "unavailable");
+		vk_jnull(o, "method");
+		vk_jstr(o, "reason", s->reason);
+		return o;
+	}
+	vk_jstr(o, "status", "ok");
+	vk_jstr(o, "method", vk_method_name(s->method));
+	vk_jstr(o, "attach", s->how);
+	vk_ju64(o, "calls", t->calls);
+	vk_jset(o, "packets", s->def->unit == VK_UNIT_CALL ? json_null() :
+		vk_json_u64(stage_packets(s)));
+	vk_jset(o, "latency_ns", json_hist(t->lat_hist, t->lat_cnt, t->lat_sum, t->lat_max));
+	vk_jset(o, "path_ns", json_hist(t->path_hist, t->path_cnt, t->path_sum, t->path_max));
+	vk_jstr(o, "path_from", t->path_cnt ? vk_stage_defs[t->path_head].name : NULL);
+	vk_jset(o, "batch", json_hist(t->batch_hist, t->batch_cnt, t->batch_sum,
+				      t->batch_max));
+	if (s->def->group && !strcmp(s->def->group, "xdp") &&
+	    i != VK_ST_XDP_BULK_TX && i != VK_ST_XDP_DEVMAP_XMIT) {
+		json_t *v = json_object();
+
+		for (k = 0; k < VK_NR_VERDICTS; k++)
+			if (verdict_names[k])
+				vk_ju64(v, verdict_names[k], t->verdict[k]);
+		vk_jset(o, "verdicts", v);
 	} else {
-		fprintf(f, "null");
+		vk_jnull(o, "verdicts");
 	}
-	fprintf(f, ", \"end\": \"%s\", \"interrupted\": %s, \"packets_requested\": ",
-		r->end, r->interrupted ? "true" : "false");
-	if (r->packets_requested)
-		fprintf(f, "%llu, \"packets_seen\": %llu",
-			(unsigned long long)r->packets_requested,
-			(unsigned long long)r->packets_seen);
-	else
-		fprintf(f, "null, \"packets_seen\": null");
-	fprintf(f, ",\n \"counters\": {\"mode\": \"%s\", \"available\": [",
-		r->ctr_mode);
-	for (i = 0; i < r->nr_ctr; i++) {
-		fprintf(f, "%s", i ? ", " : "");
-		json_str(f, r->ctr_names[i]);
+	if (r->nr_ctr && t->ctr_samples) {
+		json_t *c = json_object(), *vals = json_object();
+		bool per_pkt;
+		double div = ctr_divisor(s, &per_pkt);
+
+		vk_jstr(c, "per", per_pkt ? "packet" : "call");
+		vk_ju64(c, "samples", t->ctr_samples);
+		vk_ju64(c, "skipped_migrated", t->ctr_migrated);
+		vk_ju64(c, "read_errors", t->ctr_errors);
+		for (k = 0; k < r->nr_ctr; k++)
+			vk_jreal(vals, r->ctr_names[k], (double)t->ctr_sum[k] / div, 2);
+		vk_jset(c, "values", vals);
+		vk_jset(o, "counters", c);
+	} else {
+		vk_jnull(o, "counters");
 	}
-	fprintf(f, "], \"status\": ");
-	if (r->ctr_status[0])
-		json_str(f, r->ctr_status);
-	else
-		fprintf(f, "null");
-	fprintf(f, "},\n \"command\": ");
+	return o;
+}
+
+void vk_trace_print_json(const struct vk_trace_run *r, int rc)
+{
+	json_t *doc = vk_json_doc("trace", 1), *j, *arr;
+	int i;
+
+	vk_jstr(doc, "kernel", r->kernel);
+	vk_jreal(doc, "duration_s", r->duration, 3);
+	vk_jset(doc, "device", r->dev ? json_pack("{s:o, s:i}", "name",
+		vk_json_str(r->dev), "ifindex", r->ifindex) : json_null());
+	vk_jstr(doc, "end", r->end);
+	vk_jbool(doc, "interrupted", r->interrupted);
+	vk_jset(doc, "packets_requested", r->packets_requested ?
+		vk_json_u64(r->packets_requested) : json_null());
+	vk_jset(doc, "packets_seen", r->packets_requested ?
+		vk_json_u64(r->packets_seen) : json_null());
+	j = json_object();
+	arr = json_array();
+	vk_jstr(j, "mode", r->ctr_mode);
+	for (i = 0; i < r->nr_ctr; i++)
+		json_array_append_new(arr, vk_json_str(r->ctr_names[i]));
+	vk_jset(j, "available", arr);
+	vk_jstr(j, "status", r->ctr_status[0] ? r->ctr_status : NULL);
+	vk_jset(doc, "counters", j);
 	if (r->cmd) {
-		fprintf(f, "{\"argv\": [");
-		for (i = 0; r->cmd[i]; i++) {
-			fprintf(f, "%s", i ? ", " : "");
-			json_str(f, r->cmd[i]);
-		}
-		fprintf(f, "], \"exit_status\": %d}", r->cmd_status);
+		j = json_object();
+		arr = json_array();
+		for (i = 0; r->cmd[i]; i++)
+			json_array_append_new(arr, vk_json_str(r->cmd[i]));
+		vk_jset(j, "argv", arr);
+		vk_jint(j, "exit_status", r->cmd_status);
+		vk_jset(doc, "command", j);
 	} else {
-		fprintf(f, "null");
+		vk_jnull(doc, "command");
 	}
-	fprintf(f, ",\n \"events\": ");
 	if (r->events) {
 		const struct vk_tp_events *e = r->events;
+		json_t *counts = json_object();
 
-		fprintf(f, "{\"prefix\": ");
-		json_str(f, e->prefix);
-		fprintf(f, ", \"status\": \"%s\", \"reason\": ",
-			e->status[0] ? "unavailable" : "ok");
-		if (e->status[0])
-			json_str(f, e->status);
-		else
-			fprintf(f, "null");
-		fprintf(f, ", \"counts\": {");
-		for (i = 0; !e->status[0] && i < e->n; i++) {
-			fprintf(f, "%s", i ? ", " : "");
-			json_str(f, e->names[i]);
-			fprintf(f, ": %llu", (unsigned long long)e->counts[i]);
-		}
-		fprintf(f, "}}");
+		j = json_object();
+		vk_jstr(j, "prefix", e->prefix);
+		vk_jstr(j, "status", e->status[0] ? "unavailable" : "ok");
+		vk_jstr(j, "reason", e->status[0] ? e->status : NULL);
+		for (i = 0; !e->status[0] && i < e->n; i++)
+			vk_ju64(counts, e->names[i], e->counts[i]);
+		vk_jset(j, "counts", counts);
+		vk_jset(doc, "events", j);
 	} else {
-		fprintf(f, "null");
+		vk_jnull(doc, "events");
 	}
-	fprintf(f, ",\n \"vhost\": ");
-	if (r->vhost)
-		vk_vhost_trace_print_json(f, r->vhost);
-	else
-		fprintf(f, "null");
-	fprintf(f, ",\n \"stages\": [");
-	for (i = 0; i < VK_ST_MAX; i++) {
-		const struct vk_trace_stage *s = &r->st[i];
-		const struct vk_stage_stats *t = &s->tot;
-
-		if (!stage_shown(s))
-			continue;
-		fprintf(f, "%s\n  {\"name\": \"%s\", \"group\": \"%s\", ",
-			first ? "" : ",", s->def->name, s->def->group);
-		first = false;
-		if (s->method == VK_M_NONE) {
-			fprintf(f, "\"status\": \"unavailable\", \"method\": null, "
-				"\"reason\": ");
-			json_str(f, s->reason);
-			fprintf(f, "}");
-			continue;
-		}
-		fprintf(f, "\"status\": \"ok\", \"method\": \"%s\", \"attach\": ",
-			vk_method_name(s->method));
-		json_str(f, s->how);
-		fprintf(f, ", \"calls\": %llu, \"packets\": ",
-			(unsigned long long)t->calls);
-		if (s->def->unit == VK_UNIT_CALL)
-			fprintf(f, "null");
-		else
-			fprintf(f, "%llu", (unsigned long long)stage_packets(s));
-		json_hist(f, "latency_ns", t->lat_hist, t->lat_cnt, t->lat_sum,
-			  t->lat_max);
-		json_hist(f, "path_ns", t->path_hist, t->path_cnt, t->path_sum,
-			  t->path_max);
-		if (t->path_cnt)
-			fprintf(f, ", \"path_from\": \"%s\"",
-				vk_stage_defs[t->path_head].name);
-		else
-			fprintf(f, ", \"path_from\": null");
-		json_hist(f, "batch", t->batch_hist, t->batch_cnt, t->batch_sum,
-			  t->batch_max);
-		fprintf(f, ", \"verdicts\": ");
-		if (s->def->group && !strcmp(s->def->group, "xdp") &&
-		    i != VK_ST_XDP_BULK_TX && i != VK_ST_XDP_DEVMAP_XMIT) {
-			bool vfirst = true;
-
-			fputc('{', f);
-			for (k = 0; k < VK_NR_VERDICTS; k++) {
-				if (!verdict_names[k])
-					continue;
-				fprintf(f, "%s\"%s\": %llu", vfirst ? "" : ", ",
-					verdict_names[k],
-					(unsigned long long)t->verdict[k]);
-				vfirst = false;
-			}
-			fputc('}', f);
-		} else {
-			fprintf(f, "null");
-		}
-		fprintf(f, ", \"counters\": ");
-		if (r->nr_ctr && t->ctr_samples) {
-			bool per_pkt;
-			double div = ctr_divisor(s, &per_pkt);
-
-			fprintf(f, "{\"per\": \"%s\", \"samples\": %llu, "
-				"\"skipped_migrated\": %llu, \"read_errors\": %llu, \"values\": {",
-				per_pkt ? "packet" : "call",
-				(unsigned long long)t->ctr_samples,
-				(unsigned long long)t->ctr_migrated,
-				(unsigned long long)t->ctr_errors);
-			for (k = 0; k < r->nr_ctr; k++)
-				fprintf(f, "%s\"%s\": %.2f", k ? ", " : "",
-					r->ctr_names[k], (double)t->ctr_sum[k] / div);
-			fprintf(f, "}}");
-		} else {
-			fprintf(f, "null");
-		}
-		fputc('}', f);
-	}
-	fprintf(f, "\n ]}\n");
+	vk_jset(doc, "vhost", r->vhost ? vk_vhost_trace_json(r->vhost) : json_null());
+	arr = json_array();
+	for (i = 0; i < VK_ST_MAX; i++)
+		if (stage_shown(&r->st[i]))
+			json_array_append_new(arr, json_stage(r, i));
+	vk_jset(doc, "stages", arr);
+	/* A stage per line: the guest tests grep a stage's line. */
+	vk_json_print_lines(doc, rc);
 }

@@ -18,6 +18,7 @@
 
 #include "trace_report.h"
 #include "trace_vhost.h"
+#include "vjson.h"
 #include "trace_vhost.skel.h"
 
 static const char *const tp_names[VK_VHOST_PROGS] = {
@@ -379,48 +380,52 @@ void vk_vhost_trace_print_text(FILE *f, const struct vk_vhost_trace *v)
 			(unsigned long long)v->overflow, VK_VHOST_MAX_QUEUES);
 }
 
-void vk_vhost_trace_print_json(FILE *f, const struct vk_vhost_trace *v)
+json_t *vk_vhost_trace_json(const struct vk_vhost_trace *v)
 {
-	int i, r, first = 1;
+	json_t *o = json_object(), *queues = json_array();
+	int i, r;
 
-	fprintf(f, "{\"status\": \"%s\", \"reason\": ", v->status[0] ? "unavailable" : "ok");
-	if (v->status[0])
-		fprintf(f, "\"%s\"", v->status);
-	else
-		fprintf(f, "null");
-	fprintf(f, ", \"overflow\": %llu, \"queues\": [", (unsigned long long)v->overflow);
+	vk_jstr(o, "status", v->status[0] ? "unavailable" : "ok");
+	vk_jstr(o, "reason", v->status[0] ? v->status : NULL);
+	vk_ju64(o, "overflow", v->overflow);
 	for (i = 0; !v->status[0] && i < v->nq; i++) {
 		const struct vk_vhost_vq_stats *s = &v->q[i].s;
+		json_t *q, *hist, *bp, *exits;
 
 		if (!vq_active(s))
 			continue;
-		fprintf(f, "%s\n  {\"dev\": %llu, \"type\": \"%s\", \"tgid\": %llu, "
-			"\"vq\": %u, \"batches\": %llu, \"entries\": %llu, "
-			"\"batch_log2\": [", first ? "" : ",",
-			(unsigned long long)v->q[i].key.dev, type_name(s->type),
-			(unsigned long long)s->tgid, v->q[i].key.vq,
-			(unsigned long long)s->batches, (unsigned long long)s->entries);
-		first = 0;
+		q = json_object();
+		vk_ju64(q, "dev", v->q[i].key.dev);
+		vk_jstr(q, "type", type_name(s->type));
+		vk_ju64(q, "tgid", s->tgid);
+		vk_jint(q, "vq", v->q[i].key.vq);
+		vk_ju64(q, "batches", s->batches);
+		vk_ju64(q, "entries", s->entries);
+		hist = json_array();
 		for (r = 0; r < VK_VHOST_HIST; r++)
-			fprintf(f, "%s%llu", r ? ", " : "", (unsigned long long)s->batch_hist[r]);
-		fprintf(f, "], \"signalled\": %llu, \"suppressed\": %llu, "
-			"\"signals_per_entry\": %.4f, \"xdp_batches\": %llu, "
-			"\"xdp_buffers\": %llu, \"errors\": %llu, ",
-			(unsigned long long)s->signalled, (unsigned long long)s->suppressed,
-			ratio(s->signalled, s->entries), (unsigned long long)s->xdp_batches,
-			(unsigned long long)s->xdp_frames, (unsigned long long)s->errors);
-		fprintf(f, "\"busy_poll\": {\"polls\": %llu, \"hit_rate\": %.4f, "
-			"\"spin_ns\": %llu, \"window_avg\": %.2f, \"window_max\": %llu, "
-			"\"grows\": %llu, \"shrinks\": %llu, \"exits\": {",
-			(unsigned long long)s->polls,
-			ratio(s->exits[VK_VHOST_EXIT_WORK], s->polls),
-			(unsigned long long)s->spin_ns, ratio(s->window_sum, s->polls),
-			(unsigned long long)s->window_max, (unsigned long long)s->grows,
-			(unsigned long long)s->shrinks);
+			json_array_append_new(hist, vk_json_u64(s->batch_hist[r]));
+		vk_jset(q, "batch_log2", hist);
+		vk_ju64(q, "signalled", s->signalled);
+		vk_ju64(q, "suppressed", s->suppressed);
+		vk_jreal(q, "signals_per_entry", ratio(s->signalled, s->entries), 4);
+		vk_ju64(q, "xdp_batches", s->xdp_batches);
+		vk_ju64(q, "xdp_buffers", s->xdp_frames);
+		vk_ju64(q, "errors", s->errors);
+		bp = json_object();
+		vk_ju64(bp, "polls", s->polls);
+		vk_jreal(bp, "hit_rate", ratio(s->exits[VK_VHOST_EXIT_WORK], s->polls), 4);
+		vk_ju64(bp, "spin_ns", s->spin_ns);
+		vk_jreal(bp, "window_avg", ratio(s->window_sum, s->polls), 2);
+		vk_ju64(bp, "window_max", s->window_max);
+		vk_ju64(bp, "grows", s->grows);
+		vk_ju64(bp, "shrinks", s->shrinks);
+		exits = json_object();
 		for (r = 0; r < VK_VHOST_REASONS; r++)
-			fprintf(f, "%s\"%s\": %llu", r ? ", " : "", exit_names[r],
-				(unsigned long long)s->exits[r]);
-		fprintf(f, "}}}");
+			vk_ju64(exits, exit_names[r], s->exits[r]);
+		vk_jset(bp, "exits", exits);
+		vk_jset(q, "busy_poll", bp);
+		json_array_append_new(queues, q);
 	}
-	fprintf(f, "]}");
+	vk_jset(o, "queues", queues);
+	return o;
 }

@@ -7,6 +7,8 @@
 #ifndef VNETKIT_TRACE_VHOST_H
 #define VNETKIT_TRACE_VHOST_H
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <linux/types.h>
@@ -47,6 +49,7 @@ void vk_vhost_trace_free(struct vk_vhost_trace *v);
 /* One line for vnetkit trace --list. */
 void vk_vhost_trace_print_list(FILE *f, const struct vk_vhost_trace *v);
 void vk_vhost_trace_print_text(FILE *f, const struct vk_vhost_trace *v);
-void vk_vhost_trace_print_json(FILE *f, const struct vk_vhost_trace *v);
+/* The "vhost" member of trace's --json report. */
+json_t *vk_vhost_trace_json(const struct vk_vhost_trace *v);
 
 #endif

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,39 +19,97 @@
 
 volatile int vk_stop;
 
+struct vk_ctx vk_ctx;
+
+/* "gen --count" under command gen is "--count": callers name what failed
+ * relative to the command, older ones still with its name in front. */
+static const char *relative_what(const char *what)
+{
+	const char *names[2] = { vk_ctx.cmd, vk_ctx.sub };
+
+	for (int i = 0; i < 2; i++) {
+		size_t n = names[i] ? strlen(names[i]) : 0;
+
+		if (!n || strncmp(what, names[i], n) ||
+		    (what[n] && what[n] != ' ' && what[n] != ':'))
+			continue;
+		what += n;
+		what += strspn(what, ": ");
+	}
+	return what;
+}
+
+/* Every error of the CLI ends here: one format on stderr, and the first
+ * error kept for the --json error document (vk_json_error_doc). */
+static void err_out(const char *what, const char *why, const char *hint)
+{
+	what = relative_what(what);
+	fflush(stdout);		/* in order with what was printed before, even piped */
+	fprintf(stderr, "vnetkit%s%s%s%s: ", vk_ctx.cmd ? " " : "",
+		vk_ctx.cmd ? vk_ctx.cmd : "", vk_ctx.sub ? " " : "",
+		vk_ctx.sub ? vk_ctx.sub : "");
+	if (*what)
+		fprintf(stderr, "%s: ", what);
+	fputs(why, stderr);
+	if (hint && *hint)
+		fprintf(stderr, " (%s)", hint);
+	fputc('\n', stderr);
+	if (vk_ctx.have_err)
+		return;
+	vk_ctx.have_err = true;
+	/* The document's "what" is never empty: the command itself failed. */
+	if (*what)
+		snprintf(vk_ctx.what, sizeof(vk_ctx.what), "%s", what);
+	else
+		snprintf(vk_ctx.what, sizeof(vk_ctx.what), "%s%s%s",
+			 vk_ctx.cmd ? vk_ctx.cmd : "vnetkit", vk_ctx.sub ? " " : "",
+			 vk_ctx.sub ? vk_ctx.sub : "");
+	snprintf(vk_ctx.why, sizeof(vk_ctx.why), "%s", why);
+	snprintf(vk_ctx.hint, sizeof(vk_ctx.hint), "%s", hint ? hint : "");
+}
+
 void vk_err(const char *what, const char *why, const char *hint_fmt, ...)
 {
-	fflush(stdout);		/* in order with what was printed before, even piped */
-	fprintf(stderr, "vnetkit: %s: %s", what, why);
+	char hint[512] = "";
+
 	if (hint_fmt) {
 		va_list ap;
 
-		fputs(" (", stderr);
 		va_start(ap, hint_fmt);
-		vfprintf(stderr, hint_fmt, ap);
+		vsnprintf(hint, sizeof(hint), hint_fmt, ap);
 		va_end(ap);
-		fputc(')', stderr);
 	}
-	fputc('\n', stderr);
+	err_out(what, why, hint);
 }
 
 void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
 {
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, why_fmt);
+	vsnprintf(why, sizeof(why), why_fmt, ap);
+	va_end(ap);
+	err_out(what, why, hint);
+}
+
+void vk_note(const char *fmt, ...)
+{
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "vnetkit: %s: ", what);
-	va_start(ap, why_fmt);
-	vfprintf(stderr, why_fmt, ap);
+	fprintf(stderr, "vnetkit%s%s%s%s: note: ", vk_ctx.cmd ? " " : "",
+		vk_ctx.cmd ? vk_ctx.cmd : "", vk_ctx.sub ? " " : "",
+		vk_ctx.sub ? vk_ctx.sub : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (hint)
-		fprintf(stderr, " (%s)", hint);
 	fputc('\n', stderr);
 }
 
 /* Decimal digits only: strtoull() would take "0x10" as 16 and "010" as 8,
  * and a leading '-' wraps around. */
-static bool decimal_digits(const char *s, size_t n)
+bool vk_decimal(const char *s, size_t n)
 {
 	if (!n || (n > 1 && s[0] == '0'))
 		return false;
@@ -60,31 +117,6 @@ static bool decimal_digits(const char *s, size_t n)
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 	return true;
-}
-
-int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
-		 uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !decimal_digits(s, strlen(s)))
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		goto bad;
-	if (v < min || v > max) {
-		vk_errf(opt, NULL, "%llu is out of range [%llu, %llu]", v,
-			(unsigned long long)min, (unsigned long long)max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-bad:
-	vk_errf(opt, "a decimal integer without leading zeros, e.g. 64",
-		"invalid value '%s'", s ? s : "");
-	return -1;
 }
 
 int vk_parse_secs(const char *opt, const char *s, double min, double max,
@@ -96,7 +128,7 @@ int vk_parse_secs(const char *opt, const char *s, double min, double max,
 	double v;
 
 	/* "1.5", "0.25", "10": no exponent, hex, sign, inf or nan. */
-	if (!s || !decimal_digits(s, ilen) ||
+	if (!s || !vk_decimal(s, ilen) ||
 	    (dot && (!dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))))
 		goto bad;
 	errno = 0;
@@ -115,24 +147,18 @@ bad:
 	return -1;
 }
 
-int vk_opt_once(struct vk_opt_seen *seen, const char *what,
-		const struct option *opts, int val)
+static int cmp_double(const void *a, const void *b)
 {
-	const char *name = NULL;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	for (int i = 0; i < seen->n; i++) {
-		if (seen->val[i] != val)
-			continue;
-		for (const struct option *o = opts; o->name; o++)
-			if (o->val == val && !o->flag)
-				name = o->name;
-		vk_errf(what, "give each option once; see --help",
-			"--%s given twice", name ? name : "?");
-		return -1;
-	}
-	if (seen->n < (int)ARRAY_SIZE(seen->val))
-		seen->val[seen->n++] = val;
-	return 0;
+	return x < y ? -1 : x > y;
+}
+
+void vk_min_median(double *v, int n, double *min, double *med)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	*min = v[0];
+	*med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 double vk_now(void)
@@ -174,8 +200,7 @@ static int ensure_fs(const char *path, unsigned long magic, const char *type)
 			type, path, strerror(errno));
 		return -1;
 	}
-	fprintf(stderr, "vnetkit: note: mounted %s on %s (it was not mounted)\n",
-		type, path);
+	vk_note("mounted %s on %s (it was not mounted)", type, path);
 	return 0;
 }
 

@@ -12,36 +12,48 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* "vnetkit: <what>: <why> (<hint>)" on stderr; hint may be NULL. */
+/* What the running command is, for the one error format
+ * "vnetkit <command> [<sub>]: <what>: <why> (<hint>)" and the --json error
+ * document; set by main() and the option parser (cli.c). */
+struct vk_ctx {
+	const char *cmd;	/* "ring"; NULL before dispatch */
+	const char *sub;	/* "bench"; NULL for commands without any */
+	bool json;		/* --json given: failures also print a document */
+	bool json_done;		/* a document carrying the error went out */
+	char schema[64];	/* "vnetkit-ring-bench/1" */
+	bool have_err;		/* the first error, kept for the document */
+	char what[128], why[1024], hint[512];
+};
+extern struct vk_ctx vk_ctx;
+
+/* The error on stderr; hint may be NULL. "what" is relative to the
+ * command ("--count", not "gen --count"; a leading command name is
+ * dropped). */
 void vk_err(const char *what, const char *why, const char *hint_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Same, with a printf-style "why". */
 void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Every number on the command line goes through these two: decimal only
- * (no 0x, no octal "010", no exponent, no sign), within [min, max]. They
- * print the error themselves and return -1 on bad input (exit 2). */
-int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
-		 uint64_t *out);
-/* Seconds, possibly fractional ("0.5"), within [min, max]. */
+/* "vnetkit <command> [<sub>]: note: ..." on stderr. */
+void vk_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* n decimal digits, no sign, no leading zero: strtoull() would take "0x10"
+ * as 16 and "010" as 8, and a leading '-' wraps around. */
+bool vk_decimal(const char *s, size_t n);
+/* Seconds, possibly fractional ("0.5"), decimal only (no exponent, hex,
+ * sign, inf or nan), within [min, max]; the option parser's (cli.c)
+ * duration type. Prints the error and returns -1 on bad input. */
 int vk_parse_secs(const char *opt, const char *s, double min, double max,
 		  double *out);
-
-/* Options are given once: the second --x is an error, not last-wins.
- * Call at the top of the getopt loop with the option's value; the name for
- * the message comes from OPTS. Returns -1 (error printed) on a repeat. */
-struct option;
-struct vk_opt_seen {
-	int val[64];
-	int n;
-};
-int vk_opt_once(struct vk_opt_seen *seen, const char *what,
-		const struct option *opts, int val);
 
 /* Shortest --interval any sampling loop accepts: shorter ones only flood
  * the terminal and measure the sampler itself. */
 #define VK_MIN_INTERVAL 0.1
+
+/* Sorts v[0..n-1] (n >= 1) and gives its minimum and median (the mean of
+ * the middle two for even n): the one median of every benchmark. */
+void vk_min_median(double *v, int n, double *min, double *med);
 
 double vk_now(void);		/* CLOCK_MONOTONIC seconds */
 uint64_t vk_now_ns(void);

@@ -20,6 +20,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+#include "netns.h"
 #include "util.h"
 #include "vhost_dev.h"
 #include "vhost_frame.h"
@@ -599,6 +600,7 @@ static int open_tap(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	int hdr = vh->hdr_len, sz = 16 << 20;
 	struct ifreq ifr = { 0 };
+	const char *step;
 
 	/* A private network namespace: the TAP and its traffic vanish with
 	 * the process, whatever way it ends, and nothing else talks on it. */
@@ -607,12 +609,6 @@ static int open_tap(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 	} else {
 		fprintf(stderr, "vnetkit: note: no private netns (%s): the TAP is "
 			"created in the current namespace\n", strerror(errno));
-	}
-	vh->tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (vh->tap_fd < 0) {
-		vk_errf("vhost", "CONFIG_TUN is needed", "cannot open /dev/net/tun: %s",
-			strerror(errno));
-		return -1;
 	}
 	snprintf(ifr.ifr_name, IFNAMSIZ, "vkvh%d", getpid());
 	/* TUNSETIFF on an existing name joins that device and then we would
@@ -623,9 +619,14 @@ static int open_tap(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 			ifr.ifr_name);
 		return -1;
 	}
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(vh->tap_fd, TUNSETIFF, &ifr)) {
-		vk_errf("vhost", NULL, "TUNSETIFF %s: %s", ifr.ifr_name, strerror(errno));
+	vh->tap_fd = vk_tap_open(ifr.ifr_name, IFF_VNET_HDR, false, &step);
+	if (vh->tap_fd < 0) {
+		if (strcmp(step, "TUNSETIFF"))
+			vk_errf("vhost", "CONFIG_TUN is needed", "%s: %s", step,
+				strerror(-vh->tap_fd));
+		else
+			vk_errf("vhost", NULL, "TUNSETIFF %s: %s", ifr.ifr_name,
+				strerror(-vh->tap_fd));
 		return -1;
 	}
 	snprintf(vh->ifname, sizeof(vh->ifname), "%s", ifr.ifr_name);

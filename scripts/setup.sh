@@ -26,6 +26,9 @@ kernel_pkgs=(bc bison flex libssl-dev cpio pahole ccache qemu-system-x86
 submit_pkgs=(git-email libmailtools-perl b4 lld-19 shellcheck codespell sparse)
 # vk_cost plugin: qemu-user runs its host tests, dpkg-dev unpacks qemu's source for its API header
 base_pkgs+=(qemu-user dpkg-dev)
+# the CLI's --json documents (loader/vjson.c); their schema test (selftests/test_schemas.sh)
+base_pkgs+=(libjansson-dev)
+test_pkgs+=(python3-jsonschema)
 
 want=("${base_pkgs[@]}")
 for arg in "$@"; do

@@ -278,9 +278,9 @@ expect_fail 1 "No such file or directory" "export: missing textfile dir -> exit 
 mkdir $TMP/ro
 expect_fail 1 "Read-only file system" "export: unwritable textfile dir -> exit 1" \
 	unshare -m bash -c "mount -t tmpfs -o ro none $TMP/ro && exec $V export --no-listen --textfile $TMP/ro"
-expect_fail 2 "--no-listen leaves nothing" "export: --no-listen without --textfile -> exit 2" \
+expect_fail 2 "--no-listen: leaves nothing" "export: --no-listen without --textfile -> exit 2" \
 	$V export --no-listen
-expect_fail 2 "unknown or incomplete option" "export: unknown option -> exit 2" \
+expect_fail 2 "unknown option '--bogus'" "export: unknown option -> exit 2" \
 	$V export --bogus
 expect_fail 2 "--interval" "export: bad interval -> exit 2" $V export --interval 0
 check "export: failed starts left no textfile behind" test -z "$(ls -A $TMP/ro)"

@@ -207,7 +207,7 @@ else
 fi
 
 # --- bad input: right exit code, clear message, nothing created --------------
-expect_fail 2 "usage: vnetkit gen" "gen: no arguments prints usage" $V gen
+expect_fail 2 "vnetkit gen: no target" "gen: no arguments prints usage" $V gen
 expect_fail 2 "out of range" "gen: --count 0 refused" \
 	in_ns $V gen --tap vktap0 --count 0
 expect_fail 2 "out of range" "gen: --size 65536 refused" \
@@ -221,12 +221,12 @@ expect_fail 2 "invalid MAC address '02:00:00:00:00'" "gen: bad --dst-mac refused
 	in_ns $V gen --tap vktap0 --dst-mac 02:00:00:00:00
 expect_fail 2 "invalid address '10.0.0.256'" "gen: bad --src-ip refused" \
 	in_ns $V gen --tap vktap0 --src-ip 10.0.0.256
-expect_fail 2 "--tap and --dev exclude each other" "gen: --tap with --dev refused" \
+expect_fail 2 "--tap: cannot be used with --dev" "gen: --tap with --dev refused" \
 	in_ns $V gen --tap vktap0 --dev vkveth0
 expect_fail 2 "no target" "gen: neither --tap nor --dev refused" $V gen --count 5
-expect_fail 2 "--recv: only applies to --tap" "gen: --recv with --dev refused" \
+expect_fail 2 "--dev: cannot be used with --recv" "gen: --recv with --dev refused" \
 	in_ns $V gen --dev vkveth0 --recv
-expect_fail 2 "--blocking: only applies to --tap" "gen: --blocking with --dev refused" \
+expect_fail 2 "--dev: cannot be used with --blocking" "gen: --blocking with --dev refused" \
 	in_ns $V gen --dev vkveth0 --blocking
 expect_fail 1 "no such interface 'vknosuch0'" "gen: unknown --dev interface" \
 	in_ns $V gen --dev vknosuch0

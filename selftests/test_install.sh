@@ -18,6 +18,15 @@ nobj=$(ls "$top"/build/bpf/*.bpf.o | wc -l)
 ninst=$(ls "$tmp"/stage/usr/lib/vnetkit/bpf/*.bpf.o 2>/dev/null | wc -l)
 check "every BPF object installed under lib/vnetkit/bpf ($ninst of $nobj)" test "$ninst" -eq "$nobj" -a "$nobj" -gt 0
 check "nothing installed outside \$DESTDIR/usr" test "$(ls "$tmp/stage")" = usr
+ncmd=$(ls "$top"/loader/cmd_*.c | wc -l)
+nman=$(ls "$tmp"/stage/usr/share/man/man8/vnetkit*.8 2>/dev/null | wc -l)
+check "man pages vnetkit(8) and vnetkit-<command>(8) installed ($nman for $ncmd commands)" \
+	test "$nman" -eq $((ncmd + 1))
+check "man vnetkit-ring reads: SYNOPSIS and the --ring-size option" \
+	bash -c "MANWIDTH=80 man -l '$tmp/stage/usr/share/man/man8/vnetkit-ring.8' 2>/dev/null |
+		grep -q -- '--ring-size'"
+check "bash completion installed as share/bash-completion/completions/vnetkit" \
+	bash -c "source '$tmp/stage/usr/share/bash-completion/completions/vnetkit' && complete -p vnetkit"
 if cmp -s "$top/build/bpf/xdp_drop.bpf.o" "$tmp/stage/usr/lib/vnetkit/bpf/xdp_drop.bpf.o"; then
 	ok "installed objects are the built ones"
 else
@@ -33,11 +42,11 @@ check "the installed vnetkit is a copy, not the build tree's binary" \
 	test "$(readlink -f "$(PATH="$tmp/prefix/sbin:$PATH" command -v vnetkit)")" = "$tmp/prefix/sbin/vnetkit"
 
 # uninstall removes exactly what install added, and keeps foreign files.
-touch "$tmp/prefix/sbin/other-tool"
+touch "$tmp/prefix/sbin/other-tool" "$tmp/prefix/share/man/man8/other.8"
 mkdir -p "$tmp/prefix/lib/keep" && touch "$tmp/prefix/lib/keep/file"
 make -s -C "$top" uninstall PREFIX="$tmp/prefix" >/dev/null 2>&1
 left=$(cd "$tmp/prefix" && find . -type f | sort | tr '\n' ' ')
 check "uninstall removes vnetkit and its objects, keeps others' files (left: $left)" \
-	test "$left" = "./lib/keep/file ./sbin/other-tool "
+	test "$left" = "./lib/keep/file ./sbin/other-tool ./share/man/man8/other.8 "
 check "uninstall removes the emptied lib/vnetkit directory" test ! -e "$tmp/prefix/lib/vnetkit"
 exit 0

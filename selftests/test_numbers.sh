@@ -52,7 +52,7 @@ for row in "${table[@]}"; do
 		fail "$cmd $opt: accepted or wrong error for:$bad"
 	fi
 	out=$($V $cmd $opt "$good" $opt "$good" 2>&1 >/dev/null); rc=$?
-	if [ $rc -eq 2 ] && [[ "$out" == *"$opt given twice"* ]]; then
+	if [ $rc -eq 2 ] && [[ "$out" == *"$opt: given twice"* ]]; then
 		ok "$cmd $opt given twice: exit 2"
 	else
 		fail "$cmd $opt given twice: exit $rc: $out"

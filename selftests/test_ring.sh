@@ -148,7 +148,7 @@ expect_fail 2 "not a power of two" "virtqueue ring size must be a power of two" 
 	"$VNETKIT" ring bench --algo virtqueue --ring-size 100
 expect_fail 2 "more than half the ring" "zero-batch batch above half the ring is rejected (no silent fallback)" \
 	"$VNETKIT" ring model --algo zero-batch --batch 200 --ring-size 256
-expect_fail 2 "unknown algorithm 'ptr-ring'" "unknown algorithm is named" \
+expect_fail 2 "invalid value 'ptr-ring'" "unknown algorithm is named" \
 	"$VNETKIT" ring bench --algo ptr-ring
 expect_fail 2 "invalid value" "non-numeric --ops is rejected" "$VNETKIT" ring bench --ops lots
 expect_fail 2 "FILE.svg or FILE.png" "plot file without .svg/.png is rejected" \
@@ -158,9 +158,9 @@ expect_fail 2 "cannot write in" "plot into a missing directory is refused before
 expect_fail 2 "access macro" "model of the kernel header is refused with the reason" \
 	"$VNETKIT" ring model --algo kernel
 expect_fail 2 "unknown subcommand" "unknown subcommand" "$VNETKIT" ring frobnicate
-expect_fail 2 "only for ring model" "--fill is refused for the benchmark" \
+expect_fail 2 "does not apply to ring bench (only to: model)" "--fill is refused for the benchmark" \
 	"$VNETKIT" ring bench --fill full
-expect_fail 2 "only for ring bench" "--rt is refused for the model" \
+expect_fail 2 "does not apply to ring model (only to: bench)" "--rt is refused for the model" \
 	"$VNETKIT" ring model --rt
 [ ! -e "$tmp/out.pdf" ] && ok "rejected --plot wrote nothing" || fail "rejected --plot left a file"
 exit 0

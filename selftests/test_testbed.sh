@@ -15,7 +15,7 @@ ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 links() { ip -n "$1" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' '; }
 
 # --- bad input: usage errors, nothing created -------------------------------
-expect_fail 2 "usage: vnetkit testbed" "testbed: no subcommand prints usage" $V testbed
+expect_fail 2 "vnetkit testbed: missing subcommand" "testbed: no subcommand is a usage error" $V testbed
 expect_fail 2 "unknown subcommand 'sideways'" "testbed: unknown subcommand" \
 	$V testbed sideways
 expect_fail 2 "unknown option '--bogus'" "testbed: unknown option" \
@@ -24,7 +24,7 @@ expect_fail 2 "needs a value" "testbed: option without value" $V testbed up --na
 expect_fail 2 "invalid interface name 'vktap0123456789x'" \
 	"testbed: TAP name longer than IFNAMSIZ refused" \
 	$V testbed up --name $NS --tap vktap0123456789x
-expect_fail 2 "invalid namespace name" "testbed: namespace name with '/' refused" \
+expect_fail 2 "invalid name 'a/b'" "testbed: namespace name with '/' refused" \
 	$V testbed up --name "a/b"
 check "testbed: refused input created no namespace" bash -c "! ip netns list | grep -qw $NS"
 out=$(setpriv --reuid 65534 --regid 65534 --clear-groups $V testbed up --name $NS 2>&1); rc=$?

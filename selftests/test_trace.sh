@@ -40,9 +40,9 @@ expect_fail 2 "unknown stage or group 'nosuch'" "trace: unknown stage refused" \
 expect_fail 1 "--dev vknosuch0: no such interface" "trace: missing interface refused" \
 	$V trace --dev vknosuch0 --duration 1
 expect_fail 2 "out of range" "trace: --duration 0 refused" $V trace --duration 0
-expect_fail 2 "exclusive" "trace: --duration with --packets refused" \
+expect_fail 2 "cannot be used with --packets" "trace: --duration with --packets refused" \
 	$V trace --duration 1 --packets 5
-expect_fail 2 "unknown mode 'pmu'" "trace: unknown --counters mode refused" \
+expect_fail 2 "invalid value 'pmu'" "trace: unknown --counters mode refused" \
 	$V trace --counters pmu --duration 1
 out=$(setpriv --reuid 65534 --regid 65534 --clear-groups $V trace --duration 1 2>&1); rc=$?
 if [ $rc -eq 1 ] && [[ "$out" == *"missing CAP_PERFMON, CAP_BPF"* ]]; then

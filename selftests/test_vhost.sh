@@ -7,8 +7,8 @@ source "$(dirname "$0")/lib.sh"
 
 V=$VNETKIT
 
-expect_fail 2 "usage: vnetkit vhost" "vhost: no mode prints usage" $V vhost
-expect_fail 2 "unknown mode 'fast'" "vhost: unknown mode" $V vhost fast
+expect_fail 2 "vnetkit vhost: missing subcommand" "vhost: no mode prints usage" $V vhost
+expect_fail 2 "unknown subcommand 'fast'" "vhost: unknown mode" $V vhost fast
 expect_fail 2 "not a power of 2" "vhost: --ring-size 100 refused" \
 	$V vhost tx --ring-size 100
 expect_fail 2 "out of range" "vhost: --ring-size 65536 refused" \
@@ -20,13 +20,13 @@ expect_fail 2 "larger than --ring-size" "vhost: --batch above ring size refused"
 	$V vhost tx --ring-size 64 --batch 65
 expect_fail 2 "needs a value" "vhost: option without its value" $V vhost tx --frames
 expect_fail 2 "unknown option '--bogus'" "vhost: unknown option" $V vhost tx --bogus
-expect_fail 2 "'tx' only" "vhost: --xdp-drop needs tx" $V vhost rx --xdp-drop
-expect_fail 2 "'tx' only" "vhost: --inject needs tx" $V vhost pingpong --inject loop
-expect_fail 2 "'pingpong' only" "vhost: --spin needs pingpong" $V vhost tx --spin
-expect_fail 2 "'rx' only" "vhost: --via-xdp needs rx" $V vhost tx --via-xdp
-expect_fail 2 "paces pingpong only" "vhost: --interval needs pingpong" \
+expect_fail 2 "(only to: tx)" "vhost: --xdp-drop needs tx" $V vhost rx --xdp-drop
+expect_fail 2 "(only to: tx)" "vhost: --inject needs tx" $V vhost pingpong --inject loop
+expect_fail 2 "(only to: pingpong)" "vhost: --spin needs pingpong" $V vhost tx --spin
+expect_fail 2 "(only to: rx)" "vhost: --via-xdp needs rx" $V vhost tx --via-xdp
+expect_fail 2 "(only to: pingpong)" "vhost: --interval needs pingpong" \
 	$V vhost rx --interval 100
-expect_fail 2 "expected bad-addr or loop" "vhost: unknown --inject chain" \
+expect_fail 2 "not one of the choices (bad-addr, loop)" "vhost: unknown --inject chain" \
 	$V vhost tx --inject nonsense
 expect_fail 2 "below --frames" "vhost: --inject-after beyond the run" \
 	$V vhost tx --frames 10 --inject bad-addr --inject-after 10
@@ -39,13 +39,13 @@ expect_fail 2 "leaves no frame for the cost window" "vhost: --warmup >= --frames
 	$V vhost tx --frames 10 --warmup 10
 expect_fail 2 "expected DRIVER_CPU,WORKER_CPU" "vhost: --pin needs two CPUs" \
 	$V vhost tx --pin 0
-expect_fail 2 "works with 'tx' only" "vhost: --publish-every needs tx" \
+expect_fail 2 "(only to: tx)" "vhost: --publish-every needs tx" \
 	$V vhost rx --publish-every 1
 expect_fail 2 "larger than --batch" "vhost: --publish-every above the batch refused" \
 	$V vhost tx --batch 4 --publish-every 8
-expect_fail 2 "works with 'tx' only" "vhost: --lockstep needs tx" \
+expect_fail 2 "(only to: tx)" "vhost: --lockstep needs tx" \
 	$V vhost pingpong --lockstep
-expect_fail 2 "without --inject" "vhost: --lockstep with --inject refused" \
+expect_fail 2 "cannot be used with --lockstep" "vhost: --lockstep with --inject refused" \
 	$V vhost tx --lockstep --inject loop
 
 # regions: the fixed ring addresses the cost plugin is given, computed here

@@ -11,16 +11,16 @@ in_ns() { ip netns exec $ns "$@"; }
 nothing_attached() { ! ip -n $ns link show | grep -q ' xdp'; }
 
 expect_fail 2 "unknown subcommand 'fly'" "unknown subcommand: exit 2" in_ns $V xdp fly
-expect_fail 2 "unknown action 'bounce'" "unknown action: exit 2 and the valid ones" \
+expect_fail 2 "invalid value 'bounce'" "unknown action: exit 2 and the valid ones" \
 	in_ns $V xdp attach --dev vkc0 --action bounce
 expect_fail 2 "add --to IF" "redirect without --to: exit 2 with the fix" \
 	in_ns $V xdp attach --dev vkc0 --action redirect
-expect_fail 2 "--to is only valid with --action redirect" "--to with drop: exit 2" \
+expect_fail 2 "--to: only valid with --action redirect" "--to with drop: exit 2" \
 	in_ns $V xdp attach --dev vkc0 --action drop --to vkc1
-expect_fail 2 "unknown mode 'turbo'" "unknown mode: exit 2" \
+expect_fail 2 "invalid value 'turbo'" "unknown mode: exit 2" \
 	in_ns $V xdp attach --dev vkc0 --action drop --mode turbo
-expect_fail 2 "needs --dev" "attach without --dev: exit 2" in_ns $V xdp attach --action drop
-expect_fail 2 "option --pin is not valid for 'stats'" "option of another subcommand: exit 2" \
+expect_fail 2 "--dev: required by xdp attach" "attach without --dev: exit 2" in_ns $V xdp attach --action drop
+expect_fail 2 "--pin: does not apply to xdp stats" "option of another subcommand: exit 2" \
 	in_ns $V xdp stats --dev vkc0 --pin /sys/fs/bpf/x
 expect_fail 2 "invalid value" "bad --interval: exit 2" in_ns $V xdp stats --dev vkc0 --interval abc
 expect_fail 2 "out of range" "--duration 0: exit 2" in_ns $V xdp run --dev vkc0 --action drop --duration 0
