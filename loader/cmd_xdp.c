@@ -389,7 +389,9 @@ static void unpin_ours(struct attached_state *st)
 
 static bool is_vnetkit_prog(const struct vk_attached *a)
 {
-	return a->stats_map_id && !strncmp(a->name, "vk_xdp_", 7);
+	/* vk_mb_*: the multi-buffer (xdp.frags) variants. */
+	return a->stats_map_id && (!strncmp(a->name, "vk_xdp_", 7) ||
+				   !strncmp(a->name, "vk_mb_", 6));
 }
 
 static __u32 obj_id(int fd)
