@@ -27,6 +27,13 @@ TRACE=/sys/kernel/tracing
 KP=vktm_generic_$$
 
 in_ns() { ip netns exec "$NS" "$@"; }
+# sink_ready: wait for the sink's --ready file. A TCG guest on a loaded host
+# can take seconds to start it; frames sent earlier would be lost.
+sink_ready() {
+	local i
+	for ((i = 0; i < 600; i++)); do [ -e "$T/ready" ] && return 0; sleep 0.1; done
+	diag "tap_mb: the sink did not become ready in 60 s"
+}
 jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
 jbool() { sed -n "s/.*\"$1\":\([a-z]*\).*/\1/p" <<<"$2" | head -1; }
 # slot VERDICT FIELD JSON: packets or bytes of a verdict in xdp stats --json.
@@ -96,7 +103,7 @@ for size in 1500 4000 9000; do
 	in_ns "$V" gen --sink --tap $TAP --count $N --run-id $run --timeout 5 \
 		--ready "$T/ready" --json >"$T/sink" 2>"$T/sink.err" &
 	sink=$!
-	for _ in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.1; done
+	sink_ready
 	s0=$(in_ns "$V" xdp stats --dev vktm1 --json)
 	in_ns "$V" gen --dev vktm0 --size $size --count $N --run-id $run --rate 20000 \
 		>/dev/null 2>"$T/gen.err"
@@ -157,7 +164,7 @@ for size in 1500 4000 9000; do
 	in_ns "$V" gen --sink --dev $TAP --count $N --run-id $run --timeout 5 \
 		--ready "$T/ready" --json >"$T/sink" 2>"$T/sink.err" &
 	sink=$!
-	for _ in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.1; done
+	sink_ready
 	r0=$(stat $TAP rx_bytes)
 	gen_tap $size --run-id $run
 	wait $sink
