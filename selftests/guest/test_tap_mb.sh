@@ -28,7 +28,9 @@ KP=vktm_generic_$$
 
 in_ns() { ip netns exec "$NS" "$@"; }
 # sink_ready: wait for the sink's --ready file. A TCG guest on a loaded host
-# can take seconds to start it; frames sent earlier would be lost.
+# can take seconds to start it; frames sent earlier would be lost. The
+# sinks' --timeout (idle time before the first frame too) is 30 s for the
+# same reason: a sink exits as soon as its N frames arrived.
 sink_ready() {
 	local i
 	for ((i = 0; i < 600; i++)); do [ -e "$T/ready" ] && return 0; sleep 0.1; done
@@ -100,7 +102,7 @@ run=700
 for size in 1500 4000 9000; do
 	run=$((run + 1))
 	rm -f "$T/ready"
-	in_ns "$V" gen --sink --tap $TAP --count $N --run-id $run --timeout 5 \
+	in_ns "$V" gen --sink --tap $TAP --count $N --run-id $run --timeout 30 \
 		--ready "$T/ready" --json >"$T/sink" 2>"$T/sink.err" &
 	sink=$!
 	sink_ready
@@ -161,7 +163,7 @@ run=800
 for size in 1500 4000 9000; do
 	run=$((run + 1))
 	rm -f "$T/ready"
-	in_ns "$V" gen --sink --dev $TAP --count $N --run-id $run --timeout 5 \
+	in_ns "$V" gen --sink --dev $TAP --count $N --run-id $run --timeout 30 \
 		--ready "$T/ready" --json >"$T/sink" 2>"$T/sink.err" &
 	sink=$!
 	sink_ready
