@@ -10,7 +10,9 @@
 #
 # A workload is NAME[:key=value:...], NAME one of vhost-tx, vhost-rx,
 # vhost-pingpong, tun-redirect, tap-xdp-drop; keys busyloop=US (vhost),
-# publish=N, batch=N and lockstep=0|1 (vhost-tx), frames=N. Each (workload, kernel, run)
+# publish=N, batch=N and lockstep=0|1 (vhost-tx), frames=N, size=B and
+# frags=1 (the frame size and the xdp.frags program variant of tap-xdp-drop
+# and tun-redirect: tap-xdp-drop:size=9000:frags=1). Each (workload, kernel, run)
 # is one boot:
 #   qemu -accel tcg,thread=single -icount shift=0,sleep=off -smp 2
 #        -plugin vk_cost.so,out=...,sym=System.map,sym=vnetkit-static.nm,
@@ -60,8 +62,8 @@ check_workload() {
 	[ "$spec" = "$name" ] && return 0
 	IFS=: read -ra kv <<<"${spec#*:}"
 	for k in "${kv[@]}"; do
-		[[ "$k" =~ ^(busyloop|publish|batch|frames)=[0-9]+$|^lockstep=[01]$ ]] ||
-			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N)"
+		[[ "$k" =~ ^(busyloop|publish|batch|frames|size)=[0-9]+$|^lockstep=[01]$|^frags=1$ ]] ||
+			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N, size=B, frags=1)"
 	done
 }
 
