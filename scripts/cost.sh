@@ -10,7 +10,9 @@
 #
 # A workload is NAME[:key=value:...], NAME one of vhost-tx, vhost-rx,
 # vhost-pingpong, tun-redirect, tap-xdp-drop; keys busyloop=US (vhost),
-# publish=N and batch=N (vhost-tx), frames=N. Each (workload, kernel, run)
+# publish=N and batch=N (vhost-tx), interval=US (vhost-pingpong: one frame
+# every US us, paced by spinning) and adaptive=1 (vhost: with busyloop,
+# --busyloop-adaptive), frames=N. Each (workload, kernel, run)
 # is one boot:
 #   qemu -accel tcg,thread=single -icount shift=0,sleep=off -smp 2
 #        -plugin vk_cost.so,out=...,sym=System.map,sym=vnetkit-static.nm,
@@ -60,8 +62,8 @@ check_workload() {
 	[ "$spec" = "$name" ] && return 0
 	IFS=: read -ra kv <<<"${spec#*:}"
 	for k in "${kv[@]}"; do
-		[[ "$k" =~ ^(busyloop|publish|batch|frames)=[0-9]+$ ]] ||
-			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, frames=N)"
+		[[ "$k" =~ ^(busyloop|publish|batch|frames|interval)=[0-9]+$ ]] || [[ "$k" =~ ^adaptive=[01]$ ]] ||
+			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, frames=N, interval=US, adaptive=0|1)"
 	done
 }
 

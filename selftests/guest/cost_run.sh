@@ -14,6 +14,8 @@
 #   VK_COST_BUSYLOOP   vhost: --busyloop-timeout US
 #   VK_COST_PUBLISH    vhost-tx: --publish-every N
 #   VK_COST_BATCH      vhost-tx: --batch N
+#   VK_COST_INTERVAL   vhost-pingpong: --interval US --pace spin
+#   VK_COST_ADAPTIVE   vhost: 1 for --busyloop-adaptive
 # CPU placement, so that the plugin's per-vCPU rows are the two sides: the
 # driver (or sender) on CPU 0, the vhost worker (or the receiving NAPI
 # thread and sink) on CPU 1.
@@ -46,8 +48,10 @@ report() {
 vhost() {	# vhost MODE ARGS...
 	local js
 	[ -e /dev/vhost-net ] || { fail "cost $W: no /dev/vhost-net in this kernel"; return; }
+	local -a a=()
+	[ "${VK_COST_ADAPTIVE:-0}" = 1 ] && a+=(--busyloop-adaptive)
 	js=$($V vhost "$@" --frames "$F" --pin 0,1 \
-		${VK_COST_BUSYLOOP:+--busyloop-timeout $VK_COST_BUSYLOOP} --json 2>$T/err)
+		${VK_COST_BUSYLOOP:+--busyloop-timeout $VK_COST_BUSYLOOP} "${a[@]}" --json 2>$T/err)
 	if [ "$(sed -n 's/.*"result":"\([a-z_]*\)".*/\1/p' <<<"$js")" != ok ]; then
 		fail "cost $W: vnetkit vhost $1 failed: $(head -c 300 $T/err) $(head -c 300 <<<"$js")"
 		return
@@ -110,7 +114,7 @@ case "$W" in
 vhost-tx) vhost tx ${VK_COST_PUBLISH:+--publish-every $VK_COST_PUBLISH} \
 	${VK_COST_BATCH:+--batch $VK_COST_BATCH} ;;
 vhost-rx) vhost rx ;;
-vhost-pingpong) vhost pingpong ;;
+vhost-pingpong) vhost pingpong ${VK_COST_INTERVAL:+--interval $VK_COST_INTERVAL --pace spin} ;;
 tap-xdp-drop) tap_xdp_drop ;;
 tun-redirect) tun_redirect ;;
 *) fail "cost: unknown workload '$W' (vhost-tx, vhost-rx, vhost-pingpong, tun-redirect, tap-xdp-drop)" ;;
