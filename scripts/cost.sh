@@ -3,7 +3,8 @@
 # against kernel B, in the TCG guest with the vk_cost plugin (scripts/cost/).
 #
 #   scripts/cost.sh run [--workloads W[,W..]] [--frames N] [--runs n]
-#                       [--a base|DIR] [--b DIR] [--out DIR] [--name NAME]
+#                       [--a base|DIR|image:DIR] [--b DIR|image:DIR]
+#                       [--out DIR] [--name NAME]
 #   scripts/cost.sh smoke        one short workload on the patched kernel
 #                                (make kernel-check)
 #   scripts/cost.sh check        the instrument's proofs (make kernel-cost-check)
@@ -72,6 +73,13 @@ check_workload() {
 side_build() {
 	local side=$1 spec=$2
 	local -a a
+	# image:DIR: a kernel built elsewhere (DIR holds its bzImage and
+	# System.map), e.g. one prefix of make kernel-bisect.
+	if [[ "$spec" == image:* ]]; then
+		IMAGE=${spec#image:}/bzImage SYSMAP=${spec#image:}/System.map
+		say "kernel $side: $spec"
+		return 0
+	fi
 	if [ "$spec" = base ]; then
 		a=(--base)
 	else
@@ -147,8 +155,15 @@ cmd_run() {
 	local -a wl
 	IFS=, read -ra wl <<<"$workloads"
 	for w in "${wl[@]}"; do check_workload "$w"; done
-	[ "$a" = base ] || [ -f "$a/series" ] || usage_err "A=$a: 'base' or a directory with a series file"
-	[ -f "$b/series" ] || usage_err "B=$b: not a directory with a series file"
+	for spec in "A=$a" "B=$b"; do
+		[[ "$spec" == ?=image:* ]] || continue
+		[ -r "${spec#?=image:}/bzImage" ] && [ -r "${spec#?=image:}/System.map" ] ||
+			usage_err "$spec: no bzImage and System.map in ${spec#?=image:}"
+	done
+	[ "$a" = base ] || [[ "$a" == image:* ]] || [ -f "$a/series" ] ||
+		usage_err "A=$a: 'base' or a directory with a series file (or image:DIR)"
+	[[ "$b" == image:* ]] || [ -f "$b/series" ] ||
+		usage_err "B=$b: not a directory with a series file (or image:DIR)"
 	[ -x "$PLUGIN" ] || die "$PLUGIN missing (make build/cost/vk_cost.so)"
 	[ -x "$VSTATIC" ] || die "$VSTATIC missing (make build/vnetkit-static)"
 	outdir=${outdir:-$out_root/$name}
@@ -162,7 +177,8 @@ cmd_run() {
 		spec=$([ $side = A ] && echo "$a" || echo "$b")
 		side_build "$side" "$spec"
 		IMG[$side]=$IMAGE MAP[$side]=$SYSMAP
-		if [ "$spec" = base ]; then LABEL[$side]=base; else LABEL[$side]=$(cd "$spec" && pwd); fi
+		if [ "$spec" = base ] || [[ "$spec" == image:* ]]; then LABEL[$side]=$spec
+		else LABEL[$side]=$(cd "$spec" && pwd); fi
 	done
 	{
 		echo "side	label	image	sysmap"
