@@ -13,7 +13,8 @@
 # vhost-pingpong, tun-redirect, tap-xdp-drop; keys busyloop=US (vhost),
 # publish=N and batch=N (vhost-tx), interval=US (vhost-pingpong: one frame
 # every US us, paced by spinning) and adaptive=1 (vhost: with busyloop,
-# --busyloop-adaptive), frames=N. Each (workload, kernel, run)
+# --busyloop-adaptive), trace=1 (vhost: under vnetkit trace --stages
+# vhost_net), frames=N. Each (workload, kernel, run)
 # is one boot:
 #   qemu -accel tcg,thread=single -icount shift=0,sleep=off -smp 2
 #        -plugin vk_cost.so,out=...,sym=System.map,sym=vnetkit-static.nm,
@@ -63,8 +64,8 @@ check_workload() {
 	[ "$spec" = "$name" ] && return 0
 	IFS=: read -ra kv <<<"${spec#*:}"
 	for k in "${kv[@]}"; do
-		[[ "$k" =~ ^(busyloop|publish|batch|frames|interval)=[0-9]+$ ]] || [[ "$k" =~ ^adaptive=[01]$ ]] ||
-			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, frames=N, interval=US, adaptive=0|1)"
+		[[ "$k" =~ ^(busyloop|publish|batch|frames|interval)=[0-9]+$ ]] || [[ "$k" =~ ^(adaptive|trace)=[01]$ ]] ||
+			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, frames=N, interval=US, adaptive=0|1, trace=0|1)"
 	done
 }
 
