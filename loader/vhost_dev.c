@@ -518,13 +518,13 @@ static int set_busyloop_adaptive(struct vk_vhost *vh, unsigned int idx)
 	struct vhost_vring_state st = { .index = idx, .num = 1 };
 
 	if (ioctl(vh->vhost_fd, VHOST_SET_VRING_BUSYLOOP_ADAPTIVE, &st)) {
-		if (errno == ENOTTY || errno == EINVAL)
-			vk_errf("--busyloop-adaptive",
+		if (errno == ENOTTY)
+			vk_errf("vhost --busyloop-adaptive",
 				"boot a kernel with patches/0005-vhost_net-adaptive-busy-polling.patch",
 				"this kernel has no VHOST_SET_VRING_BUSYLOOP_ADAPTIVE (%s)",
 				strerror(errno));
 		else
-			vk_errf("--busyloop-adaptive", NULL,
+			vk_errf("vhost --busyloop-adaptive", NULL,
 				"VHOST_SET_VRING_BUSYLOOP_ADAPTIVE on ring %u: %s", idx,
 				strerror(errno));
 		return -1;
@@ -534,7 +534,7 @@ static int set_busyloop_adaptive(struct vk_vhost *vh, unsigned int idx)
 			"VHOST_GET_VRING_BUSYLOOP_ADAPTIVE"))
 		return -1;
 	if (st.num != 1) {
-		vk_errf("--busyloop-adaptive", NULL,
+		vk_errf("vhost --busyloop-adaptive", NULL,
 			"ring %u reads back %u after VHOST_SET_VRING_BUSYLOOP_ADAPTIVE 1",
 			idx, st.num);
 		return -1;

@@ -3,16 +3,20 @@
 # against kernel B, in the TCG guest with the vk_cost plugin (scripts/cost/).
 #
 #   scripts/cost.sh run [--workloads W[,W..]] [--frames N] [--runs n]
-#                       [--a base|DIR] [--b DIR] [--out DIR] [--name NAME]
+#                       [--a base|DIR|image:DIR] [--b DIR|image:DIR]
+#                       [--out DIR] [--name NAME]
 #   scripts/cost.sh smoke        one short workload on the patched kernel
 #                                (make kernel-check)
 #   scripts/cost.sh check        the instrument's proofs (make kernel-cost-check)
 #
 # A workload is NAME[:key=value:...], NAME one of vhost-tx, vhost-rx,
 # vhost-pingpong, tun-redirect, tap-xdp-drop; keys busyloop=US (vhost),
-# publish=N, batch=N and lockstep=0|1 (vhost-tx), frames=N, size=B and
-# frags=1 (the frame size and the xdp.frags program variant of tap-xdp-drop
-# and tun-redirect: tap-xdp-drop:size=9000:frags=1). Each (workload, kernel, run)
+# publish=N, batch=N and lockstep=0|1 (vhost-tx), interval=US (vhost-pingpong:
+# one frame every US us, paced by spinning), adaptive=1 (vhost: with busyloop,
+# --busyloop-adaptive), trace=1 (vhost: under vnetkit trace --stages
+# vhost_net), frames=N, size=B and frags=1 (the frame size and the xdp.frags
+# program variant of tap-xdp-drop and tun-redirect:
+# tap-xdp-drop:size=9000:frags=1). Each (workload, kernel, run)
 # is one boot:
 #   qemu -accel tcg,thread=single -icount shift=0,sleep=off -smp 2
 #        -plugin vk_cost.so,out=...,sym=System.map,sym=vnetkit-static.nm,
@@ -62,8 +66,8 @@ check_workload() {
 	[ "$spec" = "$name" ] && return 0
 	IFS=: read -ra kv <<<"${spec#*:}"
 	for k in "${kv[@]}"; do
-		[[ "$k" =~ ^(busyloop|publish|batch|frames|size)=[0-9]+$|^lockstep=[01]$|^frags=1$ ]] ||
-			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N, size=B, frags=1)"
+		[[ "$k" =~ ^(busyloop|publish|batch|frames|size|interval)=[0-9]+$|^(lockstep|adaptive|trace)=[01]$|^frags=1$ ]] ||
+			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N, size=B, frags=1, interval=US, adaptive=0|1, trace=0|1)"
 	done
 }
 
@@ -73,6 +77,13 @@ declare -A BUILT_IMAGE
 side_build() {
 	local side=$1 spec=$2
 	local -a a
+	# image:DIR: a kernel built elsewhere (DIR holds its bzImage and
+	# System.map), e.g. one prefix of make kernel-bisect.
+	if [[ "$spec" == image:* ]]; then
+		IMAGE=${spec#image:}/bzImage SYSMAP=${spec#image:}/System.map
+		say "kernel $side: $spec"
+		return 0
+	fi
 	# built once per invocation (make kernel-cost-check boots base thrice)
 	if [ -n "${BUILT_IMAGE[$spec]:-}" ]; then
 		IMAGE=${BUILT_IMAGE[$spec]}
@@ -160,8 +171,15 @@ cmd_run() {
 	local -a wl
 	IFS=, read -ra wl <<<"$workloads"
 	for w in "${wl[@]}"; do check_workload "$w"; done
-	[ "$a" = base ] || [ -f "$a/series" ] || usage_err "A=$a: 'base' or a directory with a series file"
-	[ -f "$b/series" ] || usage_err "B=$b: not a directory with a series file"
+	for spec in "A=$a" "B=$b"; do
+		[[ "$spec" == ?=image:* ]] || continue
+		[ -r "${spec#?=image:}/bzImage" ] && [ -r "${spec#?=image:}/System.map" ] ||
+			usage_err "$spec: no bzImage and System.map in ${spec#?=image:}"
+	done
+	[ "$a" = base ] || [[ "$a" == image:* ]] || [ -f "$a/series" ] ||
+		usage_err "A=$a: 'base' or a directory with a series file (or image:DIR)"
+	[[ "$b" == image:* ]] || [ -f "$b/series" ] ||
+		usage_err "B=$b: not a directory with a series file (or image:DIR)"
 	[ -x "$PLUGIN" ] || die "$PLUGIN missing (make build/cost/vk_cost.so)"
 	[ -x "$VSTATIC" ] || die "$VSTATIC missing (make build/vnetkit-static)"
 	outdir=${outdir:-$out_root/$name}
@@ -175,7 +193,8 @@ cmd_run() {
 		spec=$([ $side = A ] && echo "$a" || echo "$b")
 		side_build "$side" "$spec"
 		IMG[$side]=$IMAGE MAP[$side]=$SYSMAP
-		if [ "$spec" = base ]; then LABEL[$side]=base; else LABEL[$side]=$(cd "$spec" && pwd); fi
+		if [ "$spec" = base ] || [[ "$spec" == image:* ]]; then LABEL[$side]=$spec
+		else LABEL[$side]=$(cd "$spec" && pwd); fi
 	done
 	{
 		echo "side	label	image	sysmap"

@@ -5,7 +5,7 @@
 #   make kernel-mutants [KCSAN=1] [M="mutant ..."]   the ptr_ring suite must
 #                                         fail on every known-bad batched produce
 #   make kernel-bench                     base vs patched guest benchmarks
-#   make kernel-cost [W=workload,...] [FRAMES=N] [RUNS=n] [A=base|DIR] [B=DIR]
+#   make kernel-cost [W=workload,...] [FRAMES=N] [RUNS=n] [A=base|DIR|image:DIR] [B=DIR|image:DIR]
 #                                         exact per-frame counts, A vs B
 #   make kernel-cost-check                the cost instrument's proofs
 # Areas that need more programs in the guest append their paths to

@@ -17,10 +17,14 @@ expect_fail 2 "unknown workload 'vhost-fast'" "kernel-cost: unknown workload ref
 	env W=vhost-fast "$C" run
 expect_fail 2 "bad parameter 'speed=3'" "kernel-cost: unknown workload parameter refused" \
 	env W=vhost-tx:speed=3 "$C" run
+expect_fail 2 "bad parameter 'adaptive=2'" "kernel-cost: adaptive=2 refused (0 or 1)" \
+	env W=vhost-pingpong:busyloop=50:adaptive=2 "$C" run
 expect_fail 2 "RUNS=0: expected 1..99" "kernel-cost: RUNS=0 refused" env RUNS=0 "$C" run
 expect_fail 2 "FRAMES=abc" "kernel-cost: FRAMES=abc refused" env FRAMES=abc "$C" run
 expect_fail 2 "A=$TMP/none: 'base' or a directory with a series file" \
 	"kernel-cost: A without a series file refused" env A=$TMP/none "$C" run
+expect_fail 2 "A=image:$TMP/none: no bzImage and System.map in $TMP/none" \
+	"kernel-cost: A=image:DIR without a kernel in it refused" env A=image:$TMP/none "$C" run
 expect_fail 2 "unknown command 'fly'" "kernel-cost: unknown command" "$C" fly
 
 # --- one build directory per series -------------------------------------------

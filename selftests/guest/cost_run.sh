@@ -20,6 +20,11 @@
 #                      above 1514 the veth pair and the TAP get an MTU to match)
 #   VK_COST_FRAGS      tap-xdp-drop, tun-redirect: 1 = the xdp.frags variant
 #                      of the program (vnetkit xdp attach --frags)
+#   VK_COST_INTERVAL   vhost-pingpong: --interval US --pace spin
+#   VK_COST_ADAPTIVE   vhost: 1 for --busyloop-adaptive
+#   VK_COST_TRACE      vhost: 1 to run the workload under vnetkit trace
+#                      --stages vhost_net (its programs on the vhost
+#                      tracepoints and functions), started before it
 # CPU placement, so that the plugin's per-vCPU rows are the two sides: the
 # driver (or sender) on CPU 0, the vhost worker (or the receiving NAPI
 # thread and sink) on CPU 1.
@@ -54,10 +59,26 @@ report() {
 }
 
 vhost() {	# vhost MODE ARGS...
-	local js
+	local js tp=
 	[ -e /dev/vhost-net ] || { fail "cost $W: no /dev/vhost-net in this kernel"; return; }
+	if [ "${VK_COST_TRACE:-0}" = 1 ]; then
+		$V trace --stages vhost_net --counters none --duration 3600 --json \
+			>$T/trace.json 2>$T/trace.err &
+		tp=$!
+		at_exit "kill $tp"
+		sleep 2
+		kill -0 $tp 2>/dev/null ||
+			{ fail "cost $W: vnetkit trace did not start: $(head -c 300 $T/trace.err)"; return; }
+	fi
+	local -a a=()
+	[ "${VK_COST_ADAPTIVE:-0}" = 1 ] && a+=(--busyloop-adaptive)
 	js=$($V vhost "$@" --frames "$F" --pin 0,1 \
-		${VK_COST_BUSYLOOP:+--busyloop-timeout $VK_COST_BUSYLOOP} --json 2>$T/err)
+		${VK_COST_BUSYLOOP:+--busyloop-timeout $VK_COST_BUSYLOOP} "${a[@]}" --json 2>$T/err)
+	if [ -n "$tp" ]; then
+		kill -INT $tp
+		wait $tp
+		diag "cost $W: under vnetkit trace (exit $?): $(head -c 300 $T/trace.json)"
+	fi
 	if [ "$(sed -n 's/.*"result":"\([a-z_]*\)".*/\1/p' <<<"$js")" != ok ]; then
 		fail "cost $W: vnetkit vhost $1 failed: $(head -c 300 $T/err) $(head -c 300 <<<"$js")"
 		return
@@ -130,7 +151,7 @@ vhost-tx) vhost tx ${VK_COST_PUBLISH:+--publish-every $VK_COST_PUBLISH} \
 	${VK_COST_BATCH:+--batch $VK_COST_BATCH} \
 	$([ "${VK_COST_LOCKSTEP:-0}" = 1 ] && echo --lockstep) ;;
 vhost-rx) vhost rx ;;
-vhost-pingpong) vhost pingpong ;;
+vhost-pingpong) vhost pingpong ${VK_COST_INTERVAL:+--interval $VK_COST_INTERVAL --pace spin} ;;
 tap-xdp-drop) tap_xdp_drop ;;
 tun-redirect) tun_redirect ;;
 *) fail "cost: unknown workload '$W' (vhost-tx, vhost-rx, vhost-pingpong, tun-redirect, tap-xdp-drop)" ;;
