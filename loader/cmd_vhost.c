@@ -17,6 +17,8 @@
  *   TAP that are not ours), bad_used (used entries vhost got wrong),
  *   socket_drops (packet socket overflow), [xdp_dropped],
  *   [inject {chain, after, error_signalled, later_sent, later_processed}],
+ *   [rebase {every, count, requeued}] (tx --rebase-every: ring restarts
+ *   done, frames re-posted in them under other heads),
  *   elapsed_s, pps, ns_per_frame,
  *   tx and rx: {kicks, kicks_suppressed, kicks_per_frame, interrupts
  *   (call eventfd signals), interrupts_per_frame, reaps (driver passes that
@@ -69,7 +71,7 @@ static const char *const inject_names[] = { "none", "bad-addr", "loop" };
 struct opts {
 	enum mode mode;
 	uint64_t frames, size, ring, batch, busyloop, rx_buf, window, interval;
-	uint64_t warmup, publish;
+	uint64_t warmup, publish, rebase;
 	int pin_drv, pin_worker;	/* -1: not pinned */
 	double timeout;
 	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin;
@@ -101,6 +103,7 @@ struct run {
 	int err_q;
 	uint64_t later_sent, later_done;	/* frames after an injected chain */
 	uint64_t pkt_drops;			/* packet socket overflow */
+	uint64_t rebases, requeued, next_rebase;	/* --rebase-every */
 	uint64_t xdp_dropped;
 	bool xdp_dropped_ok;
 	/* RX reassembly of mergeable buffers */
@@ -152,6 +155,11 @@ static void usage(FILE *f)
 "                         on interrupts (a busy-polling guest)\n"
 "  --publish-every N      tx: store the avail index after every N descriptors\n"
 "                         (one kick decision per batch still); 0: per batch\n"
+"  --rebase-every N       tx: after every N frames, with frames in flight,\n"
+"                         stop the TX queue as a guest reset does (detach\n"
+"                         the backend, VHOST_GET_VRING_BASE), re-post the\n"
+"                         frames vhost had not taken under other heads,\n"
+"                         VHOST_SET_VRING_BASE, attach again; then verify\n"
 "  --pin D,W              run this thread on CPU D and the vhost worker on\n"
 "                         CPU W (a cost run then splits driver and device)\n"
 "  --warmup N             frames before the cost window opens (frames / 10)\n"
@@ -187,7 +195,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	enum { O_FRAMES = 256, O_SIZE, O_RING, O_BATCH, O_BUSY, O_RXBUF,
 	       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_INJ,
 	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN, O_INTERVAL,
-	       O_WARMUP, O_PIN, O_PUBLISH, O_ADAPTIVE, O_PACE };
+	       O_WARMUP, O_PIN, O_PUBLISH, O_ADAPTIVE, O_PACE, O_REBASE };
 	static const struct option lo[] = {
 		{ "frames", required_argument, NULL, O_FRAMES },
 		{ "size", required_argument, NULL, O_SIZE },
@@ -213,6 +221,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "pin", required_argument, NULL, O_PIN },
 		{ "publish-every", required_argument, NULL, O_PUBLISH },
+		{ "rebase-every", required_argument, NULL, O_REBASE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -330,6 +339,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_PIN:
 			r = parse_pin(optarg, o);
 			break;
+		case O_REBASE:
+			r = vk_parse_u64("--rebase-every", optarg, 1, UINT32_MAX,
+					 &o->rebase);
+			break;
 		case O_ADAPTIVE:
 			o->busy_adaptive = true;
 			break;
@@ -374,6 +387,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->publish && o->mode != M_TX) {
 		vk_err("--publish-every", "works with 'tx' only", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->rebase && (o->mode != M_TX || o->inject || o->xdp_drop)) {
+		vk_err("--rebase-every",
+		       "works with plain 'tx' only (no --inject, --xdp-drop)", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->publish > o->batch) {
@@ -670,6 +688,63 @@ static void tx_inject(struct run *r)
 	vk_vring_kick(vr);
 }
 
+/* --rebase-every: restart the TX queue with frames in flight, as a guest
+ * reset or a migration does, and re-post the frames vhost has not taken
+ * yet under other heads: the avail entries from the base on are rotated by
+ * one and every buffer rewritten with the frame of its new position, so
+ * the frames must still leave in order, each once. A device that served
+ * an avail entry it had read before the restart sends one frame early or
+ * twice, which the verification counts (reordered, duplicate). */
+static int tx_rebase(struct run *r)
+{
+	struct vk_vring *vr = &r->vh.vq[VK_VQ_TX];
+	uint16_t base, m, k;
+	unsigned int *heads;
+	uint64_t *seqs;
+	int ret = -1;
+
+	if (vk_vhost_detach(&r->vh, VK_VQ_TX, &base))
+		return -1;
+	m = vr->avail_idx - base;
+	if (m > vr->num) {
+		vk_errf("vhost", NULL,
+			"VHOST_GET_VRING_BASE says %u, beyond our avail index %u",
+			base, vr->avail_idx);
+		return -1;
+	}
+	heads = calloc(m + 1, sizeof(*heads));
+	seqs = calloc(m + 1, sizeof(*seqs));
+	if (!heads || !seqs) {
+		vk_errf("vhost", NULL, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < m; k++) {
+		heads[k] = vk_vring_avail_head(vr, base + k);
+		if (!vk_frame_seq(vk_vhost_buf(&r->vh, VK_VQ_TX, heads[k]) +
+				  r->vh.hdr_len, r->o->size, r->cookie,
+				  &seqs[k])) {
+			vk_errf("vhost", NULL,
+				"TX buffer at avail index %u holds no frame of ours",
+				(uint16_t)(base + k));
+			goto out;
+		}
+	}
+	for (k = 0; k < m; k++) {
+		unsigned int h = heads[(k + 1) % m];
+
+		tx_fill(r, h, seqs[k]);
+		vk_vring_set_avail_head(vr, base + k, h);
+	}
+	r->rebases++;
+	if (m > 1)
+		r->requeued += m;
+	ret = vk_vhost_attach(&r->vh, VK_VQ_TX, base);
+out:
+	free(heads);
+	free(seqs);
+	return ret;
+}
+
 static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 {
 	struct vk_vring *vr = &r->vh.vq[VK_VQ_TX];
@@ -701,6 +776,11 @@ static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 				vk_vring_publish(vr);
 			vk_vring_kick(vr);
 			progress = true;
+		}
+		if (o->rebase && r->submitted >= r->next_rebase) {
+			r->next_rebase = r->submitted + o->rebase;
+			if (tx_rebase(r))
+				return -1;
 		}
 		if (drain_sock(r, rbuf, rblen))
 			progress = true;
@@ -1281,6 +1361,10 @@ static void print_json(struct run *r)
 	       (unsigned long long)o->publish, o->pin_drv, o->pin_worker,
 	       (unsigned long long)o->warmup, (unsigned long long)r->cost_frames,
 	       r->cost_state ? "true" : "false");
+	if (o->rebase)
+		printf(",\"rebase\":{\"every\":%llu,\"count\":%llu,\"requeued\":%llu}",
+		       (unsigned long long)o->rebase, (unsigned long long)r->rebases,
+		       (unsigned long long)r->requeued);
 	if (o->mode == M_PINGPONG && r->rtt_n)
 		printf(",\"latency_ns\":{\"samples\":%llu,\"min\":%llu,\"p50\":%llu,"
 		       "\"p99\":%llu,\"max\":%llu}",
@@ -1334,6 +1418,11 @@ static void print_human(struct run *r)
 		       r->vhost_error ? "signalled" : "silent",
 		       (unsigned long long)r->later_done,
 		       (unsigned long long)r->later_sent);
+	if (o->rebase)
+		printf("rebase     %llu TX queue restarts (every %llu frames), "
+		       "%llu frames re-posted under other heads\n",
+		       (unsigned long long)r->rebases, (unsigned long long)o->rebase,
+		       (unsigned long long)r->requeued);
 	printf("rate       %s pps, %.0f ns/frame, %.3f s\n",
 	       vk_fmt_rate(rate, sizeof(rate), el > 0 ? fr / el : 0),
 	       fr ? el * 1e9 / fr : 0, el);
@@ -1538,6 +1627,7 @@ int cmd_vhost(int argc, char **argv)
 		return EXIT_FAIL;
 	r.o = &o;
 	r.window = o.window ? o.window : auto_window(&o, hdr);
+	r.next_rebase = o.rebase;
 	r.seen = calloc(o.frames / 8 + 1, 1);
 	rblen = o.size + 64;
 	scratch = malloc(RECV_BATCH * rblen);

@@ -698,6 +698,48 @@ err:
 	return -1;
 }
 
+int vk_vhost_detach(struct vk_vhost *vh, unsigned int q, uint16_t *base)
+{
+	struct vhost_vring_file f = { .index = q, .fd = -1 };
+	struct vhost_vring_state st = { .index = q };
+
+	if (vhost_ioctl(vh, VHOST_NET_SET_BACKEND, &f,
+			"VHOST_NET_SET_BACKEND (detach)") ||
+	    vhost_ioctl(vh, VHOST_GET_VRING_BASE, &st, "VHOST_GET_VRING_BASE"))
+		return -1;
+	*base = st.num;
+	return 0;
+}
+
+int vk_vhost_attach(struct vk_vhost *vh, unsigned int q, uint16_t base)
+{
+	struct vhost_vring_file f = { .index = q, .fd = vh->tap_fd };
+	struct vhost_vring_state st = { .index = q, .num = base };
+	uint64_t one = 1;
+
+	if (vhost_ioctl(vh, VHOST_SET_VRING_BASE, &st, "VHOST_SET_VRING_BASE") ||
+	    vhost_ioctl(vh, VHOST_NET_SET_BACKEND, &f,
+			"VHOST_NET_SET_BACKEND (attach)"))
+		return -1;
+	if (write(vh->vq[q].kick_fd, &one, sizeof(one)) != sizeof(one)) {
+		vk_errf("vhost", NULL, "kick after attach: %s", strerror(errno));
+		return -1;
+	}
+	vh->vq[q].kicks++;
+	return 0;
+}
+
+unsigned int vk_vring_avail_head(const struct vk_vring *vr, uint16_t idx)
+{
+	return vr16(vr, vr->avail->ring[idx & (vr->num - 1)]);
+}
+
+void vk_vring_set_avail_head(struct vk_vring *vr, uint16_t idx,
+			     unsigned int head)
+{
+	vr->avail->ring[idx & (vr->num - 1)] = cpu_to_vr16(vr, head);
+}
+
 void vk_vhost_close(struct vk_vhost *vh)
 {
 	/* Detaching the backend stops and flushes the worker before the
