@@ -17,8 +17,9 @@
  *   TAP that are not ours), bad_used (used entries vhost got wrong),
  *   socket_drops (packet socket overflow), [xdp_dropped],
  *   [inject {chain, after, error_signalled, later_sent, later_processed}],
- *   [rebase {every, count, requeued}] (tx --rebase-every: ring restarts
- *   done, frames re-posted in them under other heads),
+ *   [rebase {every, count, requeued, misordered}] (--rebase-every: queue
+ *   restarts done, buffers re-posted in them under other heads, used
+ *   entries out of avail order),
  *   elapsed_s, pps, ns_per_frame,
  *   tx and rx: {kicks, kicks_suppressed, kicks_per_frame, interrupts
  *   (call eventfd signals), interrupts_per_frame, reaps (driver passes that
@@ -155,11 +156,12 @@ static void usage(FILE *f)
 "                         on interrupts (a busy-polling guest)\n"
 "  --publish-every N      tx: store the avail index after every N descriptors\n"
 "                         (one kick decision per batch still); 0: per batch\n"
-"  --rebase-every N       tx: after every N frames, with frames in flight,\n"
-"                         stop the TX queue as a guest reset does (detach\n"
-"                         the backend, VHOST_GET_VRING_BASE), re-post the\n"
-"                         frames vhost had not taken under other heads,\n"
-"                         VHOST_SET_VRING_BASE, attach again; then verify\n"
+"  --rebase-every N       tx, rx: after every N frames, with buffers in\n"
+"                         flight, stop the queue as a guest reset does\n"
+"                         (detach the backend, VHOST_GET_VRING_BASE),\n"
+"                         re-post the buffers vhost had not taken under\n"
+"                         other heads, VHOST_SET_VRING_BASE, attach again;\n"
+"                         used entries must follow avail order\n"
 "  --pin D,W              run this thread on CPU D and the vhost worker on\n"
 "                         CPU W (a cost run then splits driver and device)\n"
 "  --warmup N             frames before the cost window opens (frames / 10)\n"
@@ -389,9 +391,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		vk_err("--publish-every", "works with 'tx' only", NULL);
 		return EXIT_USAGE;
 	}
-	if (o->rebase && (o->mode != M_TX || o->inject || o->xdp_drop)) {
+	if (o->rebase && (o->mode == M_PINGPONG || o->inject || o->xdp_drop)) {
 		vk_err("--rebase-every",
-		       "works with plain 'tx' only (no --inject, --xdp-drop)", NULL);
+		       "works with plain 'tx' and 'rx' only (no --inject, --xdp-drop)",
+		       NULL);
 		return EXIT_USAGE;
 	}
 	if (o->publish > o->batch) {
@@ -688,22 +691,23 @@ static void tx_inject(struct run *r)
 	vk_vring_kick(vr);
 }
 
-/* --rebase-every: restart the TX queue with frames in flight, as a guest
- * reset or a migration does, and re-post the frames vhost has not taken
- * yet under other heads: the avail entries from the base on are rotated by
- * one and every buffer rewritten with the frame of its new position, so
- * the frames must still leave in order, each once. A device that served
- * an avail entry it had read before the restart sends one frame early or
- * twice, which the verification counts (reordered, duplicate). */
-static int tx_rebase(struct run *r)
+/* --rebase-every: restart a queue with buffers in flight, as a guest reset
+ * or a migration does, and re-post the buffers vhost has not taken yet
+ * under other heads: the avail entries from the base on are rotated by
+ * one. On TX every buffer is rewritten with the frame of its new position,
+ * so the frames must still leave in order, each once; RX buffers are
+ * empty. A device that served an avail entry it had read before the
+ * restart uses a buffer out of avail order (vk_vring.check_order counts
+ * it) and, on TX, sends a frame early or twice. */
+static int ring_rebase(struct run *r, unsigned int q)
 {
-	struct vk_vring *vr = &r->vh.vq[VK_VQ_TX];
+	struct vk_vring *vr = &r->vh.vq[q];
 	uint16_t base, m, k;
 	unsigned int *heads;
 	uint64_t *seqs;
 	int ret = -1;
 
-	if (vk_vhost_detach(&r->vh, VK_VQ_TX, &base))
+	if (vk_vhost_detach(&r->vh, q, &base))
 		return -1;
 	m = vr->avail_idx - base;
 	if (m > vr->num) {
@@ -720,7 +724,8 @@ static int tx_rebase(struct run *r)
 	}
 	for (k = 0; k < m; k++) {
 		heads[k] = vk_vring_avail_head(vr, base + k);
-		if (!vk_frame_seq(vk_vhost_buf(&r->vh, VK_VQ_TX, heads[k]) +
+		if (q == VK_VQ_TX &&
+		    !vk_frame_seq(vk_vhost_buf(&r->vh, q, heads[k]) +
 				  r->vh.hdr_len, r->o->size, r->cookie,
 				  &seqs[k])) {
 			vk_errf("vhost", NULL,
@@ -732,13 +737,14 @@ static int tx_rebase(struct run *r)
 	for (k = 0; k < m; k++) {
 		unsigned int h = heads[(k + 1) % m];
 
-		tx_fill(r, h, seqs[k]);
+		if (q == VK_VQ_TX)
+			tx_fill(r, h, seqs[k]);
 		vk_vring_set_avail_head(vr, base + k, h);
 	}
 	r->rebases++;
 	if (m > 1)
 		r->requeued += m;
-	ret = vk_vhost_attach(&r->vh, VK_VQ_TX, base);
+	ret = vk_vhost_attach(&r->vh, q, base);
 out:
 	free(heads);
 	free(seqs);
@@ -779,7 +785,7 @@ static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 		}
 		if (o->rebase && r->submitted >= r->next_rebase) {
 			r->next_rebase = r->submitted + o->rebase;
-			if (tx_rebase(r))
+			if (ring_rebase(r, VK_VQ_TX))
 				return -1;
 		}
 		if (drain_sock(r, rbuf, rblen))
@@ -986,6 +992,12 @@ static int run_rx(struct run *r, uint8_t *fb)
 				n -= s;
 				progress = true;
 			}
+		}
+		if (o->rebase && r->host_frames >= r->next_rebase &&
+		    r->host_frames < o->frames) {
+			r->next_rebase = r->host_frames + o->rebase;
+			if (ring_rebase(r, VK_VQ_RX))
+				return -1;
 		}
 		if (done >= o->frames) {
 			cost_end(r);
@@ -1362,9 +1374,12 @@ static void print_json(struct run *r)
 	       (unsigned long long)o->warmup, (unsigned long long)r->cost_frames,
 	       r->cost_state ? "true" : "false");
 	if (o->rebase)
-		printf(",\"rebase\":{\"every\":%llu,\"count\":%llu,\"requeued\":%llu}",
+		printf(",\"rebase\":{\"every\":%llu,\"count\":%llu,\"requeued\":%llu,"
+		       "\"misordered\":%llu}",
 		       (unsigned long long)o->rebase, (unsigned long long)r->rebases,
-		       (unsigned long long)r->requeued);
+		       (unsigned long long)r->requeued,
+		       (unsigned long long)(r->vh.vq[VK_VQ_RX].misordered +
+					    r->vh.vq[VK_VQ_TX].misordered));
 	if (o->mode == M_PINGPONG && r->rtt_n)
 		printf(",\"latency_ns\":{\"samples\":%llu,\"min\":%llu,\"p50\":%llu,"
 		       "\"p99\":%llu,\"max\":%llu}",
@@ -1419,10 +1434,13 @@ static void print_human(struct run *r)
 		       (unsigned long long)r->later_done,
 		       (unsigned long long)r->later_sent);
 	if (o->rebase)
-		printf("rebase     %llu TX queue restarts (every %llu frames), "
-		       "%llu frames re-posted under other heads\n",
+		printf("rebase     %llu queue restarts (every %llu frames), %llu "
+		       "buffers re-posted under other heads, %llu used out of "
+		       "avail order\n",
 		       (unsigned long long)r->rebases, (unsigned long long)o->rebase,
-		       (unsigned long long)r->requeued);
+		       (unsigned long long)r->requeued,
+		       (unsigned long long)(r->vh.vq[VK_VQ_RX].misordered +
+					    r->vh.vq[VK_VQ_TX].misordered));
 	printf("rate       %s pps, %.0f ns/frame, %.3f s\n",
 	       vk_fmt_rate(rate, sizeof(rate), el > 0 ? fr / el : 0),
 	       fr ? el * 1e9 / fr : 0, el);
@@ -1640,6 +1658,7 @@ int cmd_vhost(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out_free;
 	}
+	r.vh.vq[VK_VQ_RX].check_order = r.vh.vq[VK_VQ_TX].check_order = o.rebase;
 	if (pin_threads(&r)) {
 		ret = EXIT_FAIL;
 		goto out;

@@ -187,6 +187,9 @@ bool vk_vring_get_used(struct vk_vring *vr, unsigned int *head, uint32_t *len,
 	e = &vr->used->ring[vr->last_used & (vr->num - 1)];
 	id = vr32(vr, e->id);
 	*len = vr32(vr, e->len);
+	if (vr->check_order &&
+	    id != vr16(vr, vr->avail->ring[vr->last_used & (vr->num - 1)]))
+		vr->misordered++;
 	vr->last_used++;
 	vr->reaped++;
 	if (id >= vr->num) {

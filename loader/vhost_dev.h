@@ -54,6 +54,13 @@ struct vk_vring {
 	uint64_t reaped;		/* used entries consumed */
 	uint64_t max_reap;
 	uint64_t reap_hist[VK_REAP_BUCKETS];
+	/* vhost-net uses the buffers of a queue in the order they were made
+	 * available (it does not offer IN_ORDER, but its RX path, its TX copy
+	 * path and its zerocopy completions all complete in avail order):
+	 * with check_order set, every used entry is compared with the avail
+	 * entry of the same index, and misordered counts the differences. */
+	bool check_order;
+	uint64_t misordered;
 };
 
 struct vk_vhost_cfg {

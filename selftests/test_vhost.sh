@@ -42,9 +42,9 @@ expect_fail 2 "works with 'tx' only" "vhost: --publish-every needs tx" \
 	$V vhost rx --publish-every 1
 expect_fail 2 "larger than --batch" "vhost: --publish-every above the batch refused" \
 	$V vhost tx --batch 4 --publish-every 8
-expect_fail 2 "works with plain 'tx' only" "vhost: --rebase-every needs tx" \
-	$V vhost rx --rebase-every 100
-expect_fail 2 "works with plain 'tx' only" "vhost: --rebase-every with --inject refused" \
+expect_fail 2 "works with plain 'tx' and 'rx' only" "vhost: --rebase-every not with pingpong" \
+	$V vhost pingpong --rebase-every 100
+expect_fail 2 "works with plain 'tx' and 'rx' only" "vhost: --rebase-every with --inject refused" \
 	$V vhost tx --rebase-every 100 --inject loop
 expect_fail 2 "out of range" "vhost: --rebase-every 0 refused" \
 	$V vhost tx --rebase-every 0

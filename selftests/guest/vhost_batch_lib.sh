@@ -13,16 +13,20 @@ run_exact() {
 }
 
 # run_exact_rebase DESC ARGS...: run_exact of a --rebase-every run, which
-# must have restarted the queue with frames vhost had not taken yet (a run
-# whose restarts all found the ring drained would prove nothing).
+# must have restarted the queue with buffers vhost had not taken yet (a run
+# whose restarts all found the ring drained would prove nothing), and in
+# which every used entry followed avail order (vhost-net completes in
+# order; a stale read-ahead does not).
 run_exact_rebase() {
-	local d="vhost batch: restarts, $1" count req
+	local d="vhost batch: restarts, $1" count req mis
 	shift
 	run_exact "$d" "$@"
 	count=$(jget count "$LAST")
 	req=$(jget requeued "$LAST")
-	check "$d: restarts with frames in flight ($count restarts, $req frames re-posted)" \
+	mis=$(jget misordered "$LAST")
+	check "$d: restarts with buffers in flight ($count restarts, $req buffers re-posted)" \
 		[ "${count:-0}" -gt 0 -a "${req:-0}" -gt 0 ]
+	check "$d: used entries in avail order ($mis out of order)" [ "$mis" = 0 ]
 }
 
 # kp_add NAME FUNC: count the calls of FUNC with a kprobe event of ours
