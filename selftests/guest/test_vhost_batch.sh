@@ -11,7 +11,7 @@
 source "$(dirname "$0")/vhost_lib.sh"
 source "$(dirname "$0")/vhost_batch_lib.sh"
 t0=$(date +%s)
-F=${VHOST_BATCH_FRAMES:-40000}
+F=${VHOST_BATCH_FRAMES:-20000}
 for ring in 64 256 1024; do
 	for eidx in "" --no-event-idx; do
 		run_exact_rebase "ring $ring${eidx:+ no-event-idx}" tx --frames $F \
@@ -22,7 +22,7 @@ done
 # vhost stops at fall at every offset of its read-ahead window.
 run_exact_rebase "ring 128, batch 100, restart every 77" tx --frames $F \
 	--ring-size 128 --batch 100 --rebase-every 77
-run_exact_rebase "ring 16, batch 7, restart every 13" tx --frames 20000 \
+run_exact_rebase "ring 16, batch 7, restart every 13" tx --frames 10000 \
 	--ring-size 16 --batch 7 --rebase-every 13
 # RX: vhost stops whenever the TAP has nothing more, usually with avail
 # entries read ahead for the next frame - the case a stale read-ahead
@@ -30,7 +30,7 @@ run_exact_rebase "ring 16, batch 7, restart every 13" tx --frames 20000 \
 for ring in 64 256; do
 	for eidx in "" --no-event-idx; do
 		run_exact_rebase "rx ring $ring${eidx:+ no-event-idx}" rx \
-			--frames 20000 --ring-size $ring --rebase-every 97 $eidx
+			--frames 10000 --ring-size $ring --rebase-every 97 $eidx
 	done
 done
 run_exact_rebase "rx ring 16, 1500 B frames over 512 B buffers" rx \

@@ -9,7 +9,7 @@
 source "$(dirname "$0")/vhost_lib.sh"
 source "$(dirname "$0")/vhost_batch_lib.sh"
 t0=$(date +%s)
-F=${VHOST_BATCH_FRAMES:-20000}
+F=${VHOST_BATCH_FRAMES:-10000}
 for rb in "2 1" "8 3" "16 7" "64 63" "128 100" "256 255"; do
 	set -- $rb
 	for eidx in "" --no-event-idx; do
