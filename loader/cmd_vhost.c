@@ -18,6 +18,9 @@
  *   TAP that are not ours), bad_used (used entries vhost got wrong),
  *   socket_drops (packet socket overflow), [xdp_dropped],
  *   [inject {chain, after, error_signalled, later_sent, later_processed}],
+ *   [rebase {every, count, requeued, misordered}] (--rebase-every: queue
+ *   restarts done, buffers re-posted in them under other heads, used
+ *   entries out of avail order),
  *   elapsed_s, pps, ns_per_frame,
  *   tx and rx: {kicks, kicks_suppressed, kicks_per_frame, interrupts
  *   (call eventfd signals), interrupts_per_frame, reaps (driver passes that
@@ -75,7 +78,7 @@ static const char *const inject_names[] = { "none", "bad-addr", "loop" };
 struct opts {
 	enum mode mode;
 	uint64_t frames, size, ring, batch, busyloop, rx_buf, window, interval;
-	uint64_t warmup, publish;
+	uint64_t warmup, publish, rebase;
 	int pin_drv, pin_worker;	/* -1: not pinned */
 	double timeout;
 	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin, lockstep;
@@ -108,6 +111,7 @@ struct run {
 	int err_q;
 	uint64_t later_sent, later_done;	/* frames after an injected chain */
 	uint64_t pkt_drops;			/* packet socket overflow */
+	uint64_t rebases, requeued, next_rebase;	/* --rebase-every */
 	uint64_t xdp_dropped;
 	bool xdp_dropped_ok;
 	int inject_ifindex;		/* rx --via-xdp: the veth we send into */
@@ -124,7 +128,7 @@ struct run {
 enum { O_FRAMES, O_SIZE, O_RING, O_BATCH, O_BUSY, O_ADAPTIVE, O_PACE, O_RXBUF,
        O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_VIAXDP, O_INJ,
        O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_INTERVAL, O_SPIN, O_WARMUP, O_PIN,
-       O_PUBLISH, O_LOCKSTEP, O_NR };
+       O_PUBLISH, O_LOCKSTEP, O_REBASE, O_NR };
 
 #define TX VK_SUB(M_TX)
 #define RX VK_SUB(M_RX)
@@ -225,6 +229,14 @@ static const struct vk_opt vhost_table[O_NR] = {
 		.help = "publish the next avail index only once vhost has used every "
 			"descriptor published before (the driver sleeps on the call "
 			"eventfd in between): one avail index update in flight" },
+	[O_REBASE] = { "rebase-every", 0, VK_T_INT, "N", .min = 1, .max = UINT32_MAX,
+		.unit = "frames", .subs = TX | RX,
+		.conflicts = 1ull << O_INJ | 1ull << O_XDP | 1ull << O_LOCKSTEP,
+		.help = "after every N frames, with buffers in flight, stop the queue as "
+			"a guest reset does (detach the backend, VHOST_GET_VRING_BASE), "
+			"re-post the buffers vhost had not taken under other heads, "
+			"VHOST_SET_VRING_BASE, attach again; used entries must follow "
+			"avail order" },
 };
 
 static const char *const vhost_examples[] = {
@@ -315,6 +327,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->spin = v[O_SPIN].set;
 	o->publish = v[O_PUBLISH].u;
 	o->lockstep = v[O_LOCKSTEP].set;
+	o->rebase = v[O_REBASE].set ? v[O_REBASE].u : 0;
 	if (v[O_PIN].set && parse_pin(v[O_PIN].s, o))
 		return EXIT_USAGE;
 	o->frames = v[O_FRAMES].set ? v[O_FRAMES].u :
@@ -609,6 +622,66 @@ static void tx_inject(struct run *r)
 	vk_vring_kick(vr);
 }
 
+/* --rebase-every: restart a queue with buffers in flight, as a guest reset
+ * or a migration does, and re-post the buffers vhost has not taken yet
+ * under other heads: the avail entries from the base on are rotated by
+ * one. On TX every buffer is rewritten with the frame of its new position,
+ * so the frames must still leave in order, each once; RX buffers are
+ * empty. A device that served an avail entry it had read before the
+ * restart uses a buffer out of avail order (vk_vring.check_order counts
+ * it) and, on TX, sends a frame early or twice. */
+static int ring_rebase(struct run *r, unsigned int q)
+{
+	struct vk_vring *vr = &r->vh.vq[q];
+	uint16_t base, m, k;
+	unsigned int *heads;
+	uint64_t *seqs;
+	int ret = -1;
+
+	if (vk_vhost_detach(&r->vh, q, &base))
+		return -1;
+	m = vr->avail_idx - base;
+	if (m > vr->num) {
+		vk_errf("vhost", NULL,
+			"VHOST_GET_VRING_BASE says %u, beyond our avail index %u",
+			base, vr->avail_idx);
+		return -1;
+	}
+	heads = calloc(m + 1, sizeof(*heads));
+	seqs = calloc(m + 1, sizeof(*seqs));
+	if (!heads || !seqs) {
+		vk_errf("vhost", NULL, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < m; k++) {
+		heads[k] = vk_vring_avail_head(vr, base + k);
+		if (q == VK_VQ_TX &&
+		    !vk_frame_seq(vk_vhost_buf(&r->vh, q, heads[k]) +
+				  r->vh.hdr_len, r->o->size, r->cookie,
+				  &seqs[k])) {
+			vk_errf("vhost", NULL,
+				"TX buffer at avail index %u holds no frame of ours",
+				(uint16_t)(base + k));
+			goto out;
+		}
+	}
+	for (k = 0; k < m; k++) {
+		unsigned int h = heads[(k + 1) % m];
+
+		if (q == VK_VQ_TX)
+			tx_fill(r, h, seqs[k]);
+		vk_vring_set_avail_head(vr, base + k, h);
+	}
+	r->rebases++;
+	if (m > 1)
+		r->requeued += m;
+	ret = vk_vhost_attach(&r->vh, q, base);
+out:
+	free(heads);
+	free(seqs);
+	return ret;
+}
+
 static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 {
 	struct vk_vring *vr = &r->vh.vq[VK_VQ_TX];
@@ -646,6 +719,11 @@ static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 				vk_vring_publish(vr);
 			vk_vring_kick(vr);
 			progress = true;
+		}
+		if (o->rebase && r->submitted >= r->next_rebase) {
+			r->next_rebase = r->submitted + o->rebase;
+			if (ring_rebase(r, VK_VQ_TX))
+				return -1;
 		}
 		if (drain_sock(r, rbuf, rblen))
 			progress = true;
@@ -851,6 +929,12 @@ static int run_rx(struct run *r, uint8_t *fb)
 				n -= s;
 				progress = true;
 			}
+		}
+		if (o->rebase && r->host_frames >= r->next_rebase &&
+		    r->host_frames < o->frames) {
+			r->next_rebase = r->host_frames + o->rebase;
+			if (ring_rebase(r, VK_VQ_RX))
+				return -1;
 		}
 		if (done >= o->frames) {
 			cost_end(r);
@@ -1288,6 +1372,12 @@ static void print_json(struct run *r, int rc)
 	vk_jset(doc, "cost_window", json_pack("{s:I, s:I, s:b}", "warmup",
 		(json_int_t)o->warmup, "in_window", (json_int_t)r->cost_frames,
 		"opened", r->cost_state != 0));
+	if (o->rebase)
+		vk_jset(doc, "rebase", json_pack("{s:I, s:I, s:I, s:I}",
+			"every", (json_int_t)o->rebase, "count", (json_int_t)r->rebases,
+			"requeued", (json_int_t)r->requeued, "misordered",
+			(json_int_t)(r->vh.vq[VK_VQ_RX].misordered +
+				     r->vh.vq[VK_VQ_TX].misordered)));
 	if (o->mode == M_PINGPONG && r->rtt_n)
 		vk_jset(doc, "latency_ns", json_pack("{s:I, s:I, s:I, s:I, s:I}",
 			"samples", (json_int_t)r->rtt_n, "min", (json_int_t)r->rtt[0],
@@ -1340,6 +1430,14 @@ static void print_human(struct run *r)
 		       r->vhost_error ? "signalled" : "silent",
 		       (unsigned long long)r->later_done,
 		       (unsigned long long)r->later_sent);
+	if (o->rebase)
+		printf("rebase     %llu queue restarts (every %llu frames), %llu "
+		       "buffers re-posted under other heads, %llu used out of "
+		       "avail order\n",
+		       (unsigned long long)r->rebases, (unsigned long long)o->rebase,
+		       (unsigned long long)r->requeued,
+		       (unsigned long long)(r->vh.vq[VK_VQ_RX].misordered +
+					    r->vh.vq[VK_VQ_TX].misordered));
 	printf("rate       %s pps, %.0f ns/frame, %.3f s\n",
 	       vk_fmt_rate(rate, sizeof(rate), el > 0 ? fr / el : 0),
 	       fr ? el * 1e9 / fr : 0, el);
@@ -1546,6 +1644,7 @@ int cmd_vhost(int argc, char **argv)
 		return EXIT_FAIL;
 	r.o = &o;
 	r.window = o.window ? o.window : auto_window(&o, hdr);
+	r.next_rebase = o.rebase;
 	r.seen = calloc(o.frames / 8 + 1, 1);
 	rblen = o.size + 64;
 	scratch = malloc(RECV_BATCH * rblen);
@@ -1558,6 +1657,7 @@ int cmd_vhost(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out_free;
 	}
+	r.vh.vq[VK_VQ_RX].check_order = r.vh.vq[VK_VQ_TX].check_order = o.rebase;
 	if (pin_threads(&r)) {
 		ret = EXIT_FAIL;
 		goto out;

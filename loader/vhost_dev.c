@@ -188,6 +188,9 @@ bool vk_vring_get_used(struct vk_vring *vr, unsigned int *head, uint32_t *len,
 	e = &vr->used->ring[vr->last_used & (vr->num - 1)];
 	id = vr32(vr, e->id);
 	*len = vr32(vr, e->len);
+	if (vr->check_order &&
+	    id != vr16(vr, vr->avail->ring[vr->last_used & (vr->num - 1)]))
+		vr->misordered++;
 	vr->last_used++;
 	vr->reaped++;
 	if (id >= vr->num) {
@@ -697,6 +700,48 @@ int vk_vhost_open(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 err:
 	vk_vhost_close(vh);
 	return -1;
+}
+
+int vk_vhost_detach(struct vk_vhost *vh, unsigned int q, uint16_t *base)
+{
+	struct vhost_vring_file f = { .index = q, .fd = -1 };
+	struct vhost_vring_state st = { .index = q };
+
+	if (vhost_ioctl(vh, VHOST_NET_SET_BACKEND, &f,
+			"VHOST_NET_SET_BACKEND (detach)") ||
+	    vhost_ioctl(vh, VHOST_GET_VRING_BASE, &st, "VHOST_GET_VRING_BASE"))
+		return -1;
+	*base = st.num;
+	return 0;
+}
+
+int vk_vhost_attach(struct vk_vhost *vh, unsigned int q, uint16_t base)
+{
+	struct vhost_vring_file f = { .index = q, .fd = vh->tap_fd };
+	struct vhost_vring_state st = { .index = q, .num = base };
+	uint64_t one = 1;
+
+	if (vhost_ioctl(vh, VHOST_SET_VRING_BASE, &st, "VHOST_SET_VRING_BASE") ||
+	    vhost_ioctl(vh, VHOST_NET_SET_BACKEND, &f,
+			"VHOST_NET_SET_BACKEND (attach)"))
+		return -1;
+	if (write(vh->vq[q].kick_fd, &one, sizeof(one)) != sizeof(one)) {
+		vk_errf("vhost", NULL, "kick after attach: %s", strerror(errno));
+		return -1;
+	}
+	vh->vq[q].kicks++;
+	return 0;
+}
+
+unsigned int vk_vring_avail_head(const struct vk_vring *vr, uint16_t idx)
+{
+	return vr16(vr, vr->avail->ring[idx & (vr->num - 1)]);
+}
+
+void vk_vring_set_avail_head(struct vk_vring *vr, uint16_t idx,
+			     unsigned int head)
+{
+	vr->avail->ring[idx & (vr->num - 1)] = cpu_to_vr16(vr, head);
 }
 
 void vk_vhost_close(struct vk_vhost *vh)

@@ -54,6 +54,13 @@ struct vk_vring {
 	uint64_t reaped;		/* used entries consumed */
 	uint64_t max_reap;
 	uint64_t reap_hist[VK_REAP_BUCKETS];
+	/* vhost-net uses the buffers of a queue in the order they were made
+	 * available (it does not offer IN_ORDER, but its RX path, its TX copy
+	 * path and its zerocopy completions all complete in avail order):
+	 * with check_order set, every used entry is compared with the avail
+	 * entry of the same index, and misordered counts the differences. */
+	bool check_order;
+	uint64_t misordered;
 };
 
 struct vk_vhost_cfg {
@@ -140,6 +147,19 @@ bool vk_vring_enable_cb(struct vk_vring *vr, unsigned int delay);
 void vk_vring_disable_cb(struct vk_vring *vr);
 /* Read the call eventfd (non-blocking) and add its count to irqs. */
 void vk_vring_ack_irq(struct vk_vring *vr);
+
+/* Stop queue q the way a guest reset does: detach its backend (vhost
+ * flushes the worker, which then no longer touches the ring) and read the
+ * avail index vhost will continue from (VHOST_GET_VRING_BASE). */
+int vk_vhost_detach(struct vk_vhost *vh, unsigned int q, uint16_t *base);
+/* Restart queue q at avail index base (VHOST_SET_VRING_BASE), attach the
+ * TAP again and kick unconditionally: vhost may have stopped with
+ * notifications off. */
+int vk_vhost_attach(struct vk_vhost *vh, unsigned int q, uint16_t base);
+/* The avail ring entry at avail index idx, read or rewritten. */
+unsigned int vk_vring_avail_head(const struct vk_vring *vr, uint16_t idx);
+void vk_vring_set_avail_head(struct vk_vring *vr, uint16_t idx,
+			     unsigned int head);
 
 /* vhost worker CPU time in ns; source names where it came from. Returns -1
  * with *why set when unavailable. */

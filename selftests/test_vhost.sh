@@ -47,6 +47,12 @@ expect_fail 2 "(only to: tx)" "vhost: --lockstep needs tx" \
 	$V vhost pingpong --lockstep
 expect_fail 2 "cannot be used with --lockstep" "vhost: --lockstep with --inject refused" \
 	$V vhost tx --lockstep --inject loop
+expect_fail 2 "(only to: tx, rx)" "vhost: --rebase-every not with pingpong" \
+	$V vhost pingpong --rebase-every 100
+expect_fail 2 "cannot be used with --rebase-every" "vhost: --rebase-every with --inject refused" \
+	$V vhost tx --rebase-every 100 --inject loop
+expect_fail 2 "out of range" "vhost: --rebase-every 0 refused" \
+	$V vhost tx --rebase-every 0
 
 # regions: the fixed ring addresses the cost plugin is given, computed here
 # independently from the virtio split-ring layout (desc 16 B, avail
