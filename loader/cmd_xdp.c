@@ -32,6 +32,10 @@
 
 enum mode { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
 
+/* --action cpu: CPUMAP queue length (frames) and the largest --cpu. */
+#define VK_CPUMAP_QSIZE 2048
+#define VK_MAX_CPU 4095
+
 enum {
 	OPT_DEV = 1 << 0, OPT_ACTION = 1 << 1, OPT_TO = 1 << 2,
 	OPT_MODE = 1 << 3, OPT_PIN = 1 << 4, OPT_INTERVAL = 1 << 5,
@@ -40,6 +44,7 @@ enum {
 	OPT_ROUNDS = 1 << 12, OPT_SIZE = 1 << 13,
 	/* 1 << 14 is --help */
 	OPT_FORCE = 1 << 15, OPT_ID = 1 << 16, OPT_NETNS = 1 << 17,
+	OPT_CPU = 1 << 18,
 };
 
 struct opts {
@@ -50,7 +55,7 @@ struct opts {
 	enum mode mode;
 	double interval, duration;
 	__u64 repeat, rounds, size;
-	__u32 id;
+	__u32 id, cpu;
 	bool json, replace, per_rxq, per_cpu, force;
 	unsigned int seen;
 };
@@ -74,6 +79,7 @@ static const struct option long_opts[] = {
 	{ "force", no_argument, NULL, 'F' },
 	{ "id", required_argument, NULL, 'I' },
 	{ "netns", required_argument, NULL, 'N' },
+	{ "cpu", required_argument, NULL, 'c' },
 	{}
 };
 
@@ -82,9 +88,9 @@ static const struct {
 	unsigned int allowed, required;
 	const char *usage;
 } subs[] = {
-	{ "attach", OPT_DEV | OPT_ACTION | OPT_TO | OPT_MODE | OPT_PIN | OPT_REPLACE |
-	  OPT_FORCE | OPT_NETNS, OPT_DEV | OPT_ACTION,
-	  "attach --dev IF --action drop|pass|tx|redirect [--to IF]\n"
+	{ "attach", OPT_DEV | OPT_ACTION | OPT_TO | OPT_CPU | OPT_MODE | OPT_PIN |
+	  OPT_REPLACE | OPT_FORCE | OPT_NETNS, OPT_DEV | OPT_ACTION,
+	  "attach --dev IF --action drop|pass|tx|redirect|cpu [--to IF] [--cpu N]\n"
 	  "              [--mode native|generic|auto] [--pin DIR] [--replace [--force]]\n"
 	  "              [--netns NS]" },
 	{ "detach", OPT_DEV | OPT_PIN | OPT_FORCE | OPT_ID | OPT_NETNS, OPT_DEV,
@@ -94,10 +100,10 @@ static const struct {
 	  OPT_PER_CPU | OPT_NETNS, OPT_DEV,
 	  "stats --dev IF [--interval S] [--duration S] [--per-rxq] [--per-cpu] [--json]\n"
 	  "              [--netns NS]" },
-	{ "run", OPT_DEV | OPT_ACTION | OPT_TO | OPT_MODE | OPT_INTERVAL |
+	{ "run", OPT_DEV | OPT_ACTION | OPT_TO | OPT_CPU | OPT_MODE | OPT_INTERVAL |
 	  OPT_DURATION | OPT_JSON | OPT_PER_RXQ | OPT_PER_CPU | OPT_NETNS,
 	  OPT_DEV | OPT_ACTION,
-	  "run --dev IF --action A [--to IF] [--mode M] [--interval S]\n"
+	  "run --dev IF --action A [--to IF] [--cpu N] [--mode M] [--interval S]\n"
 	  "              [--duration S] [--per-rxq] [--per-cpu] [--json] [--netns NS]" },
 	{ "bench", OPT_REPEAT | OPT_ROUNDS | OPT_SIZE | OPT_JSON, 0,
 	  "bench [--repeat N] [--rounds R] [--size B] [--json]" },
@@ -108,7 +114,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
 		fprintf(f, "  vnetkit xdp %s\n", subs[i].usage);
-	fprintf(f, "\nactions: drop, pass, tx (swap MACs, send back), redirect (to --to IF)\n"
+	fprintf(f, "\nactions: drop, pass, tx (swap MACs, send back), redirect (to --to IF),\n"
+		   "  cpu (into a CPUMAP: the kernel thread of --cpu N builds the skbs and\n"
+		   "  passes them up the stack on that CPU; a queue of %d frames)\n", VK_CPUMAP_QSIZE);
+	fprintf(f, 
 		   "modes: native (driver), generic (skb), auto (native, else generic - says which)\n"
 		   "\nattach holds the program through netlink: it stays after vnetkit exits\n"
 		   "(vnetkit xdp detach removes it); run holds it through a bpf_link, which\n"
@@ -155,6 +164,29 @@ static int resolve_dev(const char *what, const char *name, int *ifindex)
 		return -1;
 	}
 	return 0;
+}
+
+/* CPU @cpu is online: listed in /sys/devices/system/cpu/online
+ * ("0-3,5"), as the CPUMAP kthread must be able to run there. */
+static bool cpu_online(unsigned int cpu)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	unsigned int lo, hi;
+	bool on = false;
+	int n;
+
+	if (!f)
+		return false;
+	while (!on && (n = fscanf(f, "%u", &lo)) == 1) {
+		hi = lo;
+		if (fscanf(f, "-%u", &hi) < 0)
+			break;
+		on = cpu >= lo && cpu <= hi;
+		if (fgetc(f) != ',')
+			break;
+	}
+	fclose(f);
+	return on;
 }
 
 /* Returns 0, or the exit code to return. */
@@ -228,12 +260,17 @@ static int parse(int argc, char **argv, struct opts *o)
 				return EXIT_USAGE;
 			o->id = v;
 			break;
+		case 'c':
+			if (vk_parse_u64("xdp --cpu", optarg, 0, VK_MAX_CPU, &v))
+				return EXIT_USAGE;
+			o->cpu = v;
+			break;
 		case 'r': o->per_rxq = true; break;
 		case 'e': o->per_cpu = true; break;
 		case 'a':
 			o->action = vk_action_parse(optarg);
 			if (o->action < 0 || o->action == VK_ACT_EMPTY) {
-				vk_errf("xdp", "use drop, pass, tx or redirect",
+				vk_errf("xdp", "use drop, pass, tx, redirect or cpu",
 					"unknown action '%s'", optarg);
 				return EXIT_USAGE;
 			}
@@ -316,6 +353,15 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (o->to && o->action != VK_ACT_REDIRECT) {
 		vk_err("xdp", "--to is only valid with --action redirect", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->action == VK_ACT_CPU && !(o->seen & OPT_CPU)) {
+		vk_err("xdp", "action cpu needs a target",
+		       "add --cpu N, the CPU whose kernel thread takes the frames");
+		return EXIT_USAGE;
+	}
+	if ((o->seen & OPT_CPU) && o->action != VK_ACT_CPU) {
+		vk_err("xdp", "--cpu is only valid with --action cpu", NULL);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -673,6 +719,10 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 	err = vk_xdp_open(&st->x, o->action);
 	if (!err)
 		err = vk_xdp_set_rodata(&st->x, "per_rxq", &per_rxq, sizeof(per_rxq));
+	/* The CPUMAP is indexed by CPU number: one entry past the target. */
+	if (!err && o->action == VK_ACT_CPU)
+		err = vk_xdp_set_rodata(&st->x, "target_cpu", &o->cpu, sizeof(o->cpu)) ?:
+		      bpf_map__set_max_entries(st->x.tx_port, o->cpu + 1);
 	if (!err)
 		err = vk_xdp_load(&st->x);
 	if (err) {
@@ -689,6 +739,17 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 					 sizeof(val), 0)) {
 			vk_errf("xdp attach", NULL, "cannot set redirect target %s: %s",
 				o->to, strerror(errno));
+			release(st, false);
+			return -1;
+		}
+	}
+	if (o->action == VK_ACT_CPU) {
+		struct bpf_cpumap_val val = { .qsize = VK_CPUMAP_QSIZE };
+
+		if (bpf_map__update_elem(st->x.tx_port, &o->cpu, sizeof(o->cpu), &val,
+					 sizeof(val), 0)) {
+			vk_errf("xdp attach", NULL, "cannot set up the CPUMAP entry of CPU %u: %s",
+				o->cpu, strerror(errno));
 			release(st, false);
 			return -1;
 		}
@@ -746,6 +807,8 @@ static void print_attached(const struct opts *o, const struct attached_state *st
 	       obj_id(bpf_program__fd(st->x.prog)), o->dev, st->mode);
 	if (o->action == VK_ACT_REDIRECT)
 		printf(", redirecting to %s", o->to);
+	else if (o->action == VK_ACT_CPU)
+		printf(", redirecting to CPU %u", o->cpu);
 	printf("\n");
 	if (st->use_link)
 		printf("attached through a bpf_link: the kernel detaches it when this "
@@ -1587,6 +1650,11 @@ int cmd_xdp(int argc, char **argv)
 		return EXIT_FAIL;
 	if (o.to && resolve_dev(what, o.to, &o.to_ifindex))
 		return EXIT_FAIL;
+	if ((o.seen & OPT_CPU) && !cpu_online(o.cpu)) {
+		vk_errf(what, "see /sys/devices/system/cpu/online", "CPU %u is not online",
+			o.cpu);
+		return EXIT_FAIL;
+	}
 	if (!strcmp(o.sub, "attach"))
 		return cmd_attach(&o);
 	if (!strcmp(o.sub, "detach"))

@@ -14,6 +14,7 @@
 #include "xdp_pass.skel.h"
 #include "xdp_tx.skel.h"
 #include "xdp_redirect.skel.h"
+#include "xdp_cpu.skel.h"
 #include "xdp_empty.skel.h"
 
 static const struct {
@@ -24,6 +25,7 @@ static const struct {
 	[VK_ACT_PASS] = { "pass", xdp_pass_bpf__elf_bytes },
 	[VK_ACT_TX] = { "tx", xdp_tx_bpf__elf_bytes },
 	[VK_ACT_REDIRECT] = { "redirect", xdp_redirect_bpf__elf_bytes },
+	[VK_ACT_CPU] = { "cpu", xdp_cpu_bpf__elf_bytes },
 	[VK_ACT_EMPTY] = { "empty", xdp_empty_bpf__elf_bytes },
 };
 
