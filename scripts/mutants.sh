@@ -30,16 +30,20 @@ usage() { echo "vnetkit: mutants: $1 (usage: scripts/mutants.sh [--kcsan] [MUTAN
 # Each mutant: a name, a description, and a perl substitution applied to
 # the body of __ptr_ring_produce_batched() only. A substitution that does
 # not match is an error: the helper changed, update the mutant.
-names=(no-wmb index-count lap-off-by-one last-unchecked fill-wrap)
+names=(no-wmb wmb-late index-count lap-off-by-one last-unchecked first-only fill-wrap)
 declare -A desc subst
 desc[no-wmb]='smp_wmb() before the slot stores deleted'
 subst[no-wmb]='s/\n\tsmp_wmb\(\);\n/\n/'
+desc[wmb-late]='smp_wmb() after the slot stores instead of before'
+subst[wmb-late]='s/\n\tsmp_wmb\(\);\n(.*?)\n\tr->producer = slot;\n/\n$1\n\tsmp_wmb();\n\tr->producer = slot;\n/s'
 desc[index-count]='free slots from the indices: READ_ONCE(r->consumer_tail) - slot'
 subst[index-count]='s/\tfor \(i = 0; i < n; i\+\+\) \{\n\t\tif \(r->queue\[slot\]\)\n\t\t\tbreak;\n/\tif (r->queue[slot])\n\t\treturn 0;\n\tn = min(n, (READ_ONCE(r->consumer_tail) - slot + r->size - 1) % r->size + 1);\n\tfor (i = 0; i < n; i++) {\n/'
 desc[lap-off-by-one]='a batch may take r->size + 1 slots (no test after a full lap)'
 subst[lap-off-by-one]='s/\t\tif \(r->queue\[slot\]\)\n\t\t\tbreak;/\t\tif (i < r->size && r->queue[slot])\n\t\t\tbreak;/'
 desc[last-unchecked]='the last slot of the batch is not tested'
 subst[last-unchecked]='s/\t\tif \(r->queue\[slot\]\)\n\t\t\tbreak;/\t\tif (i < n - 1 && r->queue[slot])\n\t\t\tbreak;/'
+desc[first-only]='only the first slot of the batch is tested'
+subst[first-only]='s/\t\tif \(r->queue\[slot\]\)\n\t\t\tbreak;/\t\tif (!i && r->queue[slot])\n\t\t\tbreak;/'
 desc[fill-wrap]='the producer index wraps one slot early: ++slot >= r->size - 1'
 subst[fill-wrap]='s/if \(unlikely\(\+\+slot >= r->size\)\)/if (unlikely(++slot >= r->size - 1))/'
 
