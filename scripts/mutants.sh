@@ -3,7 +3,7 @@
 # KUnit suite. Each mutant is a known-bad variant of
 # __ptr_ring_produce_batched() (include/linux/ptr_ring.h after the series);
 # the suite must fail on every one. Per mutant: edit a scratch tree
-# (build/mutants/linux-patched), rebuild (only what includes ptr_ring.h),
+# (build/mutants/linux-patched, build/mutants-kcsan/ with KCSAN=1), rebuild (only what includes ptr_ring.h),
 # boot it under QEMU with only the ptr_ring suite enabled, and read the
 # KTAP and any KCSAN report from the console. The unmutated helper runs
 # first as the control and must pass: a suite that fails without a mutant
@@ -59,7 +59,9 @@ done
 command -v "$QEMU" >/dev/null || die "$QEMU missing (scripts/setup.sh kernel installs qemu-system-x86)"
 [ -x /bin/busybox ] || die "/bin/busybox missing (apt-get install busybox-static)"
 
-dir=$build/mutants
+# Each variant has its own scratch tree, so the plain and the KCSAN
+# tables can be made at the same time.
+dir=$build/mutants$([ $kcsan = 1 ] && echo -kcsan)
 tree=$dir/linux-patched
 out=$dir/kbuild$([ $kcsan = 1 ] && echo -kcsan)
 hdr=$tree/include/linux/ptr_ring.h
