@@ -9,7 +9,7 @@
 #   scripts/cost.sh check        the instrument's proofs (make kernel-cost-check)
 #
 # A workload is NAME[:key=value:...], NAME one of vhost-tx, vhost-rx,
-# vhost-pingpong, tun-redirect, tap-xdp-drop, cpu-redirect; keys busyloop=US (vhost),
+# vhost-pingpong, tun-redirect, tap-xdp-drop; keys busyloop=US (vhost),
 # publish=N and batch=N (vhost-tx), frames=N. Each (workload, kernel, run)
 # is one boot:
 #   qemu -accel tcg,thread=single -icount shift=0,sleep=off -smp 2
@@ -32,7 +32,7 @@ build=$top/build
 out_root=$build/cost
 PLUGIN=$out_root/vk_cost.so
 VSTATIC=$build/vnetkit-static
-ALL_WORKLOADS="vhost-tx vhost-rx vhost-pingpong tun-redirect tap-xdp-drop cpu-redirect"
+ALL_WORKLOADS="vhost-tx vhost-rx vhost-pingpong tun-redirect tap-xdp-drop"
 QEMU_ACCEL_COST="-accel tcg,thread=single"
 ICOUNT="shift=0,sleep=off"
 

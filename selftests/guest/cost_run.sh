@@ -9,7 +9,7 @@
 #   vk-cost json {...}                              the workload's own report
 # Parameters (kernel command line vnetkit.cost.KEY=VALUE, see init):
 #   VK_COST_W          vhost-tx | vhost-rx | vhost-pingpong | tun-redirect |
-#                      tap-xdp-drop | cpu-redirect
+#                      tap-xdp-drop
 #   VK_COST_FRAMES     frames in the run (the window excludes the warm-up)
 #   VK_COST_BUSYLOOP   vhost: --busyloop-timeout US
 #   VK_COST_PUBLISH    vhost-tx: --publish-every N
@@ -106,28 +106,6 @@ tun_redirect() {
 	report "$js"
 }
 
-# cpu-redirect: gen (CPU 0) -> AF_PACKET -> veth -> XDP_REDIRECT into a
-# CPUMAP (threaded NAPI of the peer, also on CPU 0, so that a poll sees the
-# frames gen queued meanwhile and cpumap flushes bulks) -> cpumap kthread
-# on CPU 1, which builds the skbs; the stack drops them (not for this host).
-# The producer path is bq_flush_to_queue() on CPU 0.
-cpu_redirect() {
-	local js
-	netns_up || { fail "cost $W: set-up failed"; return; }
-	ip -n $NS link add vkc0 type veth peer name vkc1 &&
-		ip -n $NS link set vkc0 up && ip -n $NS link set vkc1 up ||
-		{ fail "cost $W: veth set-up failed"; return; }
-	ip netns exec $NS $V xdp attach --dev vkc1 --action cpu --cpu 1 \
-		--mode native >/dev/null || { fail "cost $W: XDP attach failed"; return; }
-	ip netns exec $NS sh -c 'echo 1 >/sys/class/net/vkc1/threaded'
-	for pid in $(pgrep '^napi/vkc1'); do taskset -p -c 0 "$pid" >/dev/null; done
-	js=$(ip netns exec $NS taskset -c 0 $V gen --dev vkc0 --count "$F" --json 2>$T/err)
-	# A frame veth refuses (ENOBUFS: the peer's XDP ring is full until
-	# its NAPI thread runs) is not counted in the window's frames.
-	diag "cost $W: gen sent $(jnum frames "$js") of $F frames ($(jnum errors "$js") refused)"
-	report "$js"
-}
-
 case "$W" in
 vhost-tx) vhost tx ${VK_COST_PUBLISH:+--publish-every $VK_COST_PUBLISH} \
 	${VK_COST_BATCH:+--batch $VK_COST_BATCH} ;;
@@ -135,7 +113,6 @@ vhost-rx) vhost rx ;;
 vhost-pingpong) vhost pingpong ;;
 tap-xdp-drop) tap_xdp_drop ;;
 tun-redirect) tun_redirect ;;
-cpu-redirect) cpu_redirect ;;
-*) fail "cost: unknown workload '$W' (vhost-tx, vhost-rx, vhost-pingpong, tun-redirect, tap-xdp-drop, cpu-redirect)" ;;
+*) fail "cost: unknown workload '$W' (vhost-tx, vhost-rx, vhost-pingpong, tun-redirect, tap-xdp-drop)" ;;
 esac
 exit 0
