@@ -129,10 +129,14 @@ kcsan_sigs() {
 		/BUG: KCSAN: / {
 			if (h != "") print sig()
 			h = $0; sub(/.*BUG: KCSAN: /, "", h); a = ""
+			# "A / B", or "A+0x../0x.." when both stacks have A on top.
 			if (match(h, /^data-race in [^ ]+ \/ [^ ]+$/)) {
 				split(substr(h, 14), fn, " / ")
 				x = canon(fn[1]); y = canon(fn[2])
 				h = "data-race in " (x < y ? x " / " y : y " / " x)
+			} else if (match(h, /^data-race in [^ ]+\+0x[0-9a-f]+\/0x[0-9a-f]+$/)) {
+				x = substr(h, 14); sub(/\+0x.*/, "", x); x = canon(x)
+				h = "data-race in " x " / " x
 			}
 			next
 		}
