@@ -15,7 +15,8 @@
 # stores in order, so a missing smp_wmb() is visible only as a KCSAN
 # report, never as a wrong payload.
 #
-# Env: MUTANT_TIMEOUT (seconds per boot, default 900), KCSAN_SKIP_WATCH
+# Env: MUTANTS_DIR (the variant's directory; selftests judge fixture logs
+# there), MUTANT_TIMEOUT (seconds per boot, default 900), KCSAN_SKIP_WATCH
 # (kcsan.skip_watch for KCSAN boots, default 500: more watchpoints than
 # KCSAN's 4000, since only the suite is instrumented).
 set -uo pipefail
@@ -64,7 +65,7 @@ command -v "$QEMU" >/dev/null || die "$QEMU missing (scripts/setup.sh kernel ins
 
 # Each variant has its own scratch tree, so the plain and the KCSAN
 # tables can be made at the same time.
-dir=$build/mutants$([ $kcsan = 1 ] && echo -kcsan)
+dir=${MUTANTS_DIR:-$build/mutants$([ $kcsan = 1 ] && echo -kcsan)}
 tree=$dir/linux-patched
 out=$dir/kbuild$([ $kcsan = 1 ] && echo -kcsan)
 hdr=$tree/include/linux/ptr_ring.h
