@@ -175,6 +175,12 @@ static __always_inline struct net_device *dev_of(int kind, __u64 p)
 		return BPF_CORE_READ(tf, tun, dev);
 	case VK_DEV_VIRTNET:
 		return BPF_CORE_READ((struct virtnet_info___vk *)p, dev);
+	case VK_DEV_PSKB: {
+		struct sk_buff *skb = NULL;
+
+		bpf_probe_read_kernel(&skb, sizeof(skb), (void *)p);
+		return skb ? BPF_CORE_READ(skb, dev) : NULL;
+	}
 	}
 	return NULL;
 }
@@ -429,6 +435,7 @@ FUNC_STAGE(handle_rx, VK_ST_VHOST_HANDLE_RX, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
 FUNC_STAGE(vhost_get_vq_desc, VK_ST_VHOST_GET_VQ_DESC, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
 FUNC_STAGE(vhost_add_used_n, VK_ST_VHOST_ADD_USED, VK_DEV_NONE, 0, VK_BATCH_ARG, 2)
 FUNC_STAGE(vhost_signal, VK_ST_VHOST_SIGNAL, VK_DEV_NONE, 0, VK_BATCH_NONE, 0)
+FUNC_STAGE(do_xdp_generic, VK_ST_XDP_GENERIC, VK_DEV_PSKB, 1, VK_BATCH_NONE, 0)
 
 /* ---- the XDP program itself: fentry/fexit on the program on --dev ---- */
 

@@ -3,8 +3,8 @@
  * figure to compare a device's XDP path against. */
 #include "xdp_common.bpf.h"
 
-SEC("xdp")
-int vk_xdp_drop(struct xdp_md *ctx)
+SEC(VK_XDP_SEC)
+int VK_XDP_PROG(drop)(struct xdp_md *ctx)
 {
 	return vk_account(ctx, XDP_DROP);
 }

@@ -3,8 +3,8 @@
  * a veth peer so that frames redirected into the veth are received. */
 #include "xdp_common.bpf.h"
 
-SEC("xdp")
-int vk_xdp_pass(struct xdp_md *ctx)
+SEC(VK_XDP_SEC)
+int VK_XDP_PROG(pass)(struct xdp_md *ctx)
 {
 	return vk_account(ctx, XDP_PASS);
 }

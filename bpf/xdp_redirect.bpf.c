@@ -12,8 +12,8 @@ struct {
 	__type(value, __u32);
 } vk_tx_port SEC(".maps");
 
-SEC("xdp")
-int vk_xdp_redirect(struct xdp_md *ctx)
+SEC(VK_XDP_SEC)
+int VK_XDP_PROG(redirect)(struct xdp_md *ctx)
 {
 	int ret = bpf_redirect_map(&vk_tx_port, 0, XDP_DROP);
 

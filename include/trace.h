@@ -27,6 +27,7 @@ enum vk_stage {
 	VK_ST_VHOST_ADD_USED,
 	VK_ST_VHOST_SIGNAL,
 	VK_ST_XDP_PROG,
+	VK_ST_XDP_GENERIC,
 	VK_ST_XDP_EXCEPTION,
 	VK_ST_XDP_REDIRECT,
 	VK_ST_XDP_REDIRECT_ERR,
@@ -46,6 +47,7 @@ enum vk_dev_kind {
 	VK_DEV_TUN,		/* arg is struct tun_struct * */
 	VK_DEV_TUN_SOCK,	/* arg is the struct socket inside a tun_file */
 	VK_DEV_VIRTNET,		/* arg is struct virtnet_info * */
+	VK_DEV_PSKB,		/* arg is struct sk_buff ** */
 };
 
 /* Where a stage's batch size (packets per call) comes from. */

@@ -23,8 +23,21 @@ enum vk_xdp_error {
 #define VK_STATS_ENTRIES	(VK_MAX_RXQ * VK_STAT_SLOTS)
 #define VK_STATS_MAP_NAME	"vk_stats"
 #define VK_TX_PORT_MAP_NAME	"vk_tx_port"
-/* Program names: the loader recognises its own programs by this prefix. */
+/* Program names: the loader recognises its own programs by these prefixes
+ * (with their vk_stats map): single-buffer vk_xdp_*, multi-buffer
+ * (xdp.frags) vk_mb_*. */
 #define VK_PROG_PREFIX		"vk_xdp_"
+#define VK_PROG_PREFIX_MB	"vk_mb_"
+
+#ifndef __bpf__
+#include <string.h>
+
+static inline int vk_prog_name_ours(const char *name)
+{
+	return !strncmp(name, VK_PROG_PREFIX, sizeof(VK_PROG_PREFIX) - 1) ||
+	       !strncmp(name, VK_PROG_PREFIX_MB, sizeof(VK_PROG_PREFIX_MB) - 1);
+}
+#endif
 
 struct vk_xdp_counter {
 	__u64 packets;

@@ -5,9 +5,10 @@
  *
  * A TAP fd opened O_NONBLOCK lets tun take tun_build_skb(): native XDP runs
  * on the raw buffer and a dropped frame never becomes an skb. A blocking fd
- * (or a frame too big for one page) makes tun allocate an skb first and run
- * XDP in generic mode, at about 2.5x the cost - so the report names the
- * path that ran.
+ * (or a frame too big for one page, unless the kernel runs multi-buffer XDP
+ * on TAP writes and the program handles frags) makes tun allocate an skb
+ * first and run XDP in generic mode, at about 2.5x the cost - so the report
+ * names the path that ran.
  *
  * --json schema (one object on stdout; stable, fields only ever added):
  *  sender: mode "gen", interface, kind "tap"|"packet", blocking (bool),
@@ -15,17 +16,18 @@
  *    packet), size, flows, run_id, frames (written), bytes, errors (failed
  *    writes), error_kinds {"EIO": n, "ENOBUFS": n, "short_write": n, ...},
  *    seconds (wall), pps, bps, cpu_seconds (this thread, user + system),
- *    cpu_ns_per_frame, returned, mac_swapped, foreign (with --recv: frames
- *    of this run read back, those with source and destination swapped,
- *    other frames read; null without --recv), cost_window {warmup, in_window,
- *    opened}: the vk_cost markers (include/vk_cost_mark.h) open the window
- *    after warmup frames were written and close it after the last write;
- *    frames = frames written inside it.
+ *    cpu_ns_per_frame, returned, mac_swapped, foreign, corrupt (with --recv:
+ *    frames of this run read back, those with source and destination
+ *    swapped, other frames read, ours whose length or payload changed;
+ *    null without --recv), cost_window {warmup, in_window, opened}: the
+ *    vk_cost markers (include/vk_cost_mark.h) open the window after warmup
+ *    frames were written and close it after the last write; frames = frames
+ *    written inside it.
  *  sink: mode "sink", interface, kind, run_id, expected (--count or null),
  *    received (our frames incl. duplicates), unique, bytes, duplicates,
  *    out_of_order (lower sequence than one already seen), missing,
  *    first_seq, last_seq, other_runs (marked frames of another run id),
- *    foreign (unmarked frames), flows (distinct UDP source ports),
+ *    foreign (unmarked frames), corrupt (ours, cut or changed: exit 1), flows (distinct UDP source ports),
  *    seconds (first to last frame), pps, complete (bool). */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,12 +52,15 @@
 
 #include "commands.h"
 #include "gen_frame.h"
+#include "netdev.h"
 #include "netns.h"
 #include "owner.h"
 #include "util.h"
 #include "vk_cost_mark.h"
+#include "xdp_obj.h"
 
 #define PATH_NATIVE	"tun_build_skb (native XDP path)"
+#define PATH_NATIVE_MB	"tun_build_skb, multi-buffer (native XDP path)"
 #define PATH_GENERIC	"skb first (generic XDP path)"
 #define PATH_PACKET	"af_packet (dev_queue_xmit)"
 #define RECV_EVERY	32	/* writes between drains: far below txqueuelen */
@@ -80,7 +85,7 @@ struct gen_result {
 	bool gone;		/* stopped early: the device disappeared */
 	bool interrupted;	/* stopped early: SIGINT/SIGTERM */
 	/* --recv */
-	uint64_t returned, mac_swapped, foreign;
+	uint64_t returned, mac_swapped, foreign, corrupt;
 	/* cost window */
 	bool cost_opened;
 	uint64_t cost_frames;
@@ -102,8 +107,10 @@ static void usage(FILE *f)
 "                path); --blocking uses a blocking fd (generic XDP path)\n"
 "  --dev IF      send through an AF_PACKET socket bound to IF\n"
 "  --count N     frames to write (default 1000; with --duration: a cap)\n"
-"  --size B      frame size incl. Ethernet header, no FCS (14..9000, default\n"
-"                64); below 58 the marker is cut, below 42 the headers too\n"
+"  --size B      frame size incl. Ethernet header, no FCS (0..65535, default\n"
+"                64); below 58 the marker is cut, below 42 the headers too,\n"
+"                below 14 tun and AF_PACKET refuse the write (EINVAL);\n"
+"                above the MTU + 14 only into a TAP\n"
 "  --rate PPS    pace writes (default: as fast as possible)\n"
 "  --duration S  write for S seconds\n"
 "  --flows N     cycle the UDP source port over N values from --sport, so\n"
@@ -491,6 +498,33 @@ static size_t tun_build_skb_max(void)
 	return page - shinfo - headroom;
 }
 
+/* A frame larger than one page still takes the native path when the TAP
+ * runs multi-buffer XDP (xdp features rx_sg, the vnetkit tun patches) and
+ * the attached program handles frags. bpf_prog_info does not say whether a
+ * program was loaded with BPF_F_XDP_HAS_FRAGS: vnetkit's frags variants
+ * are known by name (vk_mb_*); any other program counts as single-buffer.
+ * *why says what decided. */
+static bool tap_native_frags(const char *tap, const char **why)
+{
+	int ifindex = if_nametoindex(tap);
+	struct vk_attached a;
+	__u64 feat = 0;
+
+	*why = "frame larger than one page";
+	if (!ifindex || vk_xdp_query(ifindex, &a) || !a.prog_id)
+		return false;
+	if (vk_xdp_features(ifindex, &feat) || !(feat & VK_XDP_ACT_RX_SG)) {
+		*why = "frame larger than one page; the TAP lacks rx_sg (multi-buffer XDP)";
+		return false;
+	}
+	if (strncmp(a.name, "vk_mb_", 6)) {
+		*why = "frame larger than one page; the program is not a frags variant";
+		return false;
+	}
+	*why = "frame larger than one page; rx_sg and a frags program";
+	return true;
+}
+
 /* ---- sender ---- */
 
 static void note_error(struct gen_result *r, int err)
@@ -518,6 +552,8 @@ static void drain_returns(int fd, bool poll_first, const struct gen_opts *o,
 			continue;
 		}
 		r->returned++;
+		if (!vk_gen_intact(buf, n))
+			r->corrupt++;
 		if (!memcmp(m.dst_mac, o->flow.src_mac, 6) &&
 		    !memcmp(m.src_mac, o->flow.dst_mac, 6))
 			r->mac_swapped++;
@@ -535,7 +571,7 @@ static double thread_cpu(void)
 static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 {
 	const bool timed = o->duration > 0, paced = o->rate > 0;
-	uint8_t *frame = calloc(1, o->size), *rbuf = NULL;
+	uint8_t *frame = calloc(1, o->size ? o->size : 1), *rbuf = NULL;
 	const size_t rlen = VK_GEN_MAX_SIZE + 64;
 	uint64_t i, start_ns, end_ns = 0, step_ns = 0, next_ns;
 	double cpu0;
@@ -668,12 +704,15 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 		       (unsigned long long)r->cost_frames,
 		       r->cost_opened ? "true" : "false");
 		if (o->recv)
-			printf(",\"returned\":%llu,\"mac_swapped\":%llu,\"foreign\":%llu}\n",
+			printf(",\"returned\":%llu,\"mac_swapped\":%llu,\"foreign\":%llu,"
+			       "\"corrupt\":%llu}\n",
 			       (unsigned long long)r->returned,
 			       (unsigned long long)r->mac_swapped,
-			       (unsigned long long)r->foreign);
+			       (unsigned long long)r->foreign,
+			       (unsigned long long)r->corrupt);
 		else
-			printf(",\"returned\":null,\"mac_swapped\":null,\"foreign\":null}\n");
+			printf(",\"returned\":null,\"mac_swapped\":null,\"foreign\":null,"
+			       "\"corrupt\":null}\n");
 		return;
 	}
 	printf("gen: %s (%s)\n", ifname, o->tap ? (o->blocking ?
@@ -700,9 +739,10 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 		       "(vk_cost markers)\n", (unsigned long long)r->cost_frames,
 		       (unsigned long long)o->warmup);
 	if (o->recv)
-		printf("  returned  %llu (mac_swapped %llu, other frames %llu)\n",
+		printf("  returned  %llu (mac_swapped %llu, corrupt %llu, other frames %llu)\n",
 		       (unsigned long long)r->returned,
 		       (unsigned long long)r->mac_swapped,
+		       (unsigned long long)r->corrupt,
 		       (unsigned long long)r->foreign);
 }
 
@@ -722,8 +762,12 @@ static int do_gen(struct gen_opts *o)
 			r.path = PATH_GENERIC;
 			r.path_why = "blocking fd";
 		} else if (o->size > TUN_SURELY_FITS && o->size > tun_build_skb_max()) {
-			r.path = PATH_GENERIC;
-			r.path_why = "frame larger than one page";
+			if (tap_native_frags(o->tap, &r.path_why)) {
+				r.path = PATH_NATIVE_MB;
+				r.native = true;
+			} else {
+				r.path = PATH_GENERIC;
+			}
 		} else {
 			r.path = PATH_NATIVE;
 			r.native = true;
@@ -775,7 +819,7 @@ struct sink_state {
 	uint8_t *seen;		/* bitmap by sequence number */
 	uint64_t seen_bits;
 	uint64_t received, unique, bytes, duplicates, out_of_order, untracked;
-	uint64_t foreign, other_runs, max_seq, min_seq, flows;
+	uint64_t foreign, other_runs, max_seq, min_seq, flows, corrupt;
 	uint8_t sports[65536 / 8];	/* source ports seen: the flow count */
 	uint32_t run_id;
 	bool locked;
@@ -822,6 +866,8 @@ static void sink_frame(struct sink_state *s, const uint8_t *buf, size_t n)
 		return;
 	}
 	s->received++;
+	if (!vk_gen_intact(buf, n))
+		s->corrupt++;
 	s->bytes += n;
 	if (!(s->sports[m.sport / 8] & (1 << (m.sport % 8)))) {
 		s->sports[m.sport / 8] |= 1 << (m.sport % 8);
@@ -938,7 +984,7 @@ static int do_sink(struct gen_opts *o)
 		printf("\"received\":%llu,\"unique\":%llu,\"bytes\":%llu,"
 		       "\"duplicates\":%llu,\"out_of_order\":%llu,\"missing\":%llu,"
 		       "\"first_seq\":%llu,\"last_seq\":%llu,\"other_runs\":%llu,"
-		       "\"foreign\":%llu,\"flows\":%llu,\"seconds\":%.6f,"
+		       "\"foreign\":%llu,\"corrupt\":%llu,\"flows\":%llu,\"seconds\":%.6f,"
 		       "\"pps\":%.0f,\"complete\":%s,\"interrupted\":%s}\n",
 		       (unsigned long long)s.received, (unsigned long long)s.unique,
 		       (unsigned long long)s.bytes, (unsigned long long)s.duplicates,
@@ -946,8 +992,9 @@ static int do_sink(struct gen_opts *o)
 		       (unsigned long long)missing, (unsigned long long)s.min_seq,
 		       (unsigned long long)s.max_seq,
 		       (unsigned long long)s.other_runs,
-		       (unsigned long long)s.foreign, (unsigned long long)s.flows,
-		       secs, pps, complete ? "true" : "false", vk_stop ? "true" : "false");
+		       (unsigned long long)s.foreign, (unsigned long long)s.corrupt,
+		       (unsigned long long)s.flows, secs, pps, complete ? "true" : "false",
+		       vk_stop ? "true" : "false");
 	} else {
 		printf("sink: %s (%s), run id %u\n", ifname, o->tap ? "TAP fd" :
 		       "AF_PACKET", s.run_id);
@@ -956,7 +1003,8 @@ static int do_sink(struct gen_opts *o)
 		       (unsigned long long)s.unique,
 		       (unsigned long long)s.duplicates,
 		       (unsigned long long)s.out_of_order);
-		printf("  bytes         %llu\n", (unsigned long long)s.bytes);
+		printf("  bytes         %llu (corrupt frames %llu)\n",
+		       (unsigned long long)s.bytes, (unsigned long long)s.corrupt);
 		if (s.unique)
 			printf("  sequence      %llu..%llu, %llu flow%s\n",
 			       (unsigned long long)s.min_seq,
@@ -978,6 +1026,11 @@ static int do_sink(struct gen_opts *o)
 	if (o->count_set && !complete) {
 		vk_errf("gen --sink", NULL, "only %llu of %llu frames arrived",
 			(unsigned long long)s.unique, (unsigned long long)o->count);
+		rc = EXIT_FAIL;
+	}
+	if (s.corrupt) {
+		vk_errf("gen --sink", NULL, "%llu frame(s) arrived damaged (length or "
+			"payload differs from what gen sent)", (unsigned long long)s.corrupt);
 		rc = EXIT_FAIL;
 	}
 	return rc;

@@ -11,7 +11,8 @@
  *   "interrupted"|"vhost_error"|"error_missed", frames, size, ring_size,
  *   batch, busyloop_timeout_us, busyloop_adaptive, interval_us (pingpong
  *   pacing, 0: none), pace "sleep"|"spin",
- *   window, hdr_len, rx_buf, spin,
+ *   window, hdr_len, rx_buf, spin, via_xdp (rx frames sent through a veth
+ *   and XDP_REDIRECT into the TAP),
  *   features {version_1, event_idx, mrg_rxbuf, negotiated, offered (hex)},
  *   verified, corrupt, duplicate, lost, reordered, foreign (frames on the
  *   TAP that are not ours), bad_used (used entries vhost got wrong),
@@ -47,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
@@ -55,10 +58,12 @@
 #include <linux/if_link.h>
 
 #include "commands.h"
+#include "netns.h"
 #include "util.h"
 #include "vhost_dev.h"
 #include "vhost_frame.h"
 #include "vk_cost_mark.h"
+#include "xdp_obj.h"
 
 enum mode { M_TX, M_RX, M_PINGPONG, M_REGIONS };
 enum inject { INJ_NONE, INJ_BAD_ADDR, INJ_LOOP };
@@ -78,6 +83,7 @@ struct opts {
 	uint64_t inject_after;
 	bool xdp_drop;
 	const char *xdp_obj;
+	bool via_xdp;
 };
 
 struct run {
@@ -103,6 +109,7 @@ struct run {
 	uint64_t pkt_drops;			/* packet socket overflow */
 	uint64_t xdp_dropped;
 	bool xdp_dropped_ok;
+	int inject_ifindex;		/* rx --via-xdp: the veth we send into */
 	/* RX reassembly of mergeable buffers */
 	unsigned int mrg_left;
 	uint64_t mrg_seq;
@@ -146,6 +153,9 @@ static void usage(FILE *f)
 "  --xdp-drop             attach xdp_drop to the TAP (tx): frames must be\n"
 "                         dropped, none may reach the stack\n"
 "  --xdp-obj PATH         the object for --xdp-drop\n"
+"  --via-xdp              rx: send the frames into a veth whose multi-buffer\n"
+"                         XDP program redirects them into the TAP, so they\n"
+"                         reach vhost-net as XDP frames (tun_xdp_xmit)\n"
 "  --inject bad-addr|loop post a malformed chain after --inject-after N\n"
 "                         frames (tx): vhost must stop the queue and say so\n"
 "  --spin                 pingpong: poll the RX used ring instead of sleeping\n"
@@ -185,7 +195,7 @@ static int parse_pin(const char *arg, struct opts *o)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_FRAMES = 256, O_SIZE, O_RING, O_BATCH, O_BUSY, O_RXBUF,
-	       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_INJ,
+	       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_VIAXDP, O_INJ,
 	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN, O_INTERVAL,
 	       O_WARMUP, O_PIN, O_PUBLISH, O_ADAPTIVE, O_PACE };
 	static const struct option lo[] = {
@@ -203,6 +213,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "no-mrg-rxbuf", no_argument, NULL, O_NOMRG },
 		{ "xdp-drop", no_argument, NULL, O_XDP },
 		{ "xdp-obj", required_argument, NULL, O_XDPOBJ },
+		{ "via-xdp", no_argument, NULL, O_VIAXDP },
 		{ "inject", required_argument, NULL, O_INJ },
 		{ "inject-after", required_argument, NULL, O_INJAFTER },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -286,6 +297,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_XDP:
 			o->xdp_drop = true;
+			break;
+		case O_VIAXDP:
+			o->via_xdp = true;
 			break;
 		case O_XDPOBJ:
 			o->xdp_obj = optarg;
@@ -389,6 +403,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		vk_errf("--batch", "a kick cannot cover more than the ring holds",
 			"%llu is larger than --ring-size %llu",
 			(unsigned long long)o->batch, (unsigned long long)o->ring);
+		return EXIT_USAGE;
+	}
+	if (o->via_xdp && o->mode != M_RX) {
+		vk_errf("vhost", "it changes how RX frames reach the TAP",
+			"--via-xdp works with 'rx' only");
 		return EXIT_USAGE;
 	}
 	if ((o->xdp_drop || o->inject) && o->mode != M_TX) {
@@ -837,7 +856,7 @@ static int inject_frames(struct run *r, uint8_t *fb, uint64_t first,
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(VK_ETH_P),
-		.sll_ifindex = r->vh.ifindex,
+		.sll_ifindex = r->inject_ifindex ? r->inject_ifindex : r->vh.ifindex,
 		.sll_halen = 6,
 	};
 	struct mmsghdr m[RECV_BATCH];
@@ -1127,6 +1146,69 @@ static int xdp_attach(struct run *r, struct bpf_object **objp)
 	return 0;
 }
 
+/* ---- rx --via-xdp: frames reach the TAP as XDP frames ---- */
+
+static int set_mtu(const char *name, int mtu)
+{
+	struct ifreq ifr = { .ifr_mtu = mtu };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCSIFMTU, &ifr))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* A veth pair in the private netns; on its far end the multi-buffer
+ * redirect program (vk_mb_redirect) sends every frame into the TAP: XDP
+ * frames in the TAP's ring, the vhost_net path of XDP_REDIRECT into a VM.
+ * Frames above a page are multi-buffer: they need a tun that accepts them
+ * (NETDEV_XDP_ACT_NDO_XMIT_SG), else the devmap drops them. */
+static int via_xdp_setup(struct run *r, struct vk_xdp *x, char *near, char *far)
+{
+	int mtu = r->o->size > 1514 ? (int)r->o->size - 14 : 1500;
+	__u32 key = 0, tap = r->vh.ifindex;
+	char msg[256] = "";
+	int err, far_idx;
+
+	if (!r->vh.own_netns) {
+		vk_err("--via-xdp", "it creates a veth pair and needs a private netns "
+		       "(unshare CLONE_NEWNET)", "no private network namespace");
+		return -1;
+	}
+	snprintf(near, IF_NAMESIZE, "vkvxa%d", getpid() % 1000000);
+	snprintf(far, IF_NAMESIZE, "vkvxb%d", getpid() % 1000000);
+	if (vk_link_add_veth(near, far, msg, sizeof(msg))) {
+		vk_errf("--via-xdp", "CONFIG_VETH is needed", "cannot create veth %s: %s",
+			near, msg);
+		near[0] = 0;
+		return -1;
+	}
+	if ((err = set_mtu(near, mtu)) || (err = set_mtu(far, mtu)) ||
+	    (err = vk_link_set_up(near)) || (err = vk_link_set_up(far))) {
+		vk_errf("--via-xdp", NULL, "setting up veth %s: %s", near, strerror(-err));
+		return -1;
+	}
+	r->inject_ifindex = if_nametoindex(near);
+	far_idx = if_nametoindex(far);
+	err = vk_xdp_open_variant(x, VK_ACT_REDIRECT, true);
+	if (!err)
+		err = vk_xdp_load(x);
+	if (!err && bpf_map__update_elem(x->tx_port, &key, sizeof(key), &tap, sizeof(tap), 0))
+		err = -errno;
+	if (!err)
+		err = bpf_xdp_attach(far_idx, bpf_program__fd(x->prog), XDP_FLAGS_DRV_MODE, NULL);
+	if (err) {
+		vk_errf("--via-xdp", "VNETKIT_DEBUG=1 shows the verifier log",
+			"loading or attaching vk_mb_redirect on %s: %s", far, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
 /* rx_dropped of the TAP from /proc/net/dev (our netns): tun counts XDP
  * drops there. */
 static int tap_rx_dropped(struct run *r, uint64_t *v)
@@ -1230,7 +1312,7 @@ static void print_json(struct run *r)
 	printf("{\"mode\":\"%s\",\"result\":\"%s\",\"frames\":%llu,\"size\":%llu,"
 	       "\"ring_size\":%llu,\"batch\":%llu,\"busyloop_timeout_us\":%llu,"
 	       "\"busyloop_adaptive\":%s,\"interval_us\":%llu,\"pace\":\"%s\","
-	       "\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,\"spin\":%s,",
+	       "\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,\"spin\":%s,\"via_xdp\":%s,",
 	       mode_names[o->mode], outcome(r), (unsigned long long)o->frames,
 	       (unsigned long long)o->size, (unsigned long long)o->ring,
 	       (unsigned long long)o->batch, (unsigned long long)o->busyloop,
@@ -1238,7 +1320,7 @@ static void print_json(struct run *r)
 	       (unsigned long long)o->interval, o->pace_spin ? "spin" : "sleep",
 	       (unsigned long long)r->window,
 	       r->vh.hdr_len, r->vh.buf_len[VK_VQ_RX],
-	       o->spin ? "true" : "false");
+	       o->spin ? "true" : "false", o->via_xdp ? "true" : "false");
 	printf("\"features\":{\"version_1\":%s,\"event_idx\":%s,\"mrg_rxbuf\":%s,"
 	       "\"negotiated\":\"0x%llx\",\"offered\":\"0x%llx\"},",
 	       o->v1 ? "true" : "false", o->event_idx ? "true" : "false",
@@ -1488,6 +1570,8 @@ int cmd_vhost(int argc, char **argv)
 {
 	struct vk_vhost_cfg cfg = { 0 };
 	struct bpf_object *xdp = NULL;
+	char vx_near[IF_NAMESIZE] = "", vx_far[IF_NAMESIZE] = "";
+	struct vk_xdp vx = { 0 };
 	uint8_t *scratch = NULL;
 	struct run r = { 0 };
 	uint64_t drop0 = 0, drop1 = 0;
@@ -1558,6 +1642,10 @@ int cmd_vhost(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	if (o.via_xdp && via_xdp_setup(&r, &vx, vx_near, vx_far)) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	r.cookie = (uint32_t)(vk_now_ns() ^ getpid());
 	vk_install_signals();
 	r.wok = !vk_vhost_worker_cpu(&r.vh, &r.worker0, &r.wsrc, &r.wwhy);
@@ -1613,6 +1701,12 @@ out:
 	/* The XDP program goes with the TAP (private netns) or here. */
 	if (xdp)
 		bpf_xdp_detach(r.vh.ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	if (vx_near[0]) {
+		char msg[128];
+
+		vk_link_del(vx_near, msg, sizeof(msg));
+	}
+	vk_xdp_close(&vx);
 	vk_vhost_close(&r.vh);
 	bpf_object__close(xdp);
 out_free:

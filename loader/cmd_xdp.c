@@ -44,7 +44,7 @@ enum {
 	OPT_ROUNDS = 1 << 12, OPT_SIZE = 1 << 13,
 	/* 1 << 14 is --help */
 	OPT_FORCE = 1 << 15, OPT_ID = 1 << 16, OPT_NETNS = 1 << 17,
-	OPT_CPU = 1 << 18,
+	OPT_FRAGS = 1 << 18, OPT_CPU = 1 << 19,
 };
 
 struct opts {
@@ -56,7 +56,7 @@ struct opts {
 	double interval, duration;
 	__u64 repeat, rounds, size;
 	__u32 id, cpu;
-	bool json, replace, per_rxq, per_cpu, force;
+	bool json, replace, per_rxq, per_cpu, force, frags;
 	unsigned int seen;
 };
 
@@ -79,6 +79,7 @@ static const struct option long_opts[] = {
 	{ "force", no_argument, NULL, 'F' },
 	{ "id", required_argument, NULL, 'I' },
 	{ "netns", required_argument, NULL, 'N' },
+	{ "frags", no_argument, NULL, 'f' },
 	{ "cpu", required_argument, NULL, 'c' },
 	{}
 };
@@ -89,9 +90,9 @@ static const struct {
 	const char *usage;
 } subs[] = {
 	{ "attach", OPT_DEV | OPT_ACTION | OPT_TO | OPT_CPU | OPT_MODE | OPT_PIN |
-	  OPT_REPLACE | OPT_FORCE | OPT_NETNS, OPT_DEV | OPT_ACTION,
+	  OPT_REPLACE | OPT_FORCE | OPT_NETNS | OPT_FRAGS, OPT_DEV | OPT_ACTION,
 	  "attach --dev IF --action drop|pass|tx|redirect|cpu [--to IF] [--cpu N]\n"
-	  "              [--mode native|generic|auto] [--pin DIR] [--replace [--force]]\n"
+	  "              [--mode native|generic|auto] [--frags] [--pin DIR] [--replace [--force]]\n"
 	  "              [--netns NS]" },
 	{ "detach", OPT_DEV | OPT_PIN | OPT_FORCE | OPT_ID | OPT_NETNS, OPT_DEV,
 	  "detach --dev IF [--pin DIR] [--id N | --force] [--netns NS]" },
@@ -101,9 +102,10 @@ static const struct {
 	  "stats --dev IF [--interval S] [--duration S] [--per-rxq] [--per-cpu] [--json]\n"
 	  "              [--netns NS]" },
 	{ "run", OPT_DEV | OPT_ACTION | OPT_TO | OPT_CPU | OPT_MODE | OPT_INTERVAL |
-	  OPT_DURATION | OPT_JSON | OPT_PER_RXQ | OPT_PER_CPU | OPT_NETNS,
+	  OPT_DURATION | OPT_JSON | OPT_PER_RXQ | OPT_PER_CPU | OPT_NETNS |
+	  OPT_FRAGS,
 	  OPT_DEV | OPT_ACTION,
-	  "run --dev IF --action A [--to IF] [--cpu N] [--mode M] [--interval S]\n"
+	  "run --dev IF --action A [--to IF] [--cpu N] [--mode M] [--frags] [--interval S]\n"
 	  "              [--duration S] [--per-rxq] [--per-cpu] [--json] [--netns NS]" },
 	{ "bench", OPT_REPEAT | OPT_ROUNDS | OPT_SIZE | OPT_JSON, 0,
 	  "bench [--repeat N] [--rounds R] [--size B] [--json]" },
@@ -122,12 +124,14 @@ static void usage(FILE *f)
 		   "\nattach holds the program through netlink: it stays after vnetkit exits\n"
 		   "(vnetkit xdp detach removes it); run holds it through a bpf_link, which\n"
 		   "the kernel removes when run exits, however it ends (even SIGKILL).\n"
-		   "detach and attach --replace act only on vnetkit's own programs (vk_xdp_*\n"
-		   "with their vk_stats map); --id N (the program attached now) or --force\n"
+		   "detach and attach --replace act only on vnetkit's own programs (vk_xdp_*,\n"
+		   "vk_mb_*, with their vk_stats map); --id N (the program attached now) or --force\n"
 		   "is needed for any other. detach --pin removes only the pins that\n"
 		   "attach --pin recorded (same ids), in a directory holding nothing else.\n"
 		   "--netns NS: netlink and attachment in namespace NS; pins stay in the\n"
-		   "host's /sys/fs/bpf (under ip netns exec, --pin is refused).\n");
+		   "host's /sys/fs/bpf (under ip netns exec, --pin is refused).\n\n"
+		   "--frags: the multi-buffer variant (xdp.frags): frames larger than a page\n"
+		   "         reach it whole where the driver supports it (xdp features rx_sg)\n");
 }
 
 static const char *opt_name(unsigned int bit)
@@ -265,6 +269,7 @@ static int parse(int argc, char **argv, struct opts *o)
 				return EXIT_USAGE;
 			o->cpu = v;
 			break;
+		case 'f': o->frags = true; break;
 		case 'r': o->per_rxq = true; break;
 		case 'e': o->per_cpu = true; break;
 		case 'a':
@@ -364,6 +369,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		vk_err("xdp", "--cpu is only valid with --action cpu", NULL);
 		return EXIT_USAGE;
 	}
+	if (o->frags && o->action == VK_ACT_CPU) {
+		vk_err("xdp", "--frags has no cpu variant",
+		       "drop, pass, tx and redirect have an xdp.frags variant");
+		return EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -429,7 +439,7 @@ static void unpin_ours(struct attached_state *st)
 
 static bool is_vnetkit_prog(const struct vk_attached *a)
 {
-	return a->stats_map_id && !strncmp(a->name, "vk_xdp_", 7);
+	return a->stats_map_id && vk_prog_name_ours(a->name);
 }
 
 static __u32 obj_id(int fd)
@@ -588,6 +598,11 @@ static void check_redirect_target(const struct opts *o)
 			"this kernel does not report xdp_features\n", o->to);
 		return;
 	}
+	if (!err && o->frags && (feat & VK_XDP_ACT_NDO_XMIT) && !(feat & VK_XDP_ACT_NDO_XMIT_SG))
+		fprintf(stderr,
+			"vnetkit: xdp attach: warning: redirect target %s does not advertise "
+			"ndo_xmit_sg: multi-buffer frames redirected to it are dropped "
+			"(xdp_redirect_err); single-buffer frames still go through\n", o->to);
 	if (err || (feat & VK_XDP_ACT_NDO_XMIT))
 		return;
 	vk_driver_name(o->to, drv, sizeof(drv));
@@ -644,6 +659,10 @@ static int try_attach(struct attached_state *st, const struct opts *o, __u32 mod
 			       "another XDP program is attached: detach it or use --replace";
 		else if (err == -EOPNOTSUPP && mode_flag == XDP_FLAGS_DRV_MODE)
 			hint = "the driver has no native XDP: use --mode generic (slower, skb path)";
+		else if ((err == -ERANGE || (err == -EINVAL && strstr(vk_kernel_msg, "MTU"))) &&
+			 !o->frags && vk_action_has_frags(o->action))
+			hint = "the MTU needs multi-buffer frames: use --frags, or lower the MTU "
+			       "(ip link set dev IF mtu 1500)";
 		else if (err == -EINVAL && strstr(vk_kernel_msg, "MTU"))
 			hint = "lower the MTU, e.g. ip link set dev IF mtu 1500";
 		vk_errf(o->replace ? "xdp attach" : st->use_link ? "xdp run" : "xdp attach",
@@ -716,7 +735,7 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 		return -1;
 	}
 
-	err = vk_xdp_open(&st->x, o->action);
+	err = vk_xdp_open_variant(&st->x, o->action, o->frags);
 	if (!err)
 		err = vk_xdp_set_rodata(&st->x, "per_rxq", &per_rxq, sizeof(per_rxq));
 	/* The CPUMAP is indexed by CPU number: one entry past the target. */
@@ -779,9 +798,11 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 			break;
 		}
 		if (err) {
-			fprintf(stderr, "vnetkit: xdp attach: native mode failed on %s (%s%s%s): "
+			fprintf(stderr, "vnetkit: xdp attach: native mode failed on %s (%s%s%s%s): "
 				"falling back to generic mode\n", o->dev, strerror(-err),
-				vk_kernel_msg[0] ? "; kernel says: " : "", vk_kernel_msg);
+				vk_kernel_msg[0] ? "; kernel says: " : "", vk_kernel_msg,
+				err == -ERANGE && !o->frags && vk_action_has_frags(o->action) ?
+				"; the MTU needs multi-buffer frames: --frags runs native" : "");
 			err = try_attach(st, o, XDP_FLAGS_SKB_MODE, false);
 		}
 		break;
@@ -793,6 +814,11 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 	st->mode = st->flags == XDP_FLAGS_DRV_MODE ? "native" : "generic";
 	if (o->action == VK_ACT_REDIRECT && st->flags == XDP_FLAGS_DRV_MODE)
 		check_redirect_target(o);
+	if (o->frags && st->flags == XDP_FLAGS_DRV_MODE && !ferr && !(feat & VK_XDP_ACT_RX_SG))
+		fprintf(stderr,
+			"vnetkit: xdp attach: note: %s does not advertise rx_sg (xdp features): "
+			"its native path gives this program single-buffer frames only; larger "
+			"frames take generic XDP or are refused by the driver\n", o->dev);
 	return 0;
 }
 
@@ -803,8 +829,9 @@ static const char *attach_how(bool link)
 
 static void print_attached(const struct opts *o, const struct attached_state *st)
 {
-	printf("attached %s (prog id %u) to %s in %s mode", bpf_program__name(st->x.prog),
-	       obj_id(bpf_program__fd(st->x.prog)), o->dev, st->mode);
+	printf("attached %s (prog id %u) to %s in %s mode%s", bpf_program__name(st->x.prog),
+	       obj_id(bpf_program__fd(st->x.prog)), o->dev, st->mode,
+	       st->x.frags ? ", multi-buffer (xdp.frags)" : "");
 	if (o->action == VK_ACT_REDIRECT)
 		printf(", redirecting to %s", o->to);
 	else if (o->action == VK_ACT_CPU)

@@ -301,7 +301,7 @@ static void collect_xdp(struct vk_export *e, struct vk_metrics *m, const char *n
 			 err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 		return;
 	}
-	if (!a.prog_id || strncmp(a.name, VK_PROG_PREFIX, strlen(VK_PROG_PREFIX)) ||
+	if (!a.prog_id || !vk_prog_name_ours(a.name) ||
 	    !a.stats_map_id)
 		return;
 	snprintf(id, sizeof(id), "%u", a.prog_id);

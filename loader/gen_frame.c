@@ -55,6 +55,19 @@ void vk_gen_build(uint8_t *buf, size_t len, const struct vk_gen_flow *f)
 		buf[i] = (uint8_t)i;
 }
 
+bool vk_gen_intact(const uint8_t *buf, size_t len)
+{
+	const struct iphdr *ip = (const void *)(buf + sizeof(struct ethhdr));
+
+	if (len < VK_GEN_MIN_MARKED ||
+	    ntohs(ip->tot_len) + sizeof(struct ethhdr) != len)
+		return false;
+	for (size_t i = VK_GEN_MIN_MARKED; i < len; i++)
+		if (buf[i] != (uint8_t)i)
+			return false;
+	return true;
+}
+
 bool vk_gen_parse(const uint8_t *buf, size_t len, struct vk_gen_mark *m)
 {
 	const struct ethhdr *eth = (const void *)buf;

@@ -20,8 +20,8 @@
 #define VK_GEN_MARK_OFF		VK_GEN_HDR_LEN
 #define VK_GEN_MARK_LEN		16
 #define VK_GEN_MIN_MARKED	(VK_GEN_HDR_LEN + VK_GEN_MARK_LEN)
-#define VK_GEN_MIN_SIZE		14
-#define VK_GEN_MAX_SIZE		9000
+#define VK_GEN_MIN_SIZE		0	/* below 14: malformed-frame tests */
+#define VK_GEN_MAX_SIZE		65535	/* IPv4 total length + 14 */
 
 struct vk_gen_flow {
 	uint8_t src_mac[6], dst_mac[6];
@@ -64,5 +64,11 @@ struct vk_gen_mark {
 /* Recognise one of our frames (IPv4, no options required, UDP); false for
  * anything else. */
 bool vk_gen_parse(const uint8_t *buf, size_t len, struct vk_gen_mark *m);
+
+/* One of our frames arrived whole and unchanged past the MAC addresses:
+ * its length matches the IPv4 total length it was sent with and the fill
+ * pattern is intact to the last byte. Only for frames vk_gen_parse()
+ * accepted. */
+bool vk_gen_intact(const uint8_t *buf, size_t len);
 
 #endif

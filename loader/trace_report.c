@@ -28,6 +28,10 @@ const struct vk_stage_def vk_stage_defs[VK_ST_MAX] = {
 				      VK_FB_NONE, VK_UNIT_BATCH),
 	[VK_ST_VHOST_SIGNAL]	= FN(vhost_signal, "vhost_net", VK_FB_NONE, VK_UNIT_CALL),
 	[VK_ST_XDP_PROG]	= { .name = "xdp_prog", .group = "xdp", .unit = VK_UNIT_PKT },
+	/* Generic (skb) XDP: a frame that missed the driver's native path,
+	 * e.g. a TAP write larger than a page for a single-buffer program. */
+	[VK_ST_XDP_GENERIC]	= FN2("xdp_generic", do_xdp_generic, "xdp", VK_FB_NONE,
+				      VK_UNIT_PKT),
 	[VK_ST_XDP_EXCEPTION]	= TP("xdp_exception", "xdp", VK_UNIT_PKT, "xdp_exception"),
 	[VK_ST_XDP_REDIRECT]	= TP("xdp_redirect", "xdp", VK_UNIT_PKT, "xdp_redirect"),
 	[VK_ST_XDP_REDIRECT_ERR] = TP("xdp_redirect_err", "xdp", VK_UNIT_PKT, "xdp_redirect_err"),

@@ -16,17 +16,24 @@
 #include "xdp_redirect.skel.h"
 #include "xdp_cpu.skel.h"
 #include "xdp_empty.skel.h"
+#include "xdp_drop_mb.skel.h"
+#include "xdp_pass_mb.skel.h"
+#include "xdp_tx_mb.skel.h"
+#include "xdp_redirect_mb.skel.h"
 
+/* elf_mb: the multi-buffer (xdp.frags) variant, NULL when there is none. */
 static const struct {
 	const char *name;
 	const void *(*elf)(size_t *sz);
+	const void *(*elf_mb)(size_t *sz);
 } actions[VK_NR_ACTIONS] = {
-	[VK_ACT_DROP] = { "drop", xdp_drop_bpf__elf_bytes },
-	[VK_ACT_PASS] = { "pass", xdp_pass_bpf__elf_bytes },
-	[VK_ACT_TX] = { "tx", xdp_tx_bpf__elf_bytes },
-	[VK_ACT_REDIRECT] = { "redirect", xdp_redirect_bpf__elf_bytes },
-	[VK_ACT_CPU] = { "cpu", xdp_cpu_bpf__elf_bytes },
-	[VK_ACT_EMPTY] = { "empty", xdp_empty_bpf__elf_bytes },
+	[VK_ACT_DROP] = { "drop", xdp_drop_bpf__elf_bytes, xdp_drop_mb_bpf__elf_bytes },
+	[VK_ACT_PASS] = { "pass", xdp_pass_bpf__elf_bytes, xdp_pass_mb_bpf__elf_bytes },
+	[VK_ACT_TX] = { "tx", xdp_tx_bpf__elf_bytes, xdp_tx_mb_bpf__elf_bytes },
+	[VK_ACT_REDIRECT] = { "redirect", xdp_redirect_bpf__elf_bytes,
+			      xdp_redirect_mb_bpf__elf_bytes },
+	[VK_ACT_CPU] = { "cpu", xdp_cpu_bpf__elf_bytes, NULL },
+	[VK_ACT_EMPTY] = { "empty", xdp_empty_bpf__elf_bytes, NULL },
 };
 
 static const char *const slot_names[VK_STAT_SLOTS] = {
@@ -53,13 +60,27 @@ const char *vk_slot_name(int slot)
 
 int vk_xdp_open(struct vk_xdp *x, enum vk_action act)
 {
+	return vk_xdp_open_variant(x, act, false);
+}
+
+bool vk_action_has_frags(enum vk_action act)
+{
+	return act < VK_NR_ACTIONS && actions[act].elf_mb;
+}
+
+int vk_xdp_open_variant(struct vk_xdp *x, enum vk_action act, bool frags)
+{
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = actions[act].name);
+	const void *elf;
 	size_t sz;
-	const void *elf = actions[act].elf(&sz);
 	int err;
 
 	memset(x, 0, sizeof(*x));
+	if (frags && !vk_action_has_frags(act))
+		return -EOPNOTSUPP;
+	elf = frags ? actions[act].elf_mb(&sz) : actions[act].elf(&sz);
 	x->act = act;
+	x->frags = frags;
 	x->obj = bpf_object__open_mem(elf, sz, &opts);
 	err = libbpf_get_error(x->obj);
 	if (err) {

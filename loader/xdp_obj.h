@@ -21,6 +21,7 @@ enum vk_action {
 
 struct vk_xdp {
 	enum vk_action act;
+	bool frags;		/* the xdp.frags variant (multi-buffer) */
 	struct bpf_object *obj;
 	struct bpf_program *prog;
 	struct bpf_map *stats;
@@ -32,6 +33,10 @@ int vk_action_parse(const char *s);	/* -1 when unknown */
 const char *vk_slot_name(int slot);	/* "drop", "short", ... */
 
 int vk_xdp_open(struct vk_xdp *x, enum vk_action act);
+/* frags: the variant loaded with BPF_F_XDP_HAS_FRAGS (SEC("xdp.frags")),
+ * -EOPNOTSUPP for an action without one. */
+int vk_xdp_open_variant(struct vk_xdp *x, enum vk_action act, bool frags);
+bool vk_action_has_frags(enum vk_action act);
 int vk_xdp_set_rodata(struct vk_xdp *x, const char *var, const void *val,
 		      size_t sz);
 int vk_xdp_load(struct vk_xdp *x);

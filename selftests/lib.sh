@@ -29,6 +29,24 @@ vk_netns() {
 	ip -n "$1" link set lo up
 }
 
+# vk_interrupt PID [SECONDS]: SIGINT PID until it exits, resent every second
+# (a background job of a non-interactive shell starts with SIGINT ignored,
+# so a signal that arrives before the program installs its handler is lost
+# and a run without an end condition would never stop), at most SECONDS
+# (default 30), then SIGKILL. Returns PID's exit status.
+vk_interrupt() {
+	local pid=$1 tries=${2:-30} i
+	while [ "$tries" -gt 0 ] && kill -INT "$pid" 2>/dev/null; do
+		tries=$((tries - 1))
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$pid" 2>/dev/null || break 2
+			sleep 0.1
+		done
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+	wait "$pid"
+}
+
 # expect_fail CODE "substring" command...: command must exit CODE and its
 # stderr must contain substring.
 expect_fail() {

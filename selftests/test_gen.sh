@@ -210,10 +210,13 @@ fi
 expect_fail 2 "usage: vnetkit gen" "gen: no arguments prints usage" $V gen
 expect_fail 2 "out of range" "gen: --count 0 refused" \
 	in_ns $V gen --tap vktap0 --count 0
-expect_fail 2 "out of range" "gen: --size 13 refused" \
-	in_ns $V gen --tap vktap0 --size 13
-expect_fail 2 "out of range" "gen: --size 9001 refused" \
-	in_ns $V gen --tap vktap0 --size 9001
+expect_fail 2 "out of range" "gen: --size 65536 refused" \
+	in_ns $V gen --tap vktap0 --size 65536
+# Frames shorter than an Ethernet header reach tun, which refuses them.
+js=$(in_ns $V gen --tap vktap0 --size 13 --count 4 --json 2>/dev/null); rc=$?
+check "gen: 13-byte writes refused by tun, each counted as EINVAL, exit 1 (exit $rc: $js)" \
+	test "$rc $(jfield "$js" frames) $(jfield "$js" errors)" = "1 0 4" -a \
+	-n "$(grep -o '"EINVAL":4' <<<"$js")"
 expect_fail 2 "invalid MAC address '02:00:00:00:00'" "gen: bad --dst-mac refused" \
 	in_ns $V gen --tap vktap0 --dst-mac 02:00:00:00:00
 expect_fail 2 "invalid address '10.0.0.256'" "gen: bad --src-ip refused" \
@@ -266,7 +269,7 @@ fi
 # Interrupted: says so in JSON, exit 1 (the run did not complete).
 $V gen --netns $NS --tap vktap0 --duration 5 --rate 1000 --json >$TMP/int.json 2>/dev/null &
 G=$!
-sleep 0.5; kill -INT $G; wait $G; rc=$?
+sleep 0.5; vk_interrupt $G; rc=$?
 check "gen: SIGINT before --duration: exit 1, \"interrupted\": true" \
 	bash -c "[ $rc -eq 1 ] && [ \"\$(jq -r .interrupted $TMP/int.json)\" = true ]"
 

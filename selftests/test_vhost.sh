@@ -23,6 +23,7 @@ expect_fail 2 "unknown option '--bogus'" "vhost: unknown option" $V vhost tx --b
 expect_fail 2 "'tx' only" "vhost: --xdp-drop needs tx" $V vhost rx --xdp-drop
 expect_fail 2 "'tx' only" "vhost: --inject needs tx" $V vhost pingpong --inject loop
 expect_fail 2 "'pingpong' only" "vhost: --spin needs pingpong" $V vhost tx --spin
+expect_fail 2 "'rx' only" "vhost: --via-xdp needs rx" $V vhost tx --via-xdp
 expect_fail 2 "paces pingpong only" "vhost: --interval needs pingpong" \
 	$V vhost rx --interval 100
 expect_fail 2 "expected bad-addr or loop" "vhost: unknown --inject chain" \

@@ -21,6 +21,8 @@ expect_fail 2 "add --cpu N" "cpu without --cpu: exit 2 with the fix" \
 	in_ns $V xdp attach --dev vkc0 --action cpu
 expect_fail 2 "--cpu is only valid with --action cpu" "--cpu with redirect: exit 2" \
 	in_ns $V xdp attach --dev vkc0 --action redirect --to vkc1 --cpu 0
+expect_fail 2 "--frags has no cpu variant" "--frags with cpu: exit 2" \
+	in_ns $V xdp attach --dev vkc0 --action cpu --cpu 0 --frags
 expect_fail 2 "out of range" "--cpu above 4095: exit 2" \
 	in_ns $V xdp attach --dev vkc0 --action cpu --cpu 4096
 expect_fail 1 "CPU 4095 is not online" "--cpu of an absent CPU: exit 1" \

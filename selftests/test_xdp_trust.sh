@@ -123,7 +123,7 @@ check "run --json: \"attach\": \"bpf_link\", end duration, not interrupted" \
 	test "$(json '(d["attach"], d["end"], d["interrupted"])' <<<"$js")" = "('bpf_link', 'duration', False)"
 $NSENTER $V xdp run --dev vkt0 --action drop --duration 5 --json >$TMP/int.json 2>/dev/null &
 runner=$!
-sleep 0.5; kill -INT $runner; wait $runner; rc=$?
+sleep 0.5; vk_interrupt $runner; rc=$?
 check "run interrupted before its --duration: exit 1, \"interrupted\": true" \
 	test "$rc $(json 'd["interrupted"]' <$TMP/int.json)" = "1 True"
 

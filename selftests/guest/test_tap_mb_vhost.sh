@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# XDP frames into a VM through vhost-net (make kernel-check T=tap_mb): vnetkit
+# vhost rx --via-xdp sends its frames into a veth whose multi-buffer
+# redirect program hands them to the TAP, so vhost_net receives xdp_frames
+# (vhost_net_buf_peek_len, tun_put_user_xdp). 4000 and 9000 B frames are
+# multi-buffer: they need the tun patches (NDO_XMIT_SG, frags copied out,
+# full peek length) and arrive over several mergeable buffers or in one
+# large buffer. vnetkit verifies every frame byte for byte.
+source "$(dirname "$0")/vhost_lib.sh"
+F=${TAP_MB_VHOST_FRAMES:-2000}
+for size in 1500 4000 9000; do
+	run_ok "vhost rx via XDP_REDIRECT, $size B frames over 2 KiB mergeable buffers" \
+		rx --via-xdp --frames $F --size $size --rx-buf 2048
+	used=$(echo "$LAST" | sed -n 's/.*"rx":{[^}]*"used":\([0-9]*\).*/\1/p')
+	want=$(((size + 12 + 2047) / 2048 * F))
+	check "vhost rx via XDP_REDIRECT, $size B: $used buffers used for $F frames (want $want)" \
+		test "${used:-0}" = $want
+	run_ok "vhost rx via XDP_REDIRECT, $size B frames in one buffer each (no MRG_RXBUF)" \
+		rx --via-xdp --frames $F --size $size --no-mrg-rxbuf
+done
+exit 0
