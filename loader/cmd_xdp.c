@@ -32,6 +32,10 @@
 
 enum mode { MODE_AUTO, MODE_NATIVE, MODE_GENERIC };
 
+/* --action cpu: CPUMAP queue length (frames) and the largest --cpu. */
+#define VK_CPUMAP_QSIZE 2048
+#define VK_MAX_CPU 4095
+
 struct opts {
 	const char *sub;
 	const char *dev, *to, *pin, *netns;
@@ -40,15 +44,15 @@ struct opts {
 	enum mode mode;
 	double interval, duration;
 	__u64 repeat, rounds, size;
-	__u32 id;
-	bool json, replace, per_rxq, per_cpu, force, frags;
+	__u32 id, cpu;
+	bool json, replace, per_rxq, per_cpu, force, frags, cpu_set;
 	bool timed;		/* --interval or --duration given */
 };
 
 enum { X_ATTACH, X_DETACH, X_STATUS, X_STATS, X_RUN, X_BENCH };
 enum { O_DEV, O_ACTION, O_TO, O_MODE, O_PIN, O_INTERVAL, O_DURATION, O_JSON,
        O_REPLACE, O_PER_RXQ, O_PER_CPU, O_REPEAT, O_ROUNDS, O_SIZE, O_FORCE,
-       O_ID, O_NETNS, O_FRAGS, O_NR };
+       O_ID, O_NETNS, O_FRAGS, O_CPU, O_NR };
 
 #define ATTACH VK_SUB(X_ATTACH)
 #define DETACH VK_SUB(X_DETACH)
@@ -57,7 +61,7 @@ enum { O_DEV, O_ACTION, O_TO, O_MODE, O_PIN, O_INTERVAL, O_DURATION, O_JSON,
 #define RUN VK_SUB(X_RUN)
 #define BENCH VK_SUB(X_BENCH)
 
-static const char *const action_names[] = { "drop", "pass", "tx", "redirect", NULL };
+static const char *const action_names[] = { "drop", "pass", "tx", "redirect", "cpu", NULL };
 /* drv and skb: the names ip-link uses. */
 static const char *const mode_names[] = { "auto", "native", "generic", "drv", "skb", NULL };
 static const enum mode mode_values[] = {
@@ -93,7 +97,8 @@ static const struct vk_opt xdp_table[O_NR] = {
 		.help = "the interface" },
 	[O_ACTION] = { "action", 0, VK_T_ENUM, "A", .values = action_names,
 		.subs = ATTACH | RUN, .required = ATTACH | RUN,
-		.help = "drop, pass, tx (swap MACs, send back), redirect (out of --to IF)" },
+		.help = "drop, pass, tx (swap MACs, send back), redirect (out of --to IF), "
+			"cpu (into a CPUMAP: the kernel thread of --cpu N builds the skbs)" },
 	[O_TO] = { "to", 0, VK_T_IFNAME, "IF", .subs = ATTACH | RUN,
 		.help = "the interface redirect sends frames out of (only with "
 			"--action redirect, which needs it)" },
@@ -140,6 +145,10 @@ static const struct vk_opt xdp_table[O_NR] = {
 		.help = "the multi-buffer variant (xdp.frags): frames larger than a "
 			"page reach it whole where the driver supports it (xdp features "
 			"rx_sg)" },
+	[O_CPU] = { "cpu", 0, VK_T_INT, "N", .min = 0, .max = VK_MAX_CPU,
+		.subs = ATTACH | RUN, .conflicts = 1ull << O_FRAGS,
+		.help = "the CPU whose kernel thread takes the frames (only with "
+			"--action cpu, which needs it; an online CPU)" },
 };
 
 static const char *const xdp_examples[] = {
@@ -196,6 +205,29 @@ static int resolve_dev(const char *what, const char *name, int *ifindex)
 	return 0;
 }
 
+/* CPU @cpu is online: listed in /sys/devices/system/cpu/online
+ * ("0-3,5"), as the CPUMAP kthread must be able to run there. */
+static bool cpu_online(unsigned int cpu)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	unsigned int lo, hi;
+	bool on = false;
+	int n;
+
+	if (!f)
+		return false;
+	while (!on && (n = fscanf(f, "%u", &lo)) == 1) {
+		hi = lo;
+		if (fscanf(f, "-%u", &hi) < 0)
+			break;
+		on = cpu >= lo && cpu <= hi;
+		if (fgetc(f) != ',')
+			break;
+	}
+	fclose(f);
+	return on;
+}
+
 /* Returns 0, or the exit code to return (-1: help printed). */
 static int parse(int argc, char **argv, struct opts *o)
 {
@@ -228,6 +260,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->per_rxq = v[O_PER_RXQ].set;
 	o->per_cpu = v[O_PER_CPU].set;
 	o->frags = v[O_FRAGS].set;
+	o->cpu = v[O_CPU].set ? v[O_CPU].u : 0;
+	o->cpu_set = v[O_CPU].set;
 	if (o->action == VK_ACT_REDIRECT && !o->to) {
 		vk_err("--action redirect", "needs a target",
 		       "add --to IF, the interface frames are sent out of");
@@ -239,6 +273,15 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (o->to && o->action != VK_ACT_REDIRECT) {
 		vk_err("--to", "only valid with --action redirect", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->action == VK_ACT_CPU && !(o->cpu_set)) {
+		vk_err("--action cpu", "needs a target",
+		       "add --cpu N, the CPU whose kernel thread takes the frames");
+		return EXIT_USAGE;
+	}
+	if ((o->cpu_set) && o->action != VK_ACT_CPU) {
+		vk_err("--cpu", "only valid with --action cpu", NULL);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -605,6 +648,10 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 	err = vk_xdp_open_variant(&st->x, o->action, o->frags);
 	if (!err)
 		err = vk_xdp_set_rodata(&st->x, "per_rxq", &per_rxq, sizeof(per_rxq));
+	/* The CPUMAP is indexed by CPU number: one entry past the target. */
+	if (!err && o->action == VK_ACT_CPU)
+		err = vk_xdp_set_rodata(&st->x, "target_cpu", &o->cpu, sizeof(o->cpu)) ?:
+		      bpf_map__set_max_entries(st->x.tx_port, o->cpu + 1);
 	if (!err)
 		err = vk_xdp_load(&st->x);
 	if (err) {
@@ -621,6 +668,17 @@ static int attach(const struct opts *o, struct attached_state *st, bool use_link
 					 sizeof(val), 0)) {
 			vk_errf("xdp attach", NULL, "cannot set redirect target %s: %s",
 				o->to, strerror(errno));
+			release(st, false);
+			return -1;
+		}
+	}
+	if (o->action == VK_ACT_CPU) {
+		struct bpf_cpumap_val val = { .qsize = VK_CPUMAP_QSIZE };
+
+		if (bpf_map__update_elem(st->x.tx_port, &o->cpu, sizeof(o->cpu), &val,
+					 sizeof(val), 0)) {
+			vk_errf("xdp attach", NULL, "cannot set up the CPUMAP entry of CPU %u: %s",
+				o->cpu, strerror(errno));
 			release(st, false);
 			return -1;
 		}
@@ -686,6 +744,8 @@ static void print_attached(const struct opts *o, const struct attached_state *st
 	       st->x.frags ? ", multi-buffer (xdp.frags)" : "");
 	if (o->action == VK_ACT_REDIRECT)
 		printf(", redirecting to %s", o->to);
+	else if (o->action == VK_ACT_CPU)
+		printf(", redirecting to CPU %u", o->cpu);
 	printf("\n");
 	if (st->use_link)
 		printf("attached through a bpf_link: the kernel detaches it when this "
@@ -1539,6 +1599,11 @@ int cmd_xdp(int argc, char **argv)
 		return EXIT_FAIL;
 	if (o.to && resolve_dev(what, o.to, &o.to_ifindex))
 		return EXIT_FAIL;
+	if ((o.cpu_set) && !cpu_online(o.cpu)) {
+		vk_errf(what, "see /sys/devices/system/cpu/online", "CPU %u is not online",
+			o.cpu);
+		return EXIT_FAIL;
+	}
 	if (!strcmp(o.sub, "attach"))
 		return cmd_attach(&o);
 	if (!strcmp(o.sub, "detach"))

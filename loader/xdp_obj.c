@@ -14,6 +14,7 @@
 #include "xdp_pass.skel.h"
 #include "xdp_tx.skel.h"
 #include "xdp_redirect.skel.h"
+#include "xdp_cpu.skel.h"
 #include "xdp_empty.skel.h"
 #include "xdp_drop_mb.skel.h"
 #include "xdp_pass_mb.skel.h"
@@ -31,6 +32,7 @@ static const struct {
 	[VK_ACT_TX] = { "tx", xdp_tx_bpf__elf_bytes, xdp_tx_mb_bpf__elf_bytes },
 	[VK_ACT_REDIRECT] = { "redirect", xdp_redirect_bpf__elf_bytes,
 			      xdp_redirect_mb_bpf__elf_bytes },
+	[VK_ACT_CPU] = { "cpu", xdp_cpu_bpf__elf_bytes, NULL },
 	[VK_ACT_EMPTY] = { "empty", xdp_empty_bpf__elf_bytes, NULL },
 };
 

@@ -14,6 +14,7 @@ enum vk_action {
 	VK_ACT_PASS,
 	VK_ACT_TX,
 	VK_ACT_REDIRECT,
+	VK_ACT_CPU,		/* redirect into a CPUMAP entry */
 	VK_ACT_EMPTY,		/* benchmark floor, not offered by attach */
 	VK_NR_ACTIONS,
 };

@@ -4,6 +4,8 @@
 #   make kernel-bisect                    build every prefix of the series
 #   make kernel-mutants [KCSAN=1] [M="mutant ..."]   the ptr_ring suite must
 #                                         fail on every known-bad batched produce
+#   make kernel-kunit-uml                 the ptr_ring suite through the kernel's
+#                                         kunit.py run on UML (one CPU)
 #   make kernel-bench                     base vs patched guest benchmarks
 #   make kernel-cost [W=workload,...] [FRAMES=N] [RUNS=n] [A=base|DIR|image:DIR] [B=DIR|image:DIR]
 #                                         exact per-frame counts, A vs B
@@ -18,7 +20,7 @@ KERNEL_FLAGS := $(if $(filter 1,$(BASE)),--base) $(if $(filter 1,$(DEBUG)),--deb
 GUEST_DEPS = $(BUILD)/vnetkit-static $(BPF_OBJS) $(GUEST_BINS)
 
 .PHONY: kernel kernel-check kernel-bisect kernel-bench kernel-harness \
-	kernel-cost kernel-cost-check kernel-mutants
+	kernel-cost kernel-cost-check kernel-mutants kernel-kunit-uml
 COST_DEPS = $(GUEST_DEPS) $(BUILD)/cost/vk_cost.so
 
 kernel:
@@ -62,3 +64,7 @@ kernel-cost-check: $(COST_DEPS)
 kernel-mutants:
 	$(Q)scripts/setup.sh kernel
 	$(Q)scripts/mutants.sh $(if $(filter 1,$(KCSAN)),--kcsan) $(M)
+
+kernel-kunit-uml:
+	$(Q)scripts/setup.sh kernel
+	$(Q)scripts/kunit-uml.sh

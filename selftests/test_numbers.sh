@@ -12,6 +12,7 @@ table=(
 	"xdp bench|--repeat|10"
 	"xdp bench|--rounds|1"
 	"xdp bench|--size|64"
+	"xdp attach --dev lo --action cpu|--cpu|0"
 	"gen --tap x|--count|5"
 	"gen --tap x|--size|64"
 	"gen --tap x|--flows|2"

@@ -17,6 +17,16 @@ expect_fail 2 "add --to IF" "redirect without --to: exit 2 with the fix" \
 	in_ns $V xdp attach --dev vkc0 --action redirect
 expect_fail 2 "--to: only valid with --action redirect" "--to with drop: exit 2" \
 	in_ns $V xdp attach --dev vkc0 --action drop --to vkc1
+expect_fail 2 "add --cpu N" "cpu without --cpu: exit 2 with the fix" \
+	in_ns $V xdp attach --dev vkc0 --action cpu
+expect_fail 2 "--cpu: only valid with --action cpu" "--cpu with redirect: exit 2" \
+	in_ns $V xdp attach --dev vkc0 --action redirect --to vkc1 --cpu 0
+expect_fail 2 "cannot be used with --cpu" "--frags with cpu: exit 2" \
+	in_ns $V xdp attach --dev vkc0 --action cpu --cpu 0 --frags
+expect_fail 2 "out of range" "--cpu above 4095: exit 2" \
+	in_ns $V xdp attach --dev vkc0 --action cpu --cpu 4096
+expect_fail 1 "CPU 4095 is not online" "--cpu of an absent CPU: exit 1" \
+	in_ns $V xdp attach --dev vkc0 --action cpu --cpu 4095
 expect_fail 2 "invalid value 'turbo'" "unknown mode: exit 2" \
 	in_ns $V xdp attach --dev vkc0 --action drop --mode turbo
 expect_fail 2 "--dev: required by xdp attach" "attach without --dev: exit 2" in_ns $V xdp attach --action drop

@@ -87,6 +87,30 @@ check "pass on the peer saw the $N redirected frames" \
 in_ns $V xdp detach --dev vktap0 >/dev/null
 in_ns $V xdp detach --dev vkveth1 >/dev/null
 
+# 4b. Redirect into a CPUMAP (--action cpu): the frames written into the
+# TAP leave XDP for the kernel thread of the last CPU, which builds the
+# skbs and delivers them on the TAP, where an AF_PACKET socket sees each.
+cpu=$(($(nproc) - 1))
+out=$(in_ns $V xdp attach --dev vktap0 --action cpu --cpu $cpu --mode native)
+check "attach cpu to TAP names the CPU" grep -q "redirecting to CPU $cpu" <<<"$out"
+mid=$(in_ns bpftool -j map show 2>/dev/null | jq -r '[.[] | select(.type == "cpumap" and .name == "vk_tx_port")] | last | .id')
+check "the CPUMAP has a kernel thread on CPU $cpu (cpumap/$cpu/map:$mid)" \
+	test -n "$(pgrep -x "cpumap/$cpu/map:$mid")"
+rdy=$(mktemp -u)
+in_ns $V gen --sink --dev vktap0 --count $N --timeout 3 --ready "$rdy" --json >"$rdy.out" &
+sink=$!
+for _ in $(seq 50); do [ -e "$rdy" ] && break; sleep 0.1; done
+in_ns $V gen --tap vktap0 --count $N >/dev/null
+wait $sink
+r=$(cat "$rdy.out"); rm -f "$rdy" "$rdy.out"
+check "cpu TAP -> CPU $cpu: $N frames arrive at an AF_PACKET socket on the TAP" \
+	test "$(json '(d["unique"], d["duplicates"])' <<<"$r")" = "($N, 0)"
+s=$(in_ns $V xdp stats --dev vktap0 --json)
+check "cpu: redirect counter == $N, no_target 0" \
+	test "$(json '(d["total"]["redirect"]["packets"], d["total"]["no_target"]["packets"])' <<<"$s")" = "($N, 0)"
+in_ns $V xdp detach --dev vktap0 >/dev/null
+check "detach of cpu leaves no XDP program on the TAP" no_xdp vktap0
+
 # 5. Generic mode on veth.
 out=$(in_ns $V xdp attach --dev vkveth1 --action drop --mode generic)
 check "attach drop to veth in generic mode" grep -q "generic mode" <<<"$out"
@@ -168,7 +192,7 @@ if bpftool prog load $obj/xdp_drop.bpf.o $bpin type xdp 2>/dev/null; then
 else
 	fail "bpftool prog load xdp_drop.bpf.o"
 fi
-for p in pass tx redirect; do
+for p in pass tx redirect cpu; do
 	if bpftool prog load $obj/xdp_$p.bpf.o $bpin type xdp 2>/dev/null; then
 		ok "bpftool prog load xdp_$p.bpf.o"
 	else
