@@ -3,6 +3,7 @@
 #   make demo       the main job on the built-in testbed
 #   make check      every host test (installs what is missing first)
 #   make bench      benchmarks (ratios against baselines in the same run)
+#   make install    vnetkit and its BPF objects under $(DESTDIR)$(PREFIX)
 # Areas add targets through their own fragments (loader/*.mk, scripts/*.mk,
 # selftests/*.mk) so the layout stays one folder per concern.
 
@@ -39,7 +40,7 @@ all: $(BUILD)/vnetkit
 -include $(wildcard loader/*.mk scripts/*.mk selftests/*.mk)
 
 
-.PHONY: setup demo check bench clean
+.PHONY: setup demo check bench clean install uninstall
 
 setup:
 	$(Q)scripts/setup.sh
@@ -47,6 +48,7 @@ setup:
 # CO-RE: compile against the running kernel's BTF; relocations make the
 # objects load on other kernels (the 6.12 test guest included).
 $(BUILD)/vmlinux.h:
+	$(Q)command -v $(CLANG) >/dev/null && command -v $(BPFTOOL) >/dev/null || { echo "vnetkit: build: $(CLANG) or $(BPFTOOL) not found (run 'make setup' to install the build dependencies)" >&2; exit 1; }
 	$(Q)mkdir -p $(@D)
 	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "vnetkit: build: /sys/kernel/btf/vmlinux missing (a kernel with CONFIG_DEBUG_INFO_BTF is needed)" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
@@ -79,14 +81,44 @@ $(BUILD)/vnetkit-static: $(LOADER_OBJS) $(LOADER_STATIC_OBJS) $(LOADER_EXTRA_OBJ
 	@echo "  LD       $@"
 	$(Q)$(CC) -static $(LDFLAGS) -o $@ $(LOADER_OBJS) $(LOADER_STATIC_OBJS) $(LOADER_EXTRA_OBJS) $(LDLIBS)
 
-demo: setup all
+# The README's commands install what they need first (scripts/setup.sh names
+# the set per command), then build in a sub-make, so that nothing is built
+# before its compiler is there, even with -j.
+demo:
+	$(Q)scripts/setup.sh
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
-check: setup all $(CHECK_DEPS)
+check:
+	$(Q)scripts/setup.sh check
+	$(Q)$(MAKE) --no-print-directory all $(CHECK_DEPS)
 	$(Q)selftests/run.sh $(T)
 
-bench: setup all $(BENCH_DEPS)
+bench:
+	$(Q)scripts/setup.sh
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_DEPS)
 	$(Q)scripts/bench.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the CLI goes to sbin (it needs
+# CAP_BPF/CAP_NET_ADMIN, like bpftool and xdp-loader), the BPF objects to
+# lib/vnetkit/bpf, where the CLI also looks for them (../lib/vnetkit/bpf
+# relative to itself) and where bpftool users find them.
+PREFIX   ?= /usr/local
+SBINDIR  := $(PREFIX)/sbin
+BPFDIR   := $(PREFIX)/lib/vnetkit/bpf
+INSTALL_FILES = $(SBINDIR)/vnetkit $(patsubst $(BUILD)/bpf/%,$(BPFDIR)/%,$(BPF_OBJS))
+
+install: all
+	$(Q)install -D -m 0755 $(BUILD)/vnetkit $(DESTDIR)$(SBINDIR)/vnetkit
+	$(Q)install -d $(DESTDIR)$(BPFDIR)
+	$(Q)install -m 0644 $(BPF_OBJS) $(DESTDIR)$(BPFDIR)/
+	@echo "installed $(DESTDIR)$(SBINDIR)/vnetkit and $(words $(BPF_OBJS)) BPF objects in $(DESTDIR)$(BPFDIR)"
+
+# Removes exactly what install put there; the directories only when empty.
+uninstall:
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	$(Q)rmdir --ignore-fail-on-non-empty $(DESTDIR)$(BPFDIR) $(DESTDIR)$(PREFIX)/lib/vnetkit 2>/dev/null || true
+	@echo "removed vnetkit from $(DESTDIR)$(PREFIX)"
 
 clean:
 	rm -rf $(BUILD)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vnetkit trace: per-virtqueue batch sizes, guest signals, busy polling and
- * errors from the vhost tracepoints our patch series adds (raw tracepoints:
- * the events take vhost's private structures, which CO-RE reads through
- * local flavours). User space loads this object only on a kernel that has
- * the events, and turns off the programs of events it lacks.
+/* vnetkit trace: per-device, per-virtqueue batch sizes, guest signals, busy
+ * polling and errors from the vhost tracepoints our patch series adds (raw
+ * tracepoints: the events take vhost's private structures, which CO-RE
+ * reads through local flavours: the device id, type and owner the events
+ * name a queue by). User space loads this object only on a kernel that has
+ * the events and those fields, and turns off the programs of events it
+ * lacks.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -13,49 +15,69 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct vhost_virtqueue___vk;
+/* The fields of drivers/vhost/vhost.h the events name a queue by. */
+/* The field is an enum in the kernel; libbpf matches a CO-RE field only to
+ * one of the same kind, so the local flavour declares an enum too. */
+enum vhost_dev_type___vk { VK_VHOST_DEV_TYPE_ANY___vk };
 
 struct vhost_dev___vk {
-	struct vhost_virtqueue___vk **vqs;
-	int nvqs;
+	__u64 id;
+	enum vhost_dev_type___vk type;
+	int owner_tgid;
 } __attribute__((preserve_access_index));
 
 struct vhost_virtqueue___vk {
 	struct vhost_dev___vk *dev;
+	__u16 index;
 } __attribute__((preserve_access_index));
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VK_VHOST_MAX_VQS);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, VK_VHOST_MAX_QUEUES);
+	__type(key, struct vk_vhost_key);
 	__type(value, struct vk_vhost_vq_stats);
 } vq_stats SEC(".maps");
 
-/* The index of vq in its device, as the events print it. */
-static __always_inline __u32 vq_slot(struct vhost_virtqueue___vk *vq)
-{
-	struct vhost_dev___vk *dev = BPF_CORE_READ(vq, dev);
-	struct vhost_virtqueue___vk **vqs = BPF_CORE_READ(dev, vqs);
-	int n = BPF_CORE_READ(dev, nvqs);
-	__u32 i;
+/* Queues that did not fit in vq_stats. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} vq_overflow SEC(".maps");
 
-	for (i = 0; i < VK_VHOST_MAX_VQS - 1; i++) {
-		struct vhost_virtqueue___vk *p = NULL;
+static const struct vk_vhost_vq_stats zero;
 
-		if ((int)i >= n)
-			break;
-		bpf_probe_read_kernel(&p, sizeof(p), &vqs[i]);
-		if (p == vq)
-			return i;
-	}
-	return VK_VHOST_MAX_VQS - 1;
-}
-
+/* The counters of vq, keyed by device id and queue index; the owner and
+ * the device type are refreshed on every event (a device changes owner
+ * on VHOST_RESET_OWNER + VHOST_SET_OWNER).
+ */
 static __always_inline struct vk_vhost_vq_stats *stats(struct vhost_virtqueue___vk *vq)
 {
-	__u32 k = vq_slot(vq);
+	struct vhost_dev___vk *dev = BPF_CORE_READ(vq, dev);
+	struct vk_vhost_key k = {
+		.dev = BPF_CORE_READ(dev, id),
+		.vq = BPF_CORE_READ(vq, index),
+	};
+	struct vk_vhost_vq_stats *s;
 
-	return bpf_map_lookup_elem(&vq_stats, &k);
+	s = bpf_map_lookup_elem(&vq_stats, &k);
+	if (!s) {
+		/* EEXIST: another CPU added the queue first */
+		bpf_map_update_elem(&vq_stats, &k, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&vq_stats, &k);
+	}
+	if (!s) {
+		__u32 z = 0;
+		__u64 *o = bpf_map_lookup_elem(&vq_overflow, &z);
+
+		if (o)
+			(*o)++;
+		return NULL;
+	}
+	s->tgid = (__u32)BPF_CORE_READ(dev, owner_tgid);
+	s->type = BPF_CORE_READ(dev, type) + 1;
+	return s;
 }
 
 static __always_inline __u32 log2_bucket(__u64 v)
@@ -124,6 +146,21 @@ int BPF_PROG(vk_busy_poll_end, struct vhost_virtqueue___vk *vq,
 	s->window_sum += window;
 	if (window > s->window_max)
 		s->window_max = window;
+	return 0;
+}
+
+SEC("raw_tp/vhost_net_busy_poll_adapt")
+int BPF_PROG(vk_busy_poll_adapt, struct vhost_virtqueue___vk *vq, __u64 gap,
+	     __u32 old, __u32 window)
+{
+	struct vk_vhost_vq_stats *s = stats(vq);
+
+	if (!s)
+		return 0;
+	if (window > old)
+		s->grows++;
+	else if (window < old)
+		s->shrinks++;
 	return 0;
 }
 

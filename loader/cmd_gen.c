@@ -17,7 +17,10 @@
  *    seconds (wall), pps, bps, cpu_seconds (this thread, user + system),
  *    cpu_ns_per_frame, returned, mac_swapped, foreign (with --recv: frames
  *    of this run read back, those with source and destination swapped,
- *    other frames read; null without --recv).
+ *    other frames read; null without --recv), cost_window {warmup, in_window,
+ *    opened}: the vk_cost markers (include/vk_cost_mark.h) open the window
+ *    after warmup frames were written and close it after the last write;
+ *    frames = frames written inside it.
  *  sink: mode "sink", interface, kind, run_id, expected (--count or null),
  *    received (our frames incl. duplicates), unique, bytes, duplicates,
  *    out_of_order (lower sequence than one already seen), missing,
@@ -48,7 +51,9 @@
 #include "commands.h"
 #include "gen_frame.h"
 #include "netns.h"
+#include "owner.h"
 #include "util.h"
+#include "vk_cost_mark.h"
 
 #define PATH_NATIVE	"tun_build_skb (native XDP path)"
 #define PATH_GENERIC	"skb first (generic XDP path)"
@@ -59,9 +64,9 @@
 struct gen_opts {
 	const char *tap, *dev, *ready, *netns;
 	bool blocking, recv, sink, json, have_run_id;
-	uint64_t count, size, rate, flows;
+	uint64_t count, size, rate, flows, warmup;
 	double duration, timeout;
-	bool count_set, timeout_set;
+	bool count_set, timeout_set, warmup_set;
 	struct vk_gen_flow flow;
 };
 
@@ -73,8 +78,12 @@ struct gen_result {
 	const char *path, *path_why;
 	bool native;
 	bool gone;		/* stopped early: the device disappeared */
+	bool interrupted;	/* stopped early: SIGINT/SIGTERM */
 	/* --recv */
 	uint64_t returned, mac_swapped, foreign;
+	/* cost window */
+	bool cost_opened;
+	uint64_t cost_frames;
 };
 
 static void usage(FILE *f)
@@ -84,7 +93,7 @@ static void usage(FILE *f)
 "                   [--rate PPS] [--duration S] [--src-mac M] [--dst-mac M]\n"
 "                   [--src-ip A] [--dst-ip A] [--sport P] [--dport P]\n"
 "                   [--flows N] [--run-id ID] [--recv [--timeout S]]\n"
-"                   [--netns NS] [--json]\n"
+"                   [--netns NS] [--warmup N] [--json]\n"
 "       vnetkit gen --sink (--dev IF | --tap NAME) [--count N] [--timeout S]\n"
 "                   [--duration S] [--run-id ID] [--ready FILE] [--netns NS]\n"
 "                   [--json]\n"
@@ -111,6 +120,8 @@ static void usage(FILE *f)
 "                --timeout S (default 2) passed without one; exit 1 if short\n"
 "  --ready FILE  (sink) create FILE once the socket listens\n"
 "  --netns NS    work inside namespace NS (as ip netns exec NS would)\n"
+"  --warmup N    frames written before the cost window opens (count / 10;\n"
+"                0 with --duration)\n"
 "  --json        one JSON object instead of the table\n");
 }
 
@@ -145,7 +156,8 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 {
 	enum { O_TAP = 256, O_DEV, O_BLOCKING, O_COUNT, O_SIZE, O_RATE, O_DURATION,
 	       O_SRCMAC, O_DSTMAC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_RECV,
-	       O_SINK, O_TIMEOUT, O_JSON, O_RUNID, O_READY, O_NETNS, O_FLOWS };
+	       O_SINK, O_TIMEOUT, O_JSON, O_RUNID, O_READY, O_NETNS, O_FLOWS,
+	       O_WARMUP };
 	static const struct option lopts[] = {
 		{ "tap", required_argument, NULL, O_TAP },
 		{ "dev", required_argument, NULL, O_DEV },
@@ -167,11 +179,13 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		{ "ready", required_argument, NULL, O_READY },
 		{ "netns", required_argument, NULL, O_NETNS },
 		{ "flows", required_argument, NULL, O_FLOWS },
+		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct vk_gen_flow *f = &o->flow;
+	struct vk_opt_seen seen = {};
 	uint64_t v;
 	int c;
 
@@ -191,6 +205,9 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
+		if (c != 'h' && c != ':' && c != '?' &&
+		    vk_opt_once(&seen, "gen", lopts, c))
+			return EXIT_USAGE;
 		switch (c) {
 		case O_TAP: o->tap = optarg; break;
 		case O_DEV: o->dev = optarg; break;
@@ -214,16 +231,21 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 			if (vk_parse_u64("gen --flows", optarg, 1, 65536, &o->flows))
 				return -1;
 			break;
+		case O_WARMUP:
+			if (vk_parse_u64("gen --warmup", optarg, 0, UINT64_MAX, &o->warmup))
+				return -1;
+			o->warmup_set = true;
+			break;
 		case O_RATE:
 			if (vk_parse_u64("gen --rate", optarg, 1, 100000000, &o->rate))
 				return -1;
 			break;
 		case O_DURATION:
-			if (vk_parse_secs("gen --duration", optarg, 0, 86400, &o->duration))
+			if (vk_parse_secs("gen --duration", optarg, 0.01, 86400, &o->duration))
 				return -1;
 			break;
 		case O_TIMEOUT:
-			if (vk_parse_secs("gen --timeout", optarg, 0, 86400, &o->timeout))
+			if (vk_parse_secs("gen --timeout", optarg, 0.01, 86400, &o->timeout))
 				return -1;
 			o->timeout_set = true;
 			break;
@@ -301,6 +323,18 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	 * the run. */
 	if (!o->count_set && (o->sink || o->duration))
 		o->count = UINT64_MAX;
+	if (o->warmup_set && o->sink) {
+		vk_err("gen --warmup", "only applies to the sender", NULL);
+		return -1;
+	}
+	if (!o->warmup_set)
+		o->warmup = o->count_set ? o->count / 10 : 0;
+	if (o->warmup_set && o->count_set && o->warmup >= o->count) {
+		vk_errf("gen --warmup", "it must be below --count",
+			"%llu leaves no frame for the cost window",
+			(unsigned long long)o->warmup);
+		return -1;
+	}
 	if (!o->have_run_id && !o->sink) {
 		if (getrandom(&f->run_id, sizeof(f->run_id), 0) != sizeof(f->run_id))
 			f->run_id = (uint32_t)vk_now_ns();
@@ -362,14 +396,14 @@ static int check_dev(const char *what, const char *name)
 }
 
 /* Attach to an EXISTING TAP: TUNSETIFF would create a missing one, so its
- * absence and its kind are checked first. TUNSETIFF also rewrites the
- * device's feature flags, so a TAP set up for virtio-net headers (a VM's)
- * is refused instead of being reconfigured under its user. */
+ * absence and its kind are checked first. Only a TAP a vnetkit testbed
+ * created is written into: any other is someone's (a VM's queue, a
+ * bridge port), and TUNSETIFF would also rewrite its feature flags. */
 static int tap_open(const char *what, const char *name, bool blocking)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
 	char drv[32] = "", bus[32] = "";
-	int flags, fd;
+	int fd;
 
 	if (check_dev(what, name))
 		return -1;
@@ -379,16 +413,13 @@ static int tap_open(const char *what, const char *name, bool blocking)
 			drv[0] ? drv : "unknown", bus[0] ? ", " : "", bus);
 		return -1;
 	}
-	flags = vk_tun_flags(name);
-	if (flags >= 0 && (flags & IFF_VNET_HDR)) {
-		vk_errf(what, "use a TAP without vnet_hdr, e.g. from vnetkit testbed up",
-			"TAP '%s' expects virtio-net headers (vnet_hdr on); gen "
-			"writes plain Ethernet frames and will not reconfigure it",
-			name);
+	if (!vk_tb_owns_link(name, if_nametoindex(name))) {
+		vk_errf(what, "create one: vnetkit testbed up [--name NS] [--tap NAME]",
+			"TAP '%s' was not created by vnetkit testbed (no record in %s "
+			"for this namespace and ifindex): gen writes only into its own "
+			"TAPs", name, VK_TB_RECORD_DIR);
 		return -1;
 	}
-	if (flags >= 0 && (flags & IFF_MULTI_QUEUE))
-		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK));
 	if (fd < 0) {
 		vk_errf(what, "is the tun module loaded?", "cannot open /dev/net/tun: %s",
@@ -398,12 +429,6 @@ static int tap_open(const char *what, const char *name, bool blocking)
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (!ioctl(fd, TUNSETIFF, &ifr))
 		return fd;
-	if (errno == EINVAL && flags < 0) {
-		/* The queue flag has to match how the TAP was created. */
-		ifr.ifr_flags |= IFF_MULTI_QUEUE;
-		if (!ioctl(fd, TUNSETIFF, &ifr))
-			return fd;
-	}
 	vk_errf(what, errno == EBUSY ? "a single-queue TAP takes one file "
 		"descriptor: stop the other reader/writer" : NULL,
 		"cannot attach to TAP '%s': %s", name, strerror(errno));
@@ -535,6 +560,11 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 	for (i = 0; i < o->count && !vk_stop; i++) {
 		ssize_t n;
 
+		if (i == o->warmup) {
+			vk_cost_window_open();
+			r->cost_opened = true;
+			r->cost_frames = r->frames;
+		}
 		vk_gen_set_seq(frame, size, r->frames);
 		if (o->flows > 1)
 			vk_gen_set_sport(frame, size, o->flow.sport +
@@ -568,6 +598,10 @@ static int run_gen(int fd, const struct gen_opts *o, struct gen_result *r)
 		} else if (timed && (i & 255) == 255 && vk_now_ns() >= end_ns) {
 			break;
 		}
+	}
+	if (r->cost_opened) {
+		vk_cost_window_close();
+		r->cost_frames = r->frames - r->cost_frames;
 	}
 	r->seconds = (vk_now_ns() - start_ns) / 1e9;
 	r->cpu_seconds = thread_cpu() - cpu0;
@@ -625,9 +659,14 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 			       (unsigned long long)r->err_by[e]);
 			first = false;
 		}
-		printf("},\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
+		printf("},\"interrupted\":%s", r->interrupted ? "true" : "false");
+		printf(",\"seconds\":%.6f,\"pps\":%.0f,\"bps\":%.0f,"
 		       "\"cpu_seconds\":%.6f,\"cpu_ns_per_frame\":%.1f", r->seconds,
 		       pps, bps, r->cpu_seconds, cpu_ns);
+		printf(",\"cost_window\":{\"warmup\":%llu,\"in_window\":%llu,"
+		       "\"opened\":%s}", (unsigned long long)o->warmup,
+		       (unsigned long long)r->cost_frames,
+		       r->cost_opened ? "true" : "false");
 		if (o->recv)
 			printf(",\"returned\":%llu,\"mac_swapped\":%llu,\"foreign\":%llu}\n",
 			       (unsigned long long)r->returned,
@@ -644,7 +683,8 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 	printf("  frames    %-12llu size %llu B, run id %u\n",
 	       (unsigned long long)r->frames, (unsigned long long)o->size,
 	       o->flow.run_id);
-	printf("  bytes     %llu\n", (unsigned long long)r->bytes);
+	printf("  bytes     %llu%s\n", (unsigned long long)r->bytes,
+	       r->interrupted ? "  (interrupted: stopped before the end)" : "");
 	printf("  seconds   %.3f (cpu %.3f, %.0f ns/frame)\n", r->seconds,
 	       r->cpu_seconds, cpu_ns);
 	printf("  rate      %s pps, %sbit/s\n", vk_fmt_rate(rate, sizeof(rate), pps),
@@ -655,6 +695,10 @@ static void print_gen(const struct gen_opts *o, const struct gen_result *r)
 			printf("  %s %llu", e ? strerrorname_np(e) : "short_write",
 			       (unsigned long long)r->err_by[e]);
 	printf("\n");
+	if (r->cost_opened)
+		printf("  cost      window over %llu frames after %llu warm-up frames "
+		       "(vk_cost markers)\n", (unsigned long long)r->cost_frames,
+		       (unsigned long long)o->warmup);
 	if (o->recv)
 		printf("  returned  %llu (mac_swapped %llu, other frames %llu)\n",
 		       (unsigned long long)r->returned,
@@ -697,6 +741,7 @@ static int do_gen(struct gen_opts *o)
 		return EXIT_FAIL;
 	}
 	close(fd);
+	r.interrupted = vk_stop;
 	print_gen(o, &r);
 	if (o->recv && r.returned < r.frames)
 		fprintf(stderr, "vnetkit: gen: note: only %llu of %llu frames came "
@@ -707,6 +752,11 @@ static int do_gen(struct gen_opts *o)
 		vk_errf("gen", NULL, "'%s' went away after %llu frames (%s)",
 			o->tap ? o->tap : o->dev, (unsigned long long)r.frames,
 			o->tap ? "TAP removed" : "interface removed");
+		return EXIT_FAIL;
+	}
+	if (r.interrupted) {
+		vk_errf("gen", NULL, "interrupted after %llu frames: the run did not complete",
+			(unsigned long long)r.frames);
 		return EXIT_FAIL;
 	}
 	if (!r.frames) {
@@ -889,7 +939,7 @@ static int do_sink(struct gen_opts *o)
 		       "\"duplicates\":%llu,\"out_of_order\":%llu,\"missing\":%llu,"
 		       "\"first_seq\":%llu,\"last_seq\":%llu,\"other_runs\":%llu,"
 		       "\"foreign\":%llu,\"flows\":%llu,\"seconds\":%.6f,"
-		       "\"pps\":%.0f,\"complete\":%s}\n",
+		       "\"pps\":%.0f,\"complete\":%s,\"interrupted\":%s}\n",
 		       (unsigned long long)s.received, (unsigned long long)s.unique,
 		       (unsigned long long)s.bytes, (unsigned long long)s.duplicates,
 		       (unsigned long long)s.out_of_order,
@@ -897,7 +947,7 @@ static int do_sink(struct gen_opts *o)
 		       (unsigned long long)s.max_seq,
 		       (unsigned long long)s.other_runs,
 		       (unsigned long long)s.foreign, (unsigned long long)s.flows,
-		       secs, pps, complete ? "true" : "false");
+		       secs, pps, complete ? "true" : "false", vk_stop ? "true" : "false");
 	} else {
 		printf("sink: %s (%s), run id %u\n", ifname, o->tap ? "TAP fd" :
 		       "AF_PACKET", s.run_id);
@@ -917,8 +967,14 @@ static int do_sink(struct gen_opts *o)
 		       (unsigned long long)s.other_runs);
 		printf("  seconds       %.3f (first to last frame), %s pps\n", secs,
 		       vk_fmt_rate(rate, sizeof(rate), pps));
+		if (vk_stop)
+			printf("  interrupted   stopped by a signal before the end\n");
 	}
 	rc = 0;
+	if (vk_stop && (o->count_set || o->duration)) {
+		vk_err("gen --sink", "interrupted: the run did not complete", NULL);
+		rc = EXIT_FAIL;
+	}
 	if (o->count_set && !complete) {
 		vk_errf("gen --sink", NULL, "only %llu of %llu frames arrived",
 			(unsigned long long)s.unique, (unsigned long long)o->count);
@@ -937,7 +993,10 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
-	if (vk_require_root("gen"))
+	/* A TAP queue: CAP_NET_ADMIN; a packet socket: CAP_NET_RAW; entering
+	 * a namespace: CAP_SYS_ADMIN. */
+	if (vk_require_caps("gen", (o.tap ? VK_CAP(VK_CAP_NET_ADMIN) : VK_CAP(VK_CAP_NET_RAW)) |
+			    (o.netns ? VK_CAP(VK_CAP_SYS_ADMIN) : 0)))
 		return EXIT_FAIL;
 	if (o.netns && (vk_netns_exists(o.netns) != 1 || vk_netns_enter(o.netns) < 0)) {
 		vk_errf("gen --netns", "create it: vnetkit testbed up --name NS",

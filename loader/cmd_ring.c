@@ -52,6 +52,8 @@ static const unsigned int model_sweep[] = { 1, 2, 4, 8, 16, 32, 64 };
 
 struct ring_opts {
 	bool bench;
+	bool interrupted;		/* Ctrl-C: the report covers completed rounds */
+	unsigned int rounds_requested;
 	const struct ring_algo *algos[16];
 	int nalgos;
 	unsigned int batches[MAX_BATCHES];
@@ -225,6 +227,7 @@ static int parse_opts(struct ring_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct vk_opt_seen seen = {};
 	uint64_t v;
 	int c;
 
@@ -235,6 +238,8 @@ static int parse_opts(struct ring_opts *o, int argc, char **argv)
 	o->nbatches = 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		if (c != 'h' && c != '?' && vk_opt_once(&seen, "ring", lopts, c))
+			return -1;
 		switch (c) {
 		case 'a':
 			if (parse_algos(o, optarg))
@@ -416,7 +421,7 @@ static struct ring_params row_params(const struct ring_opts *o, const struct rin
 	struct ring_params p = {
 		.size = o->size, .batch = r->batch ? r->batch : 1,
 		.vq_layout = o->layout, .full = o->full, .cons_work = o->cons_work,
-		.rt_prio = o->rt,
+		.rt_prio = o->rt, .stop = &vk_stop,
 	};
 
 	return p;
@@ -486,7 +491,11 @@ static int time_producer(const struct ring_opts *o, struct ring_row *row,
 	char why[200];
 	double ns;
 
-	if (ring_time_producer(row->a, p, ops, false, &ns, why, sizeof(why))) {
+	int rc = ring_time_producer(row->a, p, ops, false, &ns, why, sizeof(why));
+
+	if (rc == 1)
+		return 1;
+	if (rc) {
 		vk_err("ring bench: producer timing", why, NULL);
 		return -1;
 	}
@@ -494,7 +503,10 @@ static int time_producer(const struct ring_opts *o, struct ring_row *row,
 		row->prod_ns = ns;
 	if (!row->a->produce_locked_loop)
 		return 0;
-	if (ring_time_producer(row->a, p, ops, true, &ns, why, sizeof(why))) {
+	rc = ring_time_producer(row->a, p, ops, true, &ns, why, sizeof(why));
+	if (rc == 1)
+		return 1;
+	if (rc) {
 		vk_err("ring bench: producer timing", why, NULL);
 		return -1;
 	}
@@ -503,20 +515,30 @@ static int time_producer(const struct ring_opts *o, struct ring_row *row,
 	return 0;
 }
 
-static int run_bench(const struct ring_opts *o, struct ring_row *rows, int n,
+/* 0, -1 on failure, 1 when interrupted before any round completed. On an
+ * interruption o->rounds becomes the rounds completed: the report covers
+ * those, marked interrupted. */
+static int run_bench(struct ring_opts *o, struct ring_row *rows, int n,
 		     int cpu[2])
 {
+	unsigned int r;
+	int rc;
+
+	o->rounds_requested = o->rounds;
 	/* Rounds go round-robin over the rows so a noisy moment on this
 	 * shared machine hits every algorithm, not just one. */
-	for (unsigned int r = 0; r < o->rounds; r++) {
+	for (r = 0; r < o->rounds; r++) {
 		for (int i = 0; i < n; i++) {
 			struct ring_params p = row_params(o, &rows[i]);
 			struct ring_run run;
 			char why[200];
 
 			if (vk_stop)
-				return -1;
-			if (ring_run_threads(rows[i].a, &p, o->ops, &run, why, sizeof(why))) {
+				goto interrupted;
+			rc = ring_run_threads(rows[i].a, &p, o->ops, &run, why, sizeof(why));
+			if (rc == 1)
+				goto interrupted;
+			if (rc) {
 				vk_err("ring bench", why, NULL);
 				return -1;
 			}
@@ -526,20 +548,33 @@ static int run_bench(const struct ring_opts *o, struct ring_row *rows, int n,
 			if (!r || rows[i].ns[r] < (double)rows[i].best.ns / rows[i].best.ops)
 				rows[i].best = run;
 			rows[i].errors += run.errors;
-			if (time_producer(o, &rows[i], &p, r))
+			rc = time_producer(o, &rows[i], &p, r);
+			if (rc == 1)
+				goto interrupted;
+			if (rc)
 				return -1;
 			if (!rows[i].a->produce_locked_loop)
 				continue;
 			/* the same round with the baseline producer the
 			 * batched one has to beat */
 			p.prod_loop = true;
-			if (ring_run_threads(rows[i].a, &p, o->ops, &run, why, sizeof(why))) {
+			rc = ring_run_threads(rows[i].a, &p, o->ops, &run, why, sizeof(why));
+			if (rc == 1)
+				goto interrupted;
+			if (rc) {
 				vk_err("ring bench", why, NULL);
 				return -1;
 			}
 			rows[i].loop_thr[r] = (double)run.ns / run.ops;
 			rows[i].errors += run.errors;
 		}
+	}
+	if (0) {
+interrupted:
+		o->interrupted = true;
+		o->rounds = r;
+		if (!r)
+			return 1;
 	}
 	for (int i = 0; i < n; i++) {
 		double s[MAX_ROUNDS];
@@ -599,6 +634,9 @@ static void bench_text(const struct ring_opts *o, const struct ring_row *rows,
 	const struct ring_row *kern = find_row(rows, n, "kernel", 0);
 	const struct ring_row *ptr = find_row(rows, n, "ptr_ring", 0);
 
+	if (o->interrupted)
+		printf("ring bench: INTERRUPTED after %u of %u rounds: the figures below "
+		       "cover the completed rounds only\n", o->rounds, o->rounds_requested);
 	printf("ring bench: ring %u, %llu ops x %u rounds, ", o->size,
 	       (unsigned long long)o->ops, o->rounds);
 	if (o->cons_work)
@@ -681,7 +719,9 @@ static void bench_json(const struct ring_opts *o, const struct ring_row *rows,
 	const struct ring_row *kern = find_row(rows, n, "kernel", 0);
 	const struct ring_row *ptr = find_row(rows, n, "ptr_ring", 0);
 
-	printf("{\"command\":\"ring bench\",\"ring_size\":%u,\"ops\":%llu,\"rounds\":%u,\"cons_work\":%u,\"rt\":%s,",
+	printf("{\"command\":\"ring bench\",\"interrupted\":%s,\"rounds_requested\":%u,",
+	       o->interrupted ? "true" : "false", o->rounds_requested);
+	printf("\"ring_size\":%u,\"ops\":%llu,\"rounds\":%u,\"cons_work\":%u,\"rt\":%s,",
 	       o->size, (unsigned long long)o->ops, o->rounds, o->cons_work,
 	       o->rt ? "true" : "false");
 	if (cpu[0] >= 0)
@@ -989,8 +1029,21 @@ int cmd_ring(int argc, char **argv)
 		warn_if_busy();
 	if (run_models(&o, rows, n))
 		goto out;
-	if (o.bench && run_bench(&o, rows, n, cpu))
-		goto out;
+	if (o.bench) {
+		int rc = run_bench(&o, rows, n, cpu);
+
+		if (rc == 1) {
+			if (o.json)
+				printf("{\"command\":\"ring bench\",\"interrupted\":true,"
+				       "\"rounds_requested\":%u,\"rounds\":0,\"results\":[]}\n",
+				       o.rounds_requested);
+			vk_errf("ring bench", NULL, "interrupted during round 1 of %u: no round "
+				"completed, no figures", o.rounds_requested);
+			goto out;
+		}
+		if (rc)
+			goto out;
+	}
 	if (o.bench) {
 		if (o.json)
 			bench_json(&o, rows, n, cpu);
@@ -1004,7 +1057,14 @@ int cmd_ring(int argc, char **argv)
 	}
 	if (o.plot && make_plot(&o, rows, n))
 		goto out;
+	/* An interrupted benchmark did not complete: its partial report
+	 * is printed, and the exit status says so. */
 	ret = 0;
+	if (o.interrupted) {
+		vk_errf("ring bench", NULL, "interrupted after %u of %u rounds: the run did "
+			"not complete", o.rounds, o.rounds_requested);
+		ret = EXIT_FAIL;
+	}
 	for (int i = 0; i < n; i++) {
 		if (rows[i].errors) {
 			vk_errf("ring bench", "a ring bug: order or payload broken under concurrency",

@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "netns.h"
+#include "owner.h"
 #include "util.h"
 
 struct tb_opts {
@@ -33,7 +36,9 @@ static void usage(FILE *f)
 "          (default vktap0) and a veth pair (default vkveth0 <-> vkveth1),\n"
 "          all up; IPv6 is disabled inside NS only, so no ND/MLD frames\n"
 "          disturb exact counters. A failure removes what was created.\n"
-"  down    remove the TAP, the veth pair, then the namespace\n"
+"  down    remove the TAP, the veth pair, then the namespace: only what\n"
+"          `up` created and recorded in " VK_TB_RECORD_DIR "/NS\n"
+"          (namespace inode, device ifindexes); anything else is refused\n"
 "  status  list the devices in the namespace with their counters\n"
 "\n"
 "Run tools inside it with: ip netns exec NS vnetkit gen --tap vktap0 ...\n");
@@ -65,6 +70,7 @@ static int parse(int argc, char **argv, struct tb_opts *o, bool creating)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	struct vk_opt_seen seen = {};
 	const char *peer = NULL;
 	int c;
 
@@ -74,6 +80,9 @@ static int parse(int argc, char **argv, struct tb_opts *o, bool creating)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", lopts, NULL)) != -1) {
+		if (c != 'h' && c != ':' && c != '?' &&
+		    vk_opt_once(&seen, "testbed", lopts, c))
+			return -1;
 		switch (c) {
 		case 'n': o->ns = optarg; break;
 		case 't': o->tap = optarg; break;
@@ -132,25 +141,115 @@ static int parse(int argc, char **argv, struct tb_opts *o, bool creating)
 	return 0;
 }
 
+static const char *name_opt(const struct tb_opts *o)
+{
+	static char buf[80];
+
+	snprintf(buf, sizeof(buf), "%s%s", strcmp(o->ns, "vnetkit") ? " --name " : "",
+		 strcmp(o->ns, "vnetkit") ? o->ns : "");
+	return buf;
+}
+
+/* Is namespace o->ns the one a `testbed up` created and recorded? Prints
+ * why not (naming what is foreign and how to remove it by hand) and
+ * returns the exit code; 0 when it is ours, with the record in *r. */
+static int check_ours(const char *what, const struct tb_opts *o,
+		      struct vk_tb_record *r)
+{
+	char rec[256];
+	uint64_t ino = 0;
+	int err;
+
+	vk_tb_record_path(rec, sizeof(rec), o->ns);
+	err = vk_tb_record_load(o->ns, r);
+	if (vk_netns_exists(o->ns) != 1) {
+		if (!err) {
+			/* The namespace went away without us: the record is ours. */
+			vk_tb_record_remove(o->ns);
+			vk_errf(what, "nothing to remove", "testbed '%s' is not up "
+				"(its namespace is gone; removed the stale record %s)",
+				o->ns, rec);
+		} else {
+			vk_errf(what, "run: vnetkit testbed up", "testbed '%s' is not up",
+				o->ns);
+		}
+		return EXIT_FAIL;
+	}
+	if (err == -ENOENT) {
+		vk_errf(what, NULL, "namespace '%s' was not created by vnetkit testbed "
+			"(no record %s): leaving it alone (if it is yours to remove: "
+			"ip netns del %s)", o->ns, rec, o->ns);
+		return EXIT_FAIL;
+	}
+	if (err) {
+		vk_errf(what, NULL, "cannot read the testbed record %s: %s (check it, "
+			"or remove it and the namespace by hand: rm %s; ip netns del %s)",
+			rec, strerror(-err), rec, o->ns);
+		return EXIT_FAIL;
+	}
+	err = vk_netns_ino(o->ns, &ino);
+	if (err || ino != r->ns_ino) {
+		vk_errf(what, NULL, "namespace '%s' is not the one vnetkit testbed "
+			"created (inode %llu, recorded %llu): it was deleted and "
+			"re-created by someone else; leaving it alone (remove the stale "
+			"record: rm %s; the namespace, if it is yours: ip netns del %s)",
+			o->ns, (unsigned long long)ino, (unsigned long long)r->ns_ino,
+			rec, o->ns);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void record_link(struct vk_tb_record *r, const char *name, const char *kind)
+{
+	struct vk_tb_link *l = &r->links[r->nr_links++];
+
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	snprintf(l->kind, sizeof(l->kind), "%s", kind);
+	l->ifindex = if_nametoindex(name);
+}
+
 static int tb_up(struct tb_opts *o)
 {
 	const char *links[] = { o->tap, o->veth, o->peer };
+	struct vk_tb_record rec = { 0 };
 	char msg[256];
 	int saved, ret, st;
 
 	st = vk_netns_exists(o->ns);
 	if (st == 1) {
-		vk_errf("testbed up", NULL, "testbed already up in namespace '%s' "
-			"(run: vnetkit testbed down%s%s)", o->ns,
-			strcmp(o->ns, "vnetkit") ? " --name " : "",
-			strcmp(o->ns, "vnetkit") ? o->ns : "");
+		uint64_t ino = 0;
+
+		if (!vk_tb_record_load(o->ns, &rec) && !vk_netns_ino(o->ns, &ino) &&
+		    ino == rec.ns_ino)
+			vk_errf("testbed up", NULL, "testbed already up in namespace '%s' "
+				"(run: vnetkit testbed down%s)", o->ns, name_opt(o));
+		else
+			vk_errf("testbed up", "choose another --name NS",
+				"namespace '%s' exists and is not a vnetkit testbed", o->ns);
 		return EXIT_FAIL;
 	}
+	if (!vk_tb_record_load(o->ns, &rec))
+		vk_tb_record_remove(o->ns);	/* ours, its namespace is gone */
 	if (vk_netns_create(o->ns)) {
-		vk_errf("testbed up", errno == EEXIST ? "remove the stale "
-			VK_NETNS_RUN_DIR " entry: vnetkit testbed down" : NULL,
+		vk_errf("testbed up", errno == EEXIST ? "a file of that name is in "
+			VK_NETNS_RUN_DIR " and it is not a namespace: choose another "
+			"--name NS" : NULL,
 			"cannot create namespace '%s': %s", o->ns, strerror(errno));
 		return EXIT_FAIL;
+	}
+	snprintf(rec.ns, sizeof(rec.ns), "%s", o->ns);
+	rec.pid = getpid();
+	rec.created = time(NULL);
+	/* Recorded before anything goes in it: a crash from here on leaves a
+	 * namespace that `down` knows is ours. */
+	ret = vk_netns_ino(o->ns, &rec.ns_ino);
+	if (!ret)
+		ret = vk_tb_record_save(&rec);
+	if (ret) {
+		vk_errf("testbed up", NULL, "cannot record the testbed in %s: %s",
+			VK_TB_RECORD_DIR, strerror(-ret));
+		goto err_ns;
 	}
 	printf("testbed: created namespace %s\n", o->ns);
 
@@ -194,6 +293,15 @@ static int tb_up(struct tb_opts *o)
 			strerror(-ret));
 		goto err_tap;
 	}
+	record_link(&rec, o->tap, "tap");
+	record_link(&rec, o->veth, "veth");
+	record_link(&rec, o->peer, "veth");
+	ret = vk_tb_record_save(&rec);
+	if (ret) {
+		vk_errf("testbed up", NULL, "cannot record the testbed devices: %s",
+			strerror(-ret));
+		goto err_veth;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
 		ret = vk_link_set_up(links[i]);
 		if (ret) {
@@ -205,9 +313,8 @@ static int tb_up(struct tb_opts *o)
 	vk_netns_leave(saved);
 	printf("testbed: created TAP %s (mode tap, persistent), up\n", o->tap);
 	printf("testbed: created veth pair %s <-> %s, up\n", o->veth, o->peer);
-	printf("testbed: up (remove with: vnetkit testbed down%s%s)\n",
-	       strcmp(o->ns, "vnetkit") ? " --name " : "",
-	       strcmp(o->ns, "vnetkit") ? o->ns : "");
+	printf("testbed: recorded in %s/%s\n", VK_TB_RECORD_DIR, o->ns);
+	printf("testbed: up (remove with: vnetkit testbed down%s)\n", name_opt(o));
 	return 0;
 
 err_veth:
@@ -224,12 +331,11 @@ err_ns:
 	else
 		fprintf(stderr, "vnetkit: testbed up: rolled back (namespace '%s' "
 			"and its devices removed)\n", o->ns);
+	vk_tb_record_remove(o->ns);
 	return EXIT_FAIL;
 }
 
-/* Every non-loopback device in the namespace, TAPs first: a TAP still
- * held open by a process goes away with the namespace anyway, but removing
- * it explicitly makes the failure visible. */
+/* Every non-loopback device in the namespace. */
 static int list_links(char names[][IFNAMSIZ], int max)
 {
 	struct if_nameindex *ifs = if_nameindex(), *p;
@@ -244,54 +350,76 @@ static int list_links(char names[][IFNAMSIZ], int max)
 	return n;
 }
 
+static bool recorded(const struct vk_tb_record *r, const char *name)
+{
+	int idx = if_nametoindex(name);
+
+	for (int i = 0; i < r->nr_links; i++)
+		if (!strcmp(r->links[i].name, name) && r->links[i].ifindex == idx)
+			return true;
+	return false;
+}
+
 static int tb_down(struct tb_opts *o)
 {
-	char names[64][IFNAMSIZ], msg[256];
-	int saved, n, rc = 0;
+	char names[64][IFNAMSIZ], msg[256], foreign[1100] = "";
+	struct vk_tb_record rec;
+	int saved, n, rc;
 
-	if (vk_netns_exists(o->ns) != 1) {
-		vk_netns_delete(o->ns);	/* a stale placeholder file, if any */
-		vk_errf("testbed down", "nothing to remove", "testbed '%s' is not up",
-			o->ns);
-		return EXIT_FAIL;
-	}
+	rc = check_ours("testbed down", o, &rec);
+	if (rc)
+		return rc;
 	saved = vk_netns_enter(o->ns);
 	if (saved < 0) {
 		vk_errf("testbed down", NULL, "cannot enter namespace '%s': %s",
 			o->ns, strerror(errno));
 		return EXIT_FAIL;
 	}
-	n = list_links(names, ARRAY_SIZE(names));
-	for (int pass = 0; pass < 2 && n > 0; pass++) {
-		for (int i = 0; i < n; i++) {
-			struct vk_link_info li;
-			bool is_tun;
+	/* Only the devices we created, and only while their ifindex is the
+	 * one recorded; the TAP first: a TAP still held open by a process
+	 * goes with the namespace anyway, removing it explicitly makes the
+	 * failure visible. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < rec.nr_links; i++) {
+			const struct vk_tb_link *l = &rec.links[i];
 			int ret;
 
-			if (vk_link_info(names[i], &li))
-				continue;	/* gone with its veth peer */
-			is_tun = !strcmp(li.driver, "tun");
-			if (is_tun != (pass == 0))
+			if (!strcmp(l->kind, "tap") != (pass == 0))
 				continue;
-			ret = vk_link_del(names[i], msg, sizeof(msg));
+			if ((int)if_nametoindex(l->name) != l->ifindex)
+				continue;	/* gone with its veth peer, or not ours */
+			ret = vk_link_del(l->name, msg, sizeof(msg));
 			if (ret && ret != -ENODEV) {
 				vk_errf("testbed down", msg[0] ? msg : NULL,
-					"cannot remove %s: %s", names[i],
-					strerror(-ret));
+					"cannot remove %s: %s", l->name, strerror(-ret));
 				rc = EXIT_FAIL;
 			} else if (!ret) {
 				printf("testbed: removed %s %s\n",
-				       is_tun ? (strcmp(li.bus, "tun") ? "TAP" : "TUN") :
-				       li.driver[0] ? li.driver : "device", names[i]);
+				       strcmp(l->kind, "tap") ? l->kind : "TAP", l->name);
 			}
 		}
 	}
+	n = list_links(names, ARRAY_SIZE(names));
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(foreign);
+
+		snprintf(foreign + len, sizeof(foreign) - len, "%s%s", len ? ", " : "",
+			 names[i]);
+	}
 	vk_netns_leave(saved);
+	if (foreign[0]) {
+		vk_errf("testbed down", NULL, "namespace '%s' holds devices vnetkit did "
+			"not create: %s; leaving the namespace in place (move or remove "
+			"them: ip -n %s link del DEV, then run vnetkit testbed down%s again)",
+			o->ns, foreign, o->ns, name_opt(o));
+		return EXIT_FAIL;
+	}
 	if (vk_netns_delete(o->ns)) {
 		vk_errf("testbed down", NULL, "cannot remove namespace '%s': %s",
 			o->ns, strerror(errno));
 		return EXIT_FAIL;
 	}
+	vk_tb_record_remove(o->ns);
 	printf("testbed: removed namespace %s\n", o->ns);
 	return rc;
 }
@@ -299,15 +427,15 @@ static int tb_down(struct tb_opts *o)
 static int tb_status(struct tb_opts *o)
 {
 	char names[64][IFNAMSIZ];
+	struct vk_tb_record rec;
 	struct vk_link_info li;
-	int saved, n;
+	int saved, n, rc;
 
-	if (vk_netns_exists(o->ns) != 1) {
+	rc = check_ours("testbed status", o, &rec);
+	if (rc) {
 		if (o->json)
 			printf("{\"namespace\":\"%s\",\"up\":false,\"devices\":[]}\n", o->ns);
-		vk_errf("testbed status", "run: vnetkit testbed up",
-			"testbed '%s' is not up", o->ns);
-		return EXIT_FAIL;
+		return rc;
 	}
 	saved = vk_netns_enter(o->ns);
 	if (saved < 0) {
@@ -317,33 +445,37 @@ static int tb_status(struct tb_opts *o)
 	}
 	n = list_links(names, ARRAY_SIZE(names));
 	if (o->json)
-		printf("{\"namespace\":\"%s\",\"up\":true,\"devices\":[", o->ns);
+		printf("{\"namespace\":\"%s\",\"up\":true,\"created_by_pid\":%ld,"
+		       "\"created_at\":%lld,\"devices\":[", o->ns, rec.pid, rec.created);
 	else
-		printf("testbed %s: up\n  %-15s %-6s %-5s %12s %12s %9s\n", o->ns,
-		       "device", "kind", "state", "rx_packets", "tx_packets",
+		printf("testbed %s: up (created by pid %ld)\n  %-15s %-6s %-5s %12s %12s %9s\n",
+		       o->ns, rec.pid, "device", "kind", "state", "rx_packets", "tx_packets",
 		       "dropped");
 	for (int i = 0; i < n; i++) {
 		const char *kind;
+		bool ours;
 
 		if (vk_link_info(names[i], &li))
 			continue;
+		ours = recorded(&rec, names[i]);
 		kind = !strcmp(li.driver, "tun") ? li.bus : li.driver;
 		if (o->json)
 			printf("%s{\"name\":\"%s\",\"kind\":\"%s\",\"ifindex\":%d,"
-			       "\"up\":%s,\"rx_packets\":%llu,\"tx_packets\":%llu,"
+			       "\"vnetkit\":%s,\"up\":%s,\"rx_packets\":%llu,\"tx_packets\":%llu,"
 			       "\"rx_dropped\":%llu,\"tx_dropped\":%llu}",
 			       i ? "," : "", li.name, kind, li.ifindex,
-			       li.up ? "true" : "false",
+			       ours ? "true" : "false", li.up ? "true" : "false",
 			       (unsigned long long)li.rx_packets,
 			       (unsigned long long)li.tx_packets,
 			       (unsigned long long)li.rx_dropped,
 			       (unsigned long long)li.tx_dropped);
 		else
-			printf("  %-15s %-6s %-5s %12llu %12llu %9llu\n", li.name,
+			printf("  %-15s %-6s %-5s %12llu %12llu %9llu%s\n", li.name,
 			       kind, li.up ? "up" : "down",
 			       (unsigned long long)li.rx_packets,
 			       (unsigned long long)li.tx_packets,
-			       (unsigned long long)(li.rx_dropped + li.tx_dropped));
+			       (unsigned long long)(li.rx_dropped + li.tx_dropped),
+			       ours ? "" : "  (not created by vnetkit)");
 	}
 	if (o->json)
 		printf("]}\n");
@@ -368,7 +500,9 @@ int cmd_testbed(int argc, char **argv)
 	}
 	if (parse(argc - 1, argv + 1, &o, !strcmp(sub, "up")))
 		return EXIT_USAGE;
-	if (vk_require_root("testbed"))
+	/* Namespaces (unshare, setns, the /run/netns bind mount):
+	 * CAP_SYS_ADMIN; links: CAP_NET_ADMIN. */
+	if (vk_require_caps("testbed", VK_CAP(VK_CAP_SYS_ADMIN) | VK_CAP(VK_CAP_NET_ADMIN)))
 		return EXIT_FAIL;
 	if (!strcmp(sub, "up"))
 		return tb_up(&o);

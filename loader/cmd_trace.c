@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -24,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "netns.h"
 #include "util.h"
 #include "trace_report.h"
 #include "trace_events.h"
@@ -84,13 +86,18 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: vnetkit trace [--stages LIST] [--dev IF] [--duration S | --packets N]\n"
 "                     [--counters hw|sw|none] [--methods LIST]\n"
-"                     [--events PREFIX] [--json]\n"
+"                     [--events PREFIX] [--json] [--netns NS]\n"
 "                     [-- CMD ARGS...]\n"
 "       vnetkit trace --list [--methods LIST] [--dev IF]\n"
 "Traces the TAP / veth / virtio-net / vhost-net packet path per stage:\n"
 "packets, entry->exit and path latency (log2 histograms), batch sizes, XDP\n"
 "verdicts, perf counters per packet. Stops after --duration, after --packets\n"
 "at any stage, when CMD exits (exit status = CMD's), or on Ctrl-C.\n"
+"--packets N is a stop condition checked every 10 ms, not a cap: the report\n"
+"gives N and the count seen. An interrupted run says so (\"interrupted\"\n"
+"in JSON) and exits 1 when it had an end condition that did not come.\n"
+"CMD is killed with vnetkit (even on SIGKILL); with --json its standard\n"
+"output goes to standard error, so standard output is one JSON document.\n"
 "  --stages LIST   comma-separated stage names or groups (tun, veth,\n"
 "                  virtio_net, vhost_net, xdp, net, all); default all\n"
 "  --dev IF        count only events of this interface\n"
@@ -101,7 +108,8 @@ static void usage(FILE *f)
 "  --events PREFIX also count every tracepoint named PREFIX* (default\n"
 "                  vhost_ when vhost_net stages are traced)\n"
 "  --json          one JSON report (schema vnetkit-trace/1)\n"
-"  --list          print every stage and how this kernel can trace it\n");
+"  --list          print every stage and how this kernel can trace it\n"
+"  --netns NS      look up --dev and run CMD in network namespace NS\n");
 }
 
 /* --methods fentry,kprobe,tp: the attach methods a stage may use (the
@@ -865,11 +873,21 @@ static void tracer_free(struct tracer *t)
 	free(t->ksyms);
 }
 
-static pid_t start_cmd(char **argv)
+/* CMD must not outlive us, even when we are SIGKILLed: the kernel sends
+ * it SIGKILL when we die. A parent that died between fork() and prctl()
+ * is caught by comparing getppid() with our pid. With --json, CMD's
+ * standard output goes to our standard error so that stdout stays one
+ * JSON document. */
+static pid_t start_cmd(char **argv, bool json)
 {
+	pid_t parent = getpid();
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
+		if (json && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
 		execvp(argv[0], argv);
 		fprintf(stderr, "vnetkit: trace: cannot run %s: %s\n", argv[0],
 			strerror(errno));
@@ -890,22 +908,26 @@ int cmd_trace(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "netns", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *stages = NULL, *events = NULL;
+	const char *stages = NULL, *events = NULL, *netns = NULL;
 	bool json = false, list = false, have_dur = false;
 	struct tracer t = { .xdp_prog_fd = -1 };
 	int opt, i, rc = EXIT_FAIL, any = 0;
 	double duration = 0, start;
 	struct utsname uts;
 	uint64_t packets = 0;
+	struct vk_opt_seen seen = {};
 	pid_t child = -1;
 
 	t.run.ctr_mode = "hw";
 	t.methods = 1u << VK_M_FENTRY | 1u << VK_M_KPROBE | 1u << VK_M_TP;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+s:d:t:n:c:m:e:jlh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:d:t:n:c:m:e:N:jlh", opts, NULL)) != -1) {
+		if (opt != 'h' && opt != '?' && vk_opt_once(&seen, WHAT, opts, opt))
+			return EXIT_USAGE;
 		switch (opt) {
 		case 'e':
 			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
@@ -921,9 +943,18 @@ int cmd_trace(int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 's': stages = optarg; break;
+		case 'N':
+			if (!vk_valid_nsname(optarg)) {
+				vk_errf(WHAT, "a name from ip netns list",
+					"--netns: invalid namespace name '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			netns = optarg;
+			break;
 		case 'd': t.run.dev = optarg; break;
 		case 't':
-			if (vk_parse_secs("trace: --duration", optarg, 0, 86400 * 365, &duration))
+			if (vk_parse_secs("trace: --duration", optarg, 0.01, 86400 * 365,
+					  &duration))
 				return EXIT_USAGE;
 			have_dur = true;
 			break;
@@ -957,6 +988,18 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (select_stages(&t, stages))
 		return EXIT_USAGE;
+	/* Tracing programs and perf events: CAP_BPF + CAP_PERFMON; entering a
+	 * namespace: CAP_SYS_ADMIN. */
+	if (vk_require_caps(WHAT, VK_CAP(VK_CAP_BPF) | VK_CAP(VK_CAP_PERFMON) |
+			    (netns ? VK_CAP(VK_CAP_SYS_ADMIN) : 0)))
+		return EXIT_FAIL;
+	/* The network namespace only (the mount namespace stays): --dev is
+	 * looked up and filtered there, and CMD runs there. */
+	if (netns && (vk_netns_exists(netns) != 1 || vk_netns_enter(netns) < 0)) {
+		vk_errf(WHAT, "list them: ip netns list", "--netns: no network namespace '%s'",
+			netns);
+		return EXIT_FAIL;
+	}
 	if (t.run.dev) {
 		t.run.ifindex = if_nametoindex(t.run.dev);
 		if (!t.run.ifindex) {
@@ -965,8 +1008,6 @@ int cmd_trace(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 	}
-	if (vk_require_root(WHAT))
-		return EXIT_FAIL;
 	uname(&uts);
 	t.run.kernel = uts.release;
 	vk_setup_libbpf_logging();
@@ -1032,17 +1073,23 @@ int cmd_trace(int argc, char **argv)
 	vk_install_signals();
 	start = vk_now();
 	if (t.run.cmd) {
-		child = start_cmd(t.run.cmd);
+		child = start_cmd(t.run.cmd, json);
 		if (child < 0) {
 			vk_errf(WHAT, NULL, "fork: %s", strerror(errno));
 			goto out;
 		}
 	}
+	t.run.end = "interrupted";
+	t.run.packets_requested = packets;
 	while (!vk_stop) {
-		if (have_dur && vk_now() - start >= duration)
+		if (have_dur && vk_now() - start >= duration) {
+			t.run.end = "duration";
 			break;
-		if (packets && max_packets(&t) >= packets)
+		}
+		if (packets && max_packets(&t) >= packets) {
+			t.run.end = "packets";
 			break;
+		}
 		if (child > 0) {
 			int status;
 			pid_t w = waitpid(child, &status, WNOHANG);
@@ -1051,6 +1098,7 @@ int cmd_trace(int argc, char **argv)
 				t.run.cmd_status = WIFEXITED(status) ? WEXITSTATUS(status) :
 						   128 + WTERMSIG(status);
 				child = -1;
+				t.run.end = "command";
 				break;
 			}
 		}
@@ -1058,6 +1106,7 @@ int cmd_trace(int argc, char **argv)
 			 duration - (vk_now() - start) : 0.01);
 	}
 	t.run.duration = vk_now() - start;
+	t.run.interrupted = !strcmp(t.run.end, "interrupted");
 	if (child > 0) {
 		int status;
 
@@ -1071,7 +1120,7 @@ int cmd_trace(int argc, char **argv)
 		bpf_link__destroy(t.links[--t.nr_links]);
 	vk_tp_events_detach(&t.events);
 	vk_vhost_trace_detach(&t.vhost);
-	collect(&t);
+	t.run.packets_seen = max_packets(&t);
 	vk_tp_events_read(&t.events);
 	vk_vhost_trace_read(&t.vhost);
 	if (json)
@@ -1079,6 +1128,10 @@ int cmd_trace(int argc, char **argv)
 	else
 		vk_trace_print_text(stdout, &t.run);
 	rc = t.run.cmd ? t.run.cmd_status : 0;
+	/* Ctrl-C is how a run without an end condition ends; one with an end
+	 * condition that did not come did not complete. */
+	if (t.run.interrupted && (t.run.cmd || have_dur || packets) && !rc)
+		rc = EXIT_FAIL;
 out:
 	if (child > 0) {
 		kill(child, SIGTERM);

@@ -9,7 +9,8 @@
  * --json prints one object (stable; fields are only ever added):
  *   mode "tx"|"rx"|"pingpong", result "ok"|"verify_failed"|"stalled"|
  *   "interrupted"|"vhost_error"|"error_missed", frames, size, ring_size,
- *   batch, busyloop_timeout_us, interval_us (pingpong pacing, 0: none),
+ *   batch, busyloop_timeout_us, busyloop_adaptive, interval_us (pingpong
+ *   pacing, 0: none), pace "sleep"|"spin",
  *   window, hdr_len, rx_buf, spin,
  *   features {version_1, event_idx, mrg_rxbuf, negotiated, offered (hex)},
  *   verified, corrupt, duplicate, lost, reordered, foreign (frames on the
@@ -21,15 +22,25 @@
  *   (call eventfd signals), interrupts_per_frame, reaps (driver passes that
  *   found used entries), used, used_per_reap, max_used_per_reap,
  *   used_per_reap_log2 [17 buckets: 1, 2-3, 4-7, ...]},
- *   vhost_worker {cpu_ns, cpu_ns_per_frame, source "schedstat"|"stat"} or
+ *   vhost_worker {cpu_ns, cpu_ns_per_frame, source "schedstat"|"sched"|"stat"} or
  *   {unavailable: reason}, driver_cpu_ns,
- *   [latency_ns {samples, min, p50, p99, max}] (pingpong).
+ *   [latency_ns {samples, min, p50, p99, max}] (pingpong),
+ *   publish_every (avail index stores per batch: 0 = once per batch),
+ *   pin {driver, worker} (CPUs, -1: not pinned),
+ *   cost_window {warmup, in_window, opened}: the vk_cost window markers
+ *   (include/vk_cost_mark.h) open once warmup frames are done and close
+ *   when the last frame is; frames = frames completed inside the window.
+ *
+ * vnetkit vhost regions prints the fixed addresses of the rings and buffers
+ * (vk_vhost_layout()) as cost-plugin arguments, one per line:
+ *   region=rx.desc:0x7e0000000000:0x1000
  */
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,18 +58,21 @@
 #include "util.h"
 #include "vhost_dev.h"
 #include "vhost_frame.h"
+#include "vk_cost_mark.h"
 
-enum mode { M_TX, M_RX, M_PINGPONG };
+enum mode { M_TX, M_RX, M_PINGPONG, M_REGIONS };
 enum inject { INJ_NONE, INJ_BAD_ADDR, INJ_LOOP };
 
-static const char *const mode_names[] = { "tx", "rx", "pingpong" };
+static const char *const mode_names[] = { "tx", "rx", "pingpong", "regions" };
 static const char *const inject_names[] = { "none", "bad-addr", "loop" };
 
 struct opts {
 	enum mode mode;
 	uint64_t frames, size, ring, batch, busyloop, rx_buf, window, interval;
+	uint64_t warmup, publish;
+	int pin_drv, pin_worker;	/* -1: not pinned */
 	double timeout;
-	bool json, v1, event_idx, mrg, spin;
+	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin;
 	const char *dev;
 	enum inject inject;
 	uint64_t inject_after;
@@ -94,17 +108,23 @@ struct run {
 	uint64_t mrg_seq;
 	size_t mrg_off;
 	bool mrg_bad, mrg_ours;
+	/* cost window: 0 not yet open, 1 open, 2 closed */
+	int cost_state;
+	uint64_t cost_f0, cost_frames;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vnetkit vhost tx|rx|pingpong [options]\n"
+"       vnetkit vhost regions [--ring-size S] [--size B] [--rx-buf B]\n"
 "  Drive /dev/vhost-net from user space (vnetkit is the guest, a TAP in a\n"
 "  private netns is the backend); verify every frame and measure.\n"
 "  tx        frames from the TX ring must arrive intact on the TAP\n"
 "  rx        frames sent out of the TAP must arrive intact in the RX ring\n"
 "  pingpong  TX -> TAP -> reflector -> RX, one frame in flight: latency\n"
+"  regions   print the fixed ring/buffer addresses as cost-plugin region=\n"
+"            arguments (no device needed)\n"
 "options:\n"
 "  --frames N             frames to send (100000; pingpong 10000)\n"
 "  --size B               Ethernet frame length, 60..9000 (64)\n"
@@ -112,8 +132,13 @@ static void usage(FILE *f)
 "  --batch N              frames added per kick (tx) / injected per burst\n"
 "                         (rx), 1..ring size (32)\n"
 "  --busyloop-timeout US  VHOST_SET_VRING_BUSYLOOP_TIMEOUT on both rings (0)\n"
+"  --busyloop-adaptive    VHOST_SET_VRING_BUSYLOOP_ADAPTIVE on both rings: the\n"
+"                         timeout becomes the ceiling of an adaptive window\n"
 "  --interval US          pingpong: start a frame every US microseconds, a\n"
 "                         paced load (0: back to back)\n"
+"  --pace sleep|spin      how --interval waits: sleep (timer resolution, a\n"
+"                         tick without high-resolution timers) or spin on\n"
+"                         the clock (exact gaps, one CPU busy) (sleep)\n"
 "  --rx-buf B             RX buffer length incl. virtio-net header (fits one\n"
 "                         frame; smaller needs mergeable buffers)\n"
 "  --window N             frames in flight on the host side (auto)\n"
@@ -125,6 +150,11 @@ static void usage(FILE *f)
 "                         frames (tx): vhost must stop the queue and say so\n"
 "  --spin                 pingpong: poll the RX used ring instead of sleeping\n"
 "                         on interrupts (a busy-polling guest)\n"
+"  --publish-every N      tx: store the avail index after every N descriptors\n"
+"                         (one kick decision per batch still); 0: per batch\n"
+"  --pin D,W              run this thread on CPU D and the vhost worker on\n"
+"                         CPU W (a cost run then splits driver and device)\n"
+"  --warmup N             frames before the cost window opens (frames / 10)\n"
 "  --timeout SECS         fail when nothing progresses this long (10)\n"
 "  --dev PATH             vhost-net device (/dev/vhost-net)\n"
 "  --json                 one JSON object (schema in cmd_vhost.c)\n");
@@ -135,17 +165,37 @@ static bool pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
+/* --pin D,W: two CPU numbers. */
+static int parse_pin(const char *arg, struct opts *o)
+{
+	unsigned int d, w;
+	char tail;
+
+	if (sscanf(arg, "%u,%u%c", &d, &w, &tail) != 2 || d >= CPU_SETSIZE ||
+	    w >= CPU_SETSIZE) {
+		vk_errf("--pin", "expected DRIVER_CPU,WORKER_CPU, e.g. 0,1",
+			"invalid value '%s'", arg);
+		return -1;
+	}
+	o->pin_drv = d;
+	o->pin_worker = w;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_FRAMES = 256, O_SIZE, O_RING, O_BATCH, O_BUSY, O_RXBUF,
 	       O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_INJ,
-	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN, O_INTERVAL };
+	       O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_SPIN, O_INTERVAL,
+	       O_WARMUP, O_PIN, O_PUBLISH, O_ADAPTIVE, O_PACE };
 	static const struct option lo[] = {
 		{ "frames", required_argument, NULL, O_FRAMES },
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "ring-size", required_argument, NULL, O_RING },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "busyloop-timeout", required_argument, NULL, O_BUSY },
+		{ "busyloop-adaptive", no_argument, NULL, O_ADAPTIVE },
+		{ "pace", required_argument, NULL, O_PACE },
 		{ "rx-buf", required_argument, NULL, O_RXBUF },
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ "no-version-1", no_argument, NULL, O_NOV1 },
@@ -160,16 +210,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "spin", no_argument, NULL, O_SPIN },
+		{ "warmup", required_argument, NULL, O_WARMUP },
+		{ "pin", required_argument, NULL, O_PIN },
+		{ "publish-every", required_argument, NULL, O_PUBLISH },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	bool have_frames = false, have_batch = false;
+	bool have_frames = false, have_batch = false, have_warmup = false;
+	struct vk_opt_seen seen = {};
 	int c, i;
 
 	*o = (struct opts){ .size = 64, .ring = 256, .batch = 32,
 			    .timeout = 10, .v1 = true, .event_idx = true,
 			    .mrg = true, .dev = "/dev/vhost-net",
-			    .inject_after = 1000 };
+			    .inject_after = 1000, .pin_drv = -1, .pin_worker = -1 };
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : -2;
@@ -178,7 +232,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		if (!strcmp(argv[1], mode_names[i]))
 			break;
 	if (i == (int)ARRAY_SIZE(mode_names)) {
-		vk_errf("vhost", "expected tx, rx or pingpong", "unknown mode '%s'",
+		vk_errf("vhost", "expected tx, rx, pingpong or regions", "unknown mode '%s'",
 			argv[1]);
 		return EXIT_USAGE;
 	}
@@ -188,16 +242,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		int r = 0;
 
+		if (c != 'h' && c != ':' && c != '?' &&
+		    vk_opt_once(&seen, "vhost", lo, c))
+			return EXIT_USAGE;
 		switch (c) {
 		case O_FRAMES:
-			r = vk_parse_u64("--frames", optarg, 1, 1ull << 32, &o->frames);
+			r = vk_parse_u64("vhost --frames", optarg, 1, 1ull << 32, &o->frames);
 			have_frames = true;
 			break;
 		case O_SIZE:
-			r = vk_parse_u64("--size", optarg, VK_FRAME_MIN, 9000, &o->size);
+			r = vk_parse_u64("vhost --size", optarg, VK_FRAME_MIN, 9000, &o->size);
 			break;
 		case O_RING:
-			r = vk_parse_u64("--ring-size", optarg, 2, 32768, &o->ring);
+			r = vk_parse_u64("vhost --ring-size", optarg, 2, 32768, &o->ring);
 			if (!r && !pow2(o->ring)) {
 				vk_errf("--ring-size", "vhost needs a power of 2",
 					"%s is not a power of 2", optarg);
@@ -205,18 +262,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case O_BATCH:
-			r = vk_parse_u64("--batch", optarg, 1, 32768, &o->batch);
+			r = vk_parse_u64("vhost --batch", optarg, 1, 32768, &o->batch);
 			have_batch = true;
 			break;
 		case O_BUSY:
-			r = vk_parse_u64("--busyloop-timeout", optarg, 0, 1000000,
+			r = vk_parse_u64("vhost --busyloop-timeout", optarg, 0, 1000000,
 					 &o->busyloop);
 			break;
 		case O_RXBUF:
-			r = vk_parse_u64("--rx-buf", optarg, 64, 65536, &o->rx_buf);
+			r = vk_parse_u64("vhost --rx-buf", optarg, 64, 65536, &o->rx_buf);
 			break;
 		case O_WINDOW:
-			r = vk_parse_u64("--window", optarg, 1, 1 << 20, &o->window);
+			r = vk_parse_u64("vhost --window", optarg, 1, 1 << 20, &o->window);
 			break;
 		case O_NOV1:
 			o->v1 = false;
@@ -245,11 +302,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case O_INJAFTER:
-			r = vk_parse_u64("--inject-after", optarg, 0, 1ull << 32,
+			r = vk_parse_u64("vhost --inject-after", optarg, 0, 1ull << 32,
 					 &o->inject_after);
 			break;
 		case O_TIMEOUT:
-			r = vk_parse_secs("--timeout", optarg, 0, 3600, &o->timeout);
+			r = vk_parse_secs("vhost --timeout", optarg, 0.01, 3600, &o->timeout);
 			break;
 		case O_DEV:
 			o->dev = optarg;
@@ -258,10 +315,32 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->json = true;
 			break;
 		case O_INTERVAL:
-			r = vk_parse_u64("--interval", optarg, 0, 1000000, &o->interval);
+			r = vk_parse_u64("vhost --interval", optarg, 0, 1000000, &o->interval);
 			break;
 		case O_SPIN:
 			o->spin = true;
+			break;
+		case O_WARMUP:
+			r = vk_parse_u64("--warmup", optarg, 0, 1ull << 32, &o->warmup);
+			have_warmup = true;
+			break;
+		case O_PUBLISH:
+			r = vk_parse_u64("--publish-every", optarg, 0, 32768, &o->publish);
+			break;
+		case O_PIN:
+			r = parse_pin(optarg, o);
+			break;
+		case O_ADAPTIVE:
+			o->busy_adaptive = true;
+			break;
+		case O_PACE:
+			if (!strcmp(optarg, "spin") || !strcmp(optarg, "sleep")) {
+				o->pace_spin = !strcmp(optarg, "spin");
+			} else {
+				vk_errf("--pace", "expected sleep or spin",
+					"unknown pacing '%s'", optarg);
+				r = -1;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -285,6 +364,24 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (!have_frames)
 		o->frames = o->mode == M_PINGPONG ? 10000 : 100000;
+	if (!have_warmup)
+		o->warmup = o->frames / 10;
+	if (o->warmup >= o->frames) {
+		vk_errf("--warmup", "it must be below --frames",
+			"%llu leaves no frame for the cost window",
+			(unsigned long long)o->warmup);
+		return EXIT_USAGE;
+	}
+	if (o->publish && o->mode != M_TX) {
+		vk_err("--publish-every", "works with 'tx' only", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->publish > o->batch) {
+		vk_errf("--publish-every", "a batch ends with a store anyway",
+			"%llu is larger than --batch %llu",
+			(unsigned long long)o->publish, (unsigned long long)o->batch);
+		return EXIT_USAGE;
+	}
 	if (!have_batch && o->batch > o->ring && o->mode != M_RX)
 		o->batch = o->ring;
 	/* rx: --batch is the injection burst, which the TAP queue absorbs. */
@@ -305,6 +402,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->interval && o->mode != M_PINGPONG) {
 		vk_err("--interval", "it paces pingpong only", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->pace_spin && !o->interval) {
+		vk_err("--pace", "it says how --interval waits", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->busy_adaptive && !o->busyloop) {
+		vk_err("--busyloop-adaptive",
+		       "needs --busyloop-timeout US, the ceiling of the window", NULL);
 		return EXIT_USAGE;
 	}
 	if (o->xdp_obj && !o->xdp_drop) {
@@ -413,6 +519,44 @@ static bool wait_events(struct run *r, bool call_rx, bool call_tx, bool sock)
 	if (call_tx)
 		vk_vring_ack_irq(&r->vh.vq[VK_VQ_TX]);
 	return keep_going(r);
+}
+
+/* ---- cost window (vk_cost_mark.h): no-ops without the TCG plugin ---- */
+
+/* Frames finished so far, as each mode counts them. */
+static uint64_t frames_done(const struct run *r)
+{
+	if (r->o->mode == M_PINGPONG)
+		return r->rtt_n;
+	if (r->o->xdp_drop)
+		return r->completed;
+	return r->verified + r->corrupt;
+}
+
+/* Open the window once the warm-up frames are done (set-up, first ring
+ * pass and page faults stay outside). */
+static void cost_tick(struct run *r)
+{
+	uint64_t d;
+
+	if (r->cost_state)
+		return;
+	d = frames_done(r);
+	if (d < r->o->warmup)
+		return;
+	vk_cost_window_open();
+	r->cost_state = 1;
+	r->cost_f0 = d;
+}
+
+/* Close it when the last frame is done, before any teardown. */
+static void cost_end(struct run *r)
+{
+	if (r->cost_state != 1)
+		return;
+	vk_cost_window_close();
+	r->cost_state = 2;
+	r->cost_frames = frames_done(r) - r->cost_f0;
 }
 
 /* ---- tx: ring -> vhost -> TAP -> packet socket ---- */
@@ -549,17 +693,22 @@ static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 		       r->window) {
 			tx_add(r, next++);
 			sub++;
+			if (o->publish && sub % o->publish == 0)
+				vk_vring_publish(vr);
 		}
 		if (sub) {
-			vk_vring_publish(vr);
+			if (!o->publish || sub % o->publish)
+				vk_vring_publish(vr);
 			vk_vring_kick(vr);
 			progress = true;
 		}
 		if (drain_sock(r, rbuf, rblen))
 			progress = true;
+		cost_tick(r);
 
 		done = o->xdp_drop ? r->completed : r->host_frames;
 		if (next == stop_at && done >= stop_at && r->completed >= stop_at) {
+			cost_end(r);
 			if (!o->inject || injected)
 				break;
 			tx_inject(r);
@@ -738,6 +887,7 @@ static int run_rx(struct run *r, uint8_t *fb)
 		}
 		if (reap_rx(r))
 			progress = true;
+		cost_tick(r);
 		done = r->verified + r->corrupt;
 		room = r->window - (r->host_frames - done);
 		if (r->host_frames < o->frames && r->host_frames - done < r->window) {
@@ -757,8 +907,10 @@ static int run_rx(struct run *r, uint8_t *fb)
 				progress = true;
 			}
 		}
-		if (done >= o->frames)
+		if (done >= o->frames) {
+			cost_end(r);
 			break;
+		}
 		if (progress)
 			continue;
 		if (vk_vring_enable_cb(vr, 0))
@@ -809,6 +961,20 @@ static void *reflect_fn(void *arg)
 	return NULL;
 }
 
+/* --pace spin: wait for an absolute CLOCK_MONOTONIC time by reading the
+ * clock. Without high-resolution timers a sleep ends on a timer tick (4 ms
+ * at HZ=250), so microsecond gaps need a busy wait.
+ */
+static void spin_until(const struct timespec *t)
+{
+	struct timespec now;
+
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec < t->tv_sec ||
+		  (now.tv_sec == t->tv_sec && now.tv_nsec < t->tv_nsec)) && !vk_stop);
+}
+
 static int run_pingpong(struct run *r)
 {
 	struct vk_vring *rx = &r->vh.vq[VK_VQ_RX], *tx = &r->vh.vq[VK_VQ_TX];
@@ -841,9 +1007,12 @@ static int run_pingpong(struct run *r)
 			next.tv_nsec += o->interval * 1000;
 			next.tv_sec += next.tv_nsec / 1000000000;
 			next.tv_nsec %= 1000000000;
-			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
-					       NULL) == EINTR && !vk_stop)
-				;
+			if (o->pace_spin)
+				spin_until(&next);
+			else
+				while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+						       &next, NULL) == EINTR && !vk_stop)
+					;
 		}
 		if (vk_stop) {
 			r->interrupted = true;
@@ -876,7 +1045,9 @@ static int run_pingpong(struct run *r)
 			vk_vring_disable_cb(rx);
 		}
 		r->rtt[r->rtt_n++] = vk_now_ns() - t0;
+		cost_tick(r);
 	}
+	cost_end(r);
 out:
 	rf.stop = 1;
 	pthread_join(th, NULL);
@@ -1058,12 +1229,14 @@ static void print_json(struct run *r)
 
 	printf("{\"mode\":\"%s\",\"result\":\"%s\",\"frames\":%llu,\"size\":%llu,"
 	       "\"ring_size\":%llu,\"batch\":%llu,\"busyloop_timeout_us\":%llu,"
-	       "\"interval_us\":%llu,\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,"
-	       "\"spin\":%s,",
+	       "\"busyloop_adaptive\":%s,\"interval_us\":%llu,\"pace\":\"%s\","
+	       "\"window\":%llu,\"hdr_len\":%u,\"rx_buf\":%zu,\"spin\":%s,",
 	       mode_names[o->mode], outcome(r), (unsigned long long)o->frames,
 	       (unsigned long long)o->size, (unsigned long long)o->ring,
 	       (unsigned long long)o->batch, (unsigned long long)o->busyloop,
-	       (unsigned long long)o->interval, (unsigned long long)r->window,
+	       o->busy_adaptive ? "true" : "false",
+	       (unsigned long long)o->interval, o->pace_spin ? "spin" : "sleep",
+	       (unsigned long long)r->window,
 	       r->vh.hdr_len, r->vh.buf_len[VK_VQ_RX],
 	       o->spin ? "true" : "false");
 	printf("\"features\":{\"version_1\":%s,\"event_idx\":%s,\"mrg_rxbuf\":%s,"
@@ -1101,7 +1274,13 @@ static void print_json(struct run *r)
 		       per(r->worker1 - r->worker0, fr), r->wsrc);
 	else
 		printf("\"vhost_worker\":{\"unavailable\":\"%s\"},", r->wwhy);
-	printf("\"driver_cpu_ns\":%llu", (unsigned long long)(r->drv1 - r->drv0));
+	printf("\"driver_cpu_ns\":%llu,\"publish_every\":%llu,"
+	       "\"pin\":{\"driver\":%d,\"worker\":%d},"
+	       "\"cost_window\":{\"warmup\":%llu,\"in_window\":%llu,\"opened\":%s}",
+	       (unsigned long long)(r->drv1 - r->drv0),
+	       (unsigned long long)o->publish, o->pin_drv, o->pin_worker,
+	       (unsigned long long)o->warmup, (unsigned long long)r->cost_frames,
+	       r->cost_state ? "true" : "false");
 	if (o->mode == M_PINGPONG && r->rtt_n)
 		printf(",\"latency_ns\":{\"samples\":%llu,\"min\":%llu,\"p50\":%llu,"
 		       "\"p99\":%llu,\"max\":%llu}",
@@ -1128,10 +1307,11 @@ static void print_human(struct run *r)
 	char rate[32];
 
 	printf("vhost %s: %llu frames of %llu B, ring %llu, batch %llu, "
-	       "busyloop %llu us\n", mode_names[o->mode],
+	       "busyloop %llu us%s\n", mode_names[o->mode],
 	       (unsigned long long)o->frames, (unsigned long long)o->size,
 	       (unsigned long long)o->ring, (unsigned long long)o->batch,
-	       (unsigned long long)o->busyloop);
+	       (unsigned long long)o->busyloop,
+	       o->busy_adaptive ? " (adaptive ceiling)" : "");
 	printf("features   %s%s%s(0x%llx), hdr %u B, rx buffer %zu B\n",
 	       o->v1 ? "VERSION_1 " : "", o->event_idx ? "EVENT_IDX " : "",
 	       o->mrg ? "MRG_RXBUF " : "", (unsigned long long)r->vh.features,
@@ -1170,6 +1350,9 @@ static void print_human(struct run *r)
 	else
 		printf("vhost worker cpu unavailable (%s); driver cpu %.3f s\n",
 		       r->wwhy, (r->drv1 - r->drv0) / 1e9);
+	printf("cost       window over %llu frames after %llu warm-up frames "
+	       "(vk_cost markers)\n", (unsigned long long)r->cost_frames,
+	       (unsigned long long)o->warmup);
 	if (o->mode == M_PINGPONG && r->rtt_n)
 		printf("latency    min %.1f us, p50 %.1f us, p99 %.1f us, max %.1f us "
 		       "(%llu samples)\n", r->rtt[0] / 1e3,
@@ -1235,6 +1418,58 @@ static void report_failure(struct run *r)
 	}
 }
 
+static void print_regions(const struct vk_vhost_cfg *cfg)
+{
+	static const char *const qn[] = { "rx", "tx" };
+	struct vk_vhost_layout l;
+
+	vk_vhost_layout(cfg, &l);
+	for (int q = 0; q < 2; q++) {
+		const struct { const char *n; struct vk_vhost_area a; } ar[] = {
+			{ "desc", l.desc[q] }, { "avail", l.avail[q] },
+			{ "used", l.used[q] }, { "buf", l.buf[q] },
+		};
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(ar); i++)
+			printf("region=%s.%s:0x%llx:0x%llx\n", qn[q], ar[i].n,
+			       (unsigned long long)ar[i].a.addr,
+			       (unsigned long long)ar[i].a.len);
+	}
+}
+
+/* --pin: this thread (and the reflector it starts) on one CPU, the
+ * vhost-<pid> worker on another. */
+static int pin_threads(struct run *r)
+{
+	const struct opts *o = r->o;
+	cpu_set_t set;
+
+	if (o->pin_drv < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(o->pin_drv, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		vk_errf("--pin", "name CPUs this system has (nproc)",
+			"cannot run the driver on CPU %d: %s", o->pin_drv,
+			strerror(errno));
+		return -1;
+	}
+	if (!r->vh.worker_tid) {
+		vk_err("--pin", "a kernel with vhost_task workers (6.4+) or the "
+		       "vhost kthread is needed", "no vhost-<pid> worker found");
+		return -1;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(o->pin_worker, &set);
+	if (sched_setaffinity(r->vh.worker_tid, sizeof(set), &set)) {
+		vk_errf("--pin", "name CPUs this system has (nproc)",
+			"cannot run the vhost worker (tid %d) on CPU %d: %s",
+			r->vh.worker_tid, o->pin_worker, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static uint64_t auto_window(const struct opts *o, unsigned int hdr)
 {
 	/* tx: frames between the ring and the packet socket must fit its
@@ -1283,16 +1518,24 @@ int cmd_vhost(int argc, char **argv)
 			"a frame would take more than half of the RX ring");
 		return EXIT_USAGE;
 	}
-	if (access(o.dev, F_OK) == 0 && vk_require_root("vhost"))
-		return EXIT_FAIL;
-
 	cfg = (struct vk_vhost_cfg){
 		.dev_path = o.dev, .ring_size = o.ring, .version_1 = o.v1,
 		.event_idx = o.event_idx, .mrg_rxbuf = o.mrg,
-		.busyloop_us = o.busyloop, .tx_buf_len = hdr + o.size,
+		.busyloop_us = o.busyloop, .busyloop_adaptive = o.busy_adaptive,
+		.tx_buf_len = hdr + o.size,
 		.rx_buf_len = o.rx_buf,
 		.mtu = o.size > 1514 ? o.size - 14 : 0,
 	};
+	if (o.mode == M_REGIONS) {
+		print_regions(&cfg);
+		return 0;
+	}
+	/* Its TAP: CAP_NET_ADMIN; the host-side packet socket: CAP_NET_RAW;
+	 * --xdp loads a program: CAP_BPF. */
+	if (access(o.dev, F_OK) == 0 &&
+	    vk_require_caps("vhost", VK_CAP(VK_CAP_NET_ADMIN) | VK_CAP(VK_CAP_NET_RAW) |
+			    (o.xdp_drop || o.xdp_obj ? VK_CAP(VK_CAP_BPF) : 0)))
+		return EXIT_FAIL;
 	r.o = &o;
 	r.window = o.window ? o.window : auto_window(&o, hdr);
 	r.seen = calloc(o.frames / 8 + 1, 1);
@@ -1306,6 +1549,10 @@ int cmd_vhost(int argc, char **argv)
 	if (vk_vhost_open(&r.vh, &cfg)) {
 		ret = EXIT_FAIL;
 		goto out_free;
+	}
+	if (pin_threads(&r)) {
+		ret = EXIT_FAIL;
+		goto out;
 	}
 	if (o.xdp_drop && (xdp_attach(&r, &xdp) || tap_rx_dropped(&r, &drop0))) {
 		ret = EXIT_FAIL;
@@ -1326,7 +1573,10 @@ int cmd_vhost(int argc, char **argv)
 	case M_PINGPONG:
 		ret = run_pingpong(&r);
 		break;
+	case M_REGIONS:
+		break;
 	}
+	cost_end(&r);
 	r.t1 = vk_now();
 	r.drv1 = thread_cpu_ns();
 	if (r.wok)

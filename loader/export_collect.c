@@ -538,24 +538,25 @@ out:
 static void collect_vhost(struct vk_export *e, struct vk_metrics *m, bool bpf_stats)
 {
 	static const char *const exit_names[VK_VHOST_REASONS] = {
-		"timeout", "need_resched", "signal_pending", "vq_work", "work_found",
+		"timeout", "need_resched", "signal_pending", "other_work", "work_found",
 	};
 	struct trace_vhost_bpf *sk = e->vhost.skel;
 
 	vk_vhost_trace_read(&e->vhost);
-	for (int i = 0; i < VK_VHOST_MAX_VQS; i++) {
-		const struct vk_vhost_vq_stats *s = &e->vhost.vq[i];
-		char vq[16];
+	for (int i = 0; i < e->vhost.nq; i++) {
+		const struct vk_vhost_vq_stats *s = &e->vhost.q[i].s;
+		char dev[24], vq[16];
 
 		if (!s->batches && !s->signalled && !s->suppressed && !s->polls &&
 		    !s->xdp_batches && !s->errors)
 			continue;
-		/* Summed over every vhost device; slot VK_VHOST_MAX_VQS - 1
-		 * also holds the queues beyond it. */
-		snprintf(vq, sizeof(vq), "%d%s", i, i == VK_VHOST_MAX_VQS - 1 ? "+" : "");
-		const char *l[] = { "vq", vq, NULL };
-		const char *sl[] = { "vq", vq, "decision", "sent", NULL };
-		const char *ul[] = { "vq", vq, "decision", "suppressed", NULL };
+		/* A virtqueue of one vhost device: the id vhost gave the device
+		 * (never reused while the host runs) and the queue index. */
+		snprintf(dev, sizeof(dev), "%llu", (unsigned long long)e->vhost.q[i].key.dev);
+		snprintf(vq, sizeof(vq), "%u", e->vhost.q[i].key.vq);
+		const char *l[] = { "vhost_dev", dev, "vq", vq, NULL };
+		const char *sl[] = { "vhost_dev", dev, "vq", vq, "decision", "sent", NULL };
+		const char *ul[] = { "vhost_dev", dev, "vq", vq, "decision", "suppressed", NULL };
 
 		vk_m_log2_hist(m, F_VH_BATCH, l, s->batch_hist, VK_VHOST_HIST, s->entries);
 		vk_m_u64(m, F_VH_SIGNALS, NULL, sl, s->signalled);
@@ -564,7 +565,7 @@ static void collect_vhost(struct vk_export *e, struct vk_metrics *m, bool bpf_st
 		vk_m_u64(m, F_VH_XDP_FRAMES, NULL, l, s->xdp_frames);
 		vk_m_u64(m, F_VH_POLLS, NULL, l, s->polls);
 		for (int r = 0; r < VK_VHOST_REASONS; r++) {
-			const char *rl[] = { "vq", vq, "reason", exit_names[r], NULL };
+			const char *rl[] = { "vhost_dev", dev, "vq", vq, "reason", exit_names[r], NULL };
 
 			vk_m_u64(m, F_VH_POLL_EXITS, NULL, rl, s->exits[r]);
 		}

@@ -72,6 +72,9 @@ struct ring_params {
 	/* bench: give up after this long without an item moving (a stuck
 	 * ring); 0 = 10 s */
 	unsigned int stall_ms;
+	/* bench: set asynchronously (SIGINT): end the round within ~50 ms,
+	 * the call returns 1 ("interrupted"); NULL = never */
+	volatile int *stop;
 	/* bench: the producer thread uses produce_locked_loop (--batch
 	 * single-entry produces under one lock) instead of produce */
 	bool prod_loop;

@@ -60,7 +60,7 @@ static inline void cpu_relax(void)
  * hang a test run. */
 #define STALL_MS_DEFAULT 10000u
 
-enum { ABORT_NOMEM = 1, ABORT_PROD_STALL, ABORT_CONS_STALL };
+enum { ABORT_NOMEM = 1, ABORT_PROD_STALL, ABORT_CONS_STALL, ABORT_INTERRUPTED };
 
 /* Called after each call that moved nothing; true once stalled. */
 static bool stalled(uint64_t *idle, uint64_t *since, uint64_t limit_ns)
@@ -192,6 +192,26 @@ static int two_cpus(int cpu[2])
 	return 0;
 }
 
+/* Wait for the producer, turning Ctrl-C into the threads' own abort flag
+ * within 50 ms: the hot loops stay free of any extra load. */
+static void join_watching(pthread_t t, volatile int *abort_flag, volatile int *stop)
+{
+	struct timespec ts;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(t, NULL, &ts) != ETIMEDOUT)
+			return;
+		if (stop && *stop && !*abort_flag)
+			*abort_flag = ABORT_INTERRUPTED;
+	}
+}
+
 int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 		     uint64_t ops, struct ring_run *out, char *why, size_t len)
 {
@@ -264,7 +284,7 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 			pthread_cancel(tc);
 			pthread_join(tc, NULL);
 		} else {
-			pthread_join(tp, NULL);
+			join_watching(tp, &abort_flag, p->stop);
 			pthread_join(tc, NULL);
 		}
 	}
@@ -280,6 +300,10 @@ int ring_run_threads(const struct ring_algo *a, const struct ring_params *p,
 	if (err) {
 		snprintf(why, len, "cannot start threads: %s", strerror(err));
 		return -1;
+	}
+	if (abort_flag == ABORT_INTERRUPTED) {
+		snprintf(why, len, "interrupted");
+		return 1;
 	}
 	if (abort_flag == ABORT_PROD_STALL || abort_flag == ABORT_CONS_STALL) {
 		snprintf(why, len, "%s: no item moved for %u ms: the ring stays %s (a ring bug)",
@@ -334,7 +358,7 @@ int ring_time_producer(const struct ring_algo *a, const struct ring_params *p,
 	memset(pool, 0, sizeof(*pool) * cap);
 	for (unsigned int i = 0; i < cap; i++)
 		items[i] = &pool[i];
-	while (done < ops) {
+	while (done < ops && !(p->stop && *p->stop)) {
 		unsigned int filled = 0;
 		uint64_t t0 = now_ns();
 
@@ -359,6 +383,10 @@ int ring_time_producer(const struct ring_algo *a, const struct ring_params *p,
 	free(pool);
 	free(items);
 	free(out);
+	if (done < ops && p->stop && *p->stop) {
+		snprintf(why, len, "interrupted");
+		return 1;
+	}
 	if (done < ops)
 		return -1;
 	*ns_per_entry = (double)ns / done;

@@ -241,6 +241,13 @@ void vk_trace_print_text(FILE *f, const struct vk_trace_run *r)
 	if (r->cmd)
 		fprintf(f, "command: %s, exit status %d\n", r->cmd[0],
 			r->cmd_status);
+	if (r->packets_requested)
+		fprintf(f, "packets: stop after %llu requested, %llu seen at the busiest "
+			"stage (a stop condition checked every 10 ms, not a cap)\n",
+			(unsigned long long)r->packets_requested,
+			(unsigned long long)r->packets_seen);
+	fprintf(f, "ended: %s%s\n", r->end, r->interrupted ?
+		" (interrupted: the figures cover only the time traced)" : "");
 	fprintf(f, "\n%-19s %-7s %11s %11s %8s %8s %8s\n", "STAGE", "METHOD",
 		"CALLS", "PACKETS", "P50", "P99", "MAX");
 	for (i = 0; i < VK_ST_MAX; i++) {
@@ -389,6 +396,14 @@ void vk_trace_print_json(FILE *f, const struct vk_trace_run *r)
 	} else {
 		fprintf(f, "null");
 	}
+	fprintf(f, ", \"end\": \"%s\", \"interrupted\": %s, \"packets_requested\": ",
+		r->end, r->interrupted ? "true" : "false");
+	if (r->packets_requested)
+		fprintf(f, "%llu, \"packets_seen\": %llu",
+			(unsigned long long)r->packets_requested,
+			(unsigned long long)r->packets_seen);
+	else
+		fprintf(f, "null, \"packets_seen\": null");
 	fprintf(f, ",\n \"counters\": {\"mode\": \"%s\", \"available\": [",
 		r->ctr_mode);
 	for (i = 0; i < r->nr_ctr; i++) {

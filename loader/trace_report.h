@@ -55,6 +55,12 @@ struct vk_trace_run {
 	char ctr_status[256];		/* "" when every counter opened */
 	char **cmd;			/* NULL without -- CMD */
 	int cmd_status;
+	/* --packets N is a stop condition, checked every 10 ms: the report
+	 * gives N and what the busiest stage saw (M >= N when it stopped). */
+	__u64 packets_requested;	/* 0: no --packets */
+	__u64 packets_seen;
+	const char *end;		/* "duration", "packets", "command", "interrupted" */
+	bool interrupted;
 	struct vk_trace_stage st[VK_ST_MAX];
 	struct vk_tp_events *events;	/* NULL: not asked for */
 	struct vk_vhost_trace *vhost;	/* NULL: not asked for (trace_vhost.c) */

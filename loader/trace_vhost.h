@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* vnetkit trace: vhost / vhost_net per-virtqueue report from the vhost
- * tracepoints of our patch series (batch-size histograms, signals per
- * packet, busy-poll hit rate and spin time), when the kernel has them. */
+/* vnetkit trace: vhost / vhost_net report per device and virtqueue from the
+ * vhost tracepoints of our patch series (batch-size histograms, signals per
+ * packet, busy-poll hit rate, spin time and window), when the kernel has
+ * them. A device is named by the id vhost gave it, its type and the
+ * thread group of its owner (the VMM). */
 #ifndef VNETKIT_TRACE_VHOST_H
 #define VNETKIT_TRACE_VHOST_H
 
@@ -14,7 +16,13 @@ struct btf;
 struct bpf_link;
 struct trace_vhost_bpf;
 
-#define VK_VHOST_PROGS 5
+#define VK_VHOST_PROGS 6
+
+/* One virtqueue of one vhost device, summed over CPUs. */
+struct vk_vhost_queue {
+	struct vk_vhost_key key;
+	struct vk_vhost_vq_stats s;
+};
 
 struct vk_vhost_trace {
 	bool have[VK_VHOST_PROGS];	/* which tracepoints the kernel has */
@@ -22,7 +30,9 @@ struct vk_vhost_trace {
 	char status[160];		/* "" when attached, else why not */
 	struct trace_vhost_bpf *skel;
 	struct bpf_link *links[VK_VHOST_PROGS];
-	struct vk_vhost_vq_stats vq[VK_VHOST_MAX_VQS];	/* summed over CPUs */
+	struct vk_vhost_queue *q;	/* sorted by device, then queue */
+	int nq;
+	__u64 overflow;			/* events of queues that did not fit */
 };
 
 /* Which of our vhost tracepoints the kernel BTF (vmlinux, modules) has. */

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
 
@@ -19,6 +22,7 @@ volatile int vk_stop;
 
 void vk_err(const char *what, const char *why, const char *hint_fmt, ...)
 {
+	fflush(stdout);		/* in order with what was printed before, even piped */
 	fprintf(stderr, "vnetkit: %s: %s", what, why);
 	if (hint_fmt) {
 		va_list ap;
@@ -36,6 +40,7 @@ void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
 {
 	va_list ap;
 
+	fflush(stdout);
 	fprintf(stderr, "vnetkit: %s: ", what);
 	va_start(ap, why_fmt);
 	vfprintf(stderr, why_fmt, ap);
@@ -45,16 +50,28 @@ void vk_errf(const char *what, const char *hint, const char *why_fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Decimal digits only: strtoull() would take "0x10" as 16 and "010" as 8,
+ * and a leading '-' wraps around. */
+static bool decimal_digits(const char *s, size_t n)
+{
+	if (!n || (n > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
 int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 		 uint64_t *out)
 {
-	char *end;
 	unsigned long long v;
+	char *end;
 
-	errno = 0;
-	if (!s || !*s || *s == '-')
+	if (!s || !decimal_digits(s, strlen(s)))
 		goto bad;
-	v = strtoull(s, &end, 0);
+	errno = 0;
+	v = strtoull(s, &end, 10);
 	if (errno || *end)
 		goto bad;
 	if (v < min || v > max) {
@@ -65,29 +82,56 @@ int vk_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 	*out = v;
 	return 0;
 bad:
-	vk_errf(opt, "expected an unsigned integer", "invalid value '%s'",
-		s ? s : "");
+	vk_errf(opt, "a decimal integer without leading zeros, e.g. 64",
+		"invalid value '%s'", s ? s : "");
 	return -1;
 }
 
 int vk_parse_secs(const char *opt, const char *s, double min, double max,
 		  double *out)
 {
+	const char *dot = s ? strchr(s, '.') : NULL;
+	size_t ilen = dot ? (size_t)(dot - s) : (s ? strlen(s) : 0);
 	char *end;
 	double v;
 
+	/* "1.5", "0.25", "10": no exponent, hex, sign, inf or nan. */
+	if (!s || !decimal_digits(s, ilen) ||
+	    (dot && (!dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))))
+		goto bad;
 	errno = 0;
-	v = s ? strtod(s, &end) : 0;
-	if (!s || !*s || errno || *end || v != v) {
-		vk_errf(opt, "expected seconds, e.g. 5 or 0.5", "invalid value '%s'",
-			s ? s : "");
-		return -1;
-	}
-	if (v <= min || v > max) {
-		vk_errf(opt, NULL, "%g is out of range (%g, %g]", v, min, max);
+	v = strtod(s, &end);
+	if (errno || *end)
+		goto bad;
+	if (v < min || v > max) {
+		vk_errf(opt, NULL, "%s is out of range [%g, %g] seconds", s, min, max);
 		return -1;
 	}
 	*out = v;
+	return 0;
+bad:
+	vk_errf(opt, "decimal seconds, e.g. 5 or 0.5", "invalid value '%s'",
+		s ? s : "");
+	return -1;
+}
+
+int vk_opt_once(struct vk_opt_seen *seen, const char *what,
+		const struct option *opts, int val)
+{
+	const char *name = NULL;
+
+	for (int i = 0; i < seen->n; i++) {
+		if (seen->val[i] != val)
+			continue;
+		for (const struct option *o = opts; o->name; o++)
+			if (o->val == val && !o->flag)
+				name = o->name;
+		vk_errf(what, "give each option once; see --help",
+			"--%s given twice", name ? name : "?");
+		return -1;
+	}
+	if (seen->n < (int)ARRAY_SIZE(seen->val))
+		seen->val[seen->n++] = val;
 	return 0;
 }
 
@@ -145,17 +189,54 @@ int vk_ensure_tracefs(void)
 	return ensure_fs("/sys/kernel/tracing", TRACEFS_MAGIC, "tracefs");
 }
 
-bool vk_is_root(void)
+static const char *const cap_names[64] = {
+	[VK_CAP_NET_ADMIN] = "CAP_NET_ADMIN", [VK_CAP_NET_RAW] = "CAP_NET_RAW",
+	[VK_CAP_SYS_ADMIN] = "CAP_SYS_ADMIN", [VK_CAP_PERFMON] = "CAP_PERFMON",
+	[VK_CAP_BPF] = "CAP_BPF",
+};
+
+int vk_caps_effective(uint64_t *eff)
 {
-	return geteuid() == 0;
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	*eff = data[0].effective | (uint64_t)data[1].effective << 32;
+	/* The kernel lets CAP_SYS_ADMIN stand in for CAP_BPF and CAP_PERFMON
+	 * (bpf_capable(), perfmon_capable()). */
+	if (*eff & VK_CAP(VK_CAP_SYS_ADMIN))
+		*eff |= VK_CAP(VK_CAP_BPF) | VK_CAP(VK_CAP_PERFMON);
+	return 0;
 }
 
-int vk_require_root(const char *what)
+const char *vk_caps_str(uint64_t caps, char *buf, size_t len)
 {
-	if (vk_is_root())
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < 64; c++)
+		if ((caps & VK_CAP(c)) && n < len)
+			n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+				      cap_names[c] ? cap_names[c] : "?");
+	return buf;
+}
+
+int vk_require_caps(const char *what, uint64_t need)
+{
+	char names[128];
+	uint64_t eff;
+
+	if (vk_caps_effective(&eff)) {
+		vk_errf(what, NULL, "cannot read this process's capabilities: %s",
+			strerror(errno));
+		return -1;
+	}
+	if (!(need & ~eff))
 		return 0;
-	vk_err(what, "permission denied: needs root (CAP_BPF and CAP_NET_ADMIN)",
-	       "run with sudo");
+	vk_errf(what, "run as root, or grant them: setpriv --inh-caps=... --ambient-caps=..., "
+		"or setcap on the binary", "permission denied: missing %s",
+		vk_caps_str(need & ~eff, names, sizeof(names)));
 	return -1;
 }
 

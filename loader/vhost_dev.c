@@ -24,6 +24,16 @@
 #include "vhost_dev.h"
 #include "vhost_frame.h"
 
+/* Adaptive busy polling, patches/0005-vhost_net-adaptive-busy-polling.patch:
+ * not in the UAPI headers of the build host yet.
+ */
+#ifndef VHOST_SET_VRING_BUSYLOOP_ADAPTIVE
+#define VHOST_SET_VRING_BUSYLOOP_ADAPTIVE _IOW(VHOST_VIRTIO, 0x27,	\
+					  struct vhost_vring_state)
+#define VHOST_GET_VRING_BUSYLOOP_ADAPTIVE _IOWR(VHOST_VIRTIO, 0x28,	\
+					  struct vhost_vring_state)
+#endif
+
 #define RING_ALIGN 4096
 
 /* Legacy (pre-VERSION_1) rings are in guest-native byte order, which is
@@ -315,6 +325,28 @@ int vk_vhost_worker_cpu(struct vk_vhost *vh, uint64_t *ns, const char **source,
 			return 0;
 		}
 	}
+	/* CONFIG_SCHED_DEBUG: se.sum_exec_runtime in ms with 6 decimals. */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/sched", vh->worker_tid,
+		 vh->worker_tid);
+	f = fopen(path, "r");
+	if (f) {
+		unsigned long long ms, frac;
+
+		n = 0;
+		while (fgets(buf, sizeof(buf), f))
+			if (!strncmp(buf, "se.sum_exec_runtime", 19) &&
+			    (p = strchr(buf, ':')) &&
+			    sscanf(p + 1, " %llu.%6llu", &ms, &frac) == 2) {
+				n = 1;
+				break;
+			}
+		fclose(f);
+		if (n == 1) {
+			*ns = ms * 1000000 + frac;
+			*source = "sched";
+			return 0;
+		}
+	}
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", vh->worker_tid,
 		 vh->worker_tid);
 	f = fopen(path, "r");
@@ -365,7 +397,7 @@ static int negotiate(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 	uint64_t f = 0;
 
 	if (ioctl(vh->vhost_fd, VHOST_SET_OWNER, NULL)) {
-		if (errno == ENOTTY || errno == EINVAL)
+		if (errno == ENOTTY)
 			vk_errf("vhost", "--dev must name a vhost-net device",
 				"%s is not a vhost-net device (VHOST_SET_OWNER: %s)",
 				cfg->dev_path, strerror(errno));
@@ -398,32 +430,72 @@ static int negotiate(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 	return 0;
 }
 
+void vk_vhost_layout(const struct vk_vhost_cfg *cfg, struct vk_vhost_layout *l)
+{
+	uint64_t n = cfg->ring_size, base = VK_VHOST_MEM_BASE;
+	uint64_t ring = (vring_size(n, RING_ALIGN) + 4095) & ~4095ull;
+	uint64_t rxb = cfg->rx_buf_len * n, txb = cfg->tx_buf_len * n;
+	uint64_t used_off = (16 * n + 2 * (3 + n) + RING_ALIGN - 1) & ~(RING_ALIGN - 1ull);
+
+	memset(l, 0, sizeof(*l));
+	l->base = base;
+	for (int q = 0; q < 2; q++) {
+		uint64_t r = base + q * ring;
+
+		/* As vring_init(): avail has flags, idx, ring[n], used_event;
+		 * used has flags, idx, ring[n] of 8 bytes, avail_event. */
+		l->desc[q] = (struct vk_vhost_area){ r, 16 * n };
+		l->avail[q] = (struct vk_vhost_area){ r + 16 * n, 2 * (3 + n) };
+		l->used[q] = (struct vk_vhost_area){ r + used_off, 6 + 8 * n };
+	}
+	l->buf[VK_VQ_RX] = (struct vk_vhost_area){ base + 2 * ring, rxb };
+	l->buf[VK_VQ_TX] = (struct vk_vhost_area){
+		base + 2 * ring + ((rxb + 4095) & ~4095ull), txb };
+	l->len = l->buf[VK_VQ_TX].addr + txb - base;
+}
+
 static int map_memory(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 {
-	size_t ring = (vring_size(cfg->ring_size, RING_ALIGN) + 4095) & ~4095ul;
-	size_t rxb = cfg->rx_buf_len * cfg->ring_size;
-	size_t txb = cfg->tx_buf_len * cfg->ring_size;
+	struct vk_vhost_layout l;
 	struct vhost_memory *m;
 	uint8_t *p;
 	int r;
 
-	vh->mem_len = 2 * ring + ((rxb + 4095) & ~4095ul) + txb;
-	vh->mem = mmap(NULL, vh->mem_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (vh->mem == MAP_FAILED) {
-		vh->mem = NULL;
-		vk_errf("vhost", "use a smaller --ring-size or --size",
-			"cannot map %zu bytes: %s", vh->mem_len, strerror(errno));
+	vk_vhost_layout(cfg, &l);
+	vh->mem_len = l.len;
+	/* A fixed address, never replacing a mapping: kernels before 4.17
+	 * ignore the flag and may place it elsewhere, which is checked. */
+	p = mmap((void *)(uintptr_t)l.base, l.len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED_NOREPLACE,
+		 -1, 0);
+	if (p == MAP_FAILED) {
+		if (errno == EEXIST)
+			vk_errf("vhost", "the cost plugin's ring regions need this "
+				"fixed address; something else in this process holds it",
+				"cannot map %zu bytes at 0x%llx: address in use",
+				vh->mem_len, (unsigned long long)l.base);
+		else
+			vk_errf("vhost", "use a smaller --ring-size or --size",
+				"cannot map %zu bytes at 0x%llx: %s", vh->mem_len,
+				(unsigned long long)l.base, strerror(errno));
 		return -1;
 	}
-	p = vh->mem;
+	if ((uintptr_t)p != l.base) {
+		munmap(p, l.len);
+		vk_errf("vhost", "MAP_FIXED_NOREPLACE needs Linux 4.17",
+			"the ring memory landed at %p, not at 0x%llx", (void *)p,
+			(unsigned long long)l.base);
+		return -1;
+	}
+	vh->mem = p;
 	vring_setup(&vh->vq[VK_VQ_RX], VK_VQ_RX, cfg->ring_size, p,
 		    cfg->version_1, cfg->event_idx);
-	vring_setup(&vh->vq[VK_VQ_TX], VK_VQ_TX, cfg->ring_size, p + ring,
-		    cfg->version_1, cfg->event_idx);
-	vh->buf[VK_VQ_RX] = p + 2 * ring;
+	vring_setup(&vh->vq[VK_VQ_TX], VK_VQ_TX, cfg->ring_size,
+		    (void *)(uintptr_t)l.desc[VK_VQ_TX].addr, cfg->version_1,
+		    cfg->event_idx);
+	vh->buf[VK_VQ_RX] = (void *)(uintptr_t)l.buf[VK_VQ_RX].addr;
 	vh->buf_len[VK_VQ_RX] = cfg->rx_buf_len;
-	vh->buf[VK_VQ_TX] = p + 2 * ring + ((rxb + 4095) & ~4095ul);
+	vh->buf[VK_VQ_TX] = (void *)(uintptr_t)l.buf[VK_VQ_TX].addr;
 	vh->buf_len[VK_VQ_TX] = cfg->tx_buf_len;
 
 	/* One region, guest physical == user virtual address. */
@@ -437,6 +509,36 @@ static int map_memory(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 	r = vhost_ioctl(vh, VHOST_SET_MEM_TABLE, m, "VHOST_SET_MEM_TABLE");
 	free(m);
 	return r;
+}
+
+/* Turn adaptive busy polling on for ring idx and read it back. */
+static int set_busyloop_adaptive(struct vk_vhost *vh, unsigned int idx)
+{
+	struct vhost_vring_state st = { .index = idx, .num = 1 };
+
+	if (ioctl(vh->vhost_fd, VHOST_SET_VRING_BUSYLOOP_ADAPTIVE, &st)) {
+		if (errno == ENOTTY || errno == EINVAL)
+			vk_errf("--busyloop-adaptive",
+				"boot a kernel with patches/0005-vhost_net-adaptive-busy-polling.patch",
+				"this kernel has no VHOST_SET_VRING_BUSYLOOP_ADAPTIVE (%s)",
+				strerror(errno));
+		else
+			vk_errf("--busyloop-adaptive", NULL,
+				"VHOST_SET_VRING_BUSYLOOP_ADAPTIVE on ring %u: %s", idx,
+				strerror(errno));
+		return -1;
+	}
+	st.num = 0;
+	if (vhost_ioctl(vh, VHOST_GET_VRING_BUSYLOOP_ADAPTIVE, &st,
+			"VHOST_GET_VRING_BUSYLOOP_ADAPTIVE"))
+		return -1;
+	if (st.num != 1) {
+		vk_errf("--busyloop-adaptive", NULL,
+			"ring %u reads back %u after VHOST_SET_VRING_BUSYLOOP_ADAPTIVE 1",
+			idx, st.num);
+		return -1;
+	}
+	return 0;
 }
 
 static int setup_vq(struct vk_vhost *vh, struct vk_vring *vr,
@@ -478,6 +580,8 @@ static int setup_vq(struct vk_vhost *vh, struct vk_vring *vr,
 	if (vhost_ioctl(vh, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &st,
 			"VHOST_SET_VRING_BUSYLOOP_TIMEOUT"))
 		return -1;
+	if (cfg->busyloop_adaptive)
+		return set_busyloop_adaptive(vh, st.index);
 	return 0;
 }
 
@@ -511,6 +615,14 @@ static int open_tap(struct vk_vhost *vh, const struct vk_vhost_cfg *cfg)
 		return -1;
 	}
 	snprintf(ifr.ifr_name, IFNAMSIZ, "vkvh%d", getpid());
+	/* TUNSETIFF on an existing name joins that device and then we would
+	 * reconfigure it (MTU, up): only a TAP this process creates is ours. */
+	if (if_nametoindex(ifr.ifr_name)) {
+		vk_errf("vhost", "remove it if it is a leftover of yours: ip link del DEV",
+			"a device named %s already exists here and is not ours",
+			ifr.ifr_name);
+		return -1;
+	}
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(vh->tap_fd, TUNSETIFF, &ifr)) {
 		vk_errf("vhost", NULL, "TUNSETIFF %s: %s", ifr.ifr_name, strerror(errno));

@@ -19,6 +19,15 @@
 #define VK_VQ_RX 0
 #define VK_VQ_TX 1
 
+/* The rings and buffers live at this fixed user address (one mapping,
+ * MAP_FIXED_NOREPLACE), so that a TCG cost plugin started before the guest
+ * runs can name the desc / avail / used areas by address: the vhost worker
+ * reads them through the same user addresses (uaccess in our mm). Layout
+ * from the base: RX ring, TX ring (each vring_size() rounded up to a page,
+ * desc at 0, avail after the descriptors, used at the next 4 KiB), RX
+ * buffers, TX buffers. vk_vhost_layout() computes it. */
+#define VK_VHOST_MEM_BASE 0x7e0000000000ull
+
 /* log2 buckets of "new used entries seen in one reap": 1, 2-3, ... 32768+ */
 #define VK_REAP_BUCKETS 17
 
@@ -52,10 +61,23 @@ struct vk_vhost_cfg {
 	unsigned int ring_size;
 	bool version_1, event_idx, mrg_rxbuf;
 	unsigned int busyloop_us;
+	bool busyloop_adaptive;		/* VHOST_SET_VRING_BUSYLOOP_ADAPTIVE */
 	size_t tx_buf_len;		/* per TX descriptor */
 	size_t rx_buf_len;		/* per RX descriptor */
 	unsigned int mtu;
 };
+
+struct vk_vhost_area {
+	uint64_t addr, len;
+};
+
+/* Where vk_vhost_open() puts everything, per queue (VK_VQ_RX, VK_VQ_TX). */
+struct vk_vhost_layout {
+	uint64_t base, len;
+	struct vk_vhost_area desc[2], avail[2], used[2], buf[2];
+};
+
+void vk_vhost_layout(const struct vk_vhost_cfg *cfg, struct vk_vhost_layout *l);
 
 struct vk_vhost {
 	int vhost_fd;

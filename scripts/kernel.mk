@@ -1,17 +1,25 @@
 # Kernel workflow (scripts/kernel.sh, scripts/qemu.sh).
-#   make kernel [BASE=1] [DEBUG=1]        build the 6.12 test kernel (+ series)
-#   make kernel-check [BASE=1] [DEBUG=1] [T=word]   boot it, run the guest suite
+#   make kernel [BASE=1] [DEBUG=1|KCSAN=1]   build the 6.12 test kernel (+ series)
+#   make kernel-check [BASE=1] [DEBUG=1|KCSAN=1] [T=word]   boot it, run the guest suite
 #   make kernel-bisect                    build every prefix of the series
+#   make kernel-mutants [KCSAN=1] [M="mutant ..."]   the ptr_ring suite must
+#                                         fail on every known-bad batched produce
 #   make kernel-bench                     base vs patched guest benchmarks
+#   make kernel-cost [W=workload,...] [FRAMES=N] [RUNS=n] [A=base|DIR] [B=DIR]
+#                                         exact per-frame counts, A vs B
+#   make kernel-cost-check                the cost instrument's proofs
 # Areas that need more programs in the guest append their paths to
 # GUEST_BINS in their own .mk fragment (shared libraries come along):
 #   GUEST_BINS += build/selftests/ptr_ring_stress
 
 GUEST_BINS ?=
-KERNEL_FLAGS := $(if $(filter 1,$(BASE)),--base) $(if $(filter 1,$(DEBUG)),--debug)
+KERNEL_FLAGS := $(if $(filter 1,$(BASE)),--base) $(if $(filter 1,$(DEBUG)),--debug) \
+	$(if $(filter 1,$(KCSAN)),--kcsan)
 GUEST_DEPS = $(BUILD)/vnetkit-static $(BPF_OBJS) $(GUEST_BINS)
 
-.PHONY: kernel kernel-check kernel-bisect kernel-bench kernel-harness
+.PHONY: kernel kernel-check kernel-bisect kernel-bench kernel-harness \
+	kernel-cost kernel-cost-check kernel-mutants
+COST_DEPS = $(GUEST_DEPS) $(BUILD)/cost/vk_cost.so
 
 kernel:
 	$(Q)scripts/setup.sh kernel
@@ -19,11 +27,13 @@ kernel:
 
 # kernel-check boots the kernel built last; it builds it first so one
 # command goes from a fresh clone to guest results. Without T, the harness
-# self-tests (a panicking, a failing and a hanging guest) run afterwards.
-kernel-check: kernel $(GUEST_DEPS)
-	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh check $(KERNEL_FLAGS) \
-		$(if $(T),--filter $(T))
-	$(Q)$(if $(T)$(filter 1,$(BASE) $(DEBUG)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness)
+# self-tests (a panicking, a failing and a hanging guest) and the cost
+# plugin's smoke run (T=cost: that alone) run afterwards.
+kernel-check: kernel $(COST_DEPS)
+	$(Q)$(if $(filter cost,$(T)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh check $(KERNEL_FLAGS) \
+		$(if $(T),--filter $(T)))
+	$(Q)$(if $(T)$(filter 1,$(BASE) $(DEBUG) $(KCSAN)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness)
+	$(Q)$(if $(filter-out cost,$(T))$(filter 1,$(BASE) $(DEBUG) $(KCSAN)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/cost.sh smoke)
 
 kernel-harness: kernel $(GUEST_DEPS)
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness
@@ -37,3 +47,18 @@ kernel-bench: $(GUEST_DEPS)
 	$(Q)scripts/kernel.sh build --base
 	$(Q)scripts/kernel.sh build
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh bench
+
+# Kernel command-line variables (W, A, B...) must not reach the kernel's
+# own make (W= is kbuild's warning level): scripts/cost.sh clears them.
+kernel-cost: $(COST_DEPS)
+	$(Q)scripts/setup.sh kernel
+	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" W="$(W)" FRAMES="$(FRAMES)" RUNS="$(RUNS)" \
+		A="$(A)" B="$(B)" scripts/cost.sh run
+
+kernel-cost-check: $(COST_DEPS)
+	$(Q)scripts/setup.sh kernel
+	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/cost.sh check
+
+kernel-mutants:
+	$(Q)scripts/setup.sh kernel
+	$(Q)scripts/mutants.sh $(if $(filter 1,$(KCSAN)),--kcsan) $(M)

@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # vnetkit test kernel: build Linux 6.12 with the quilt series in patches/.
 #
-#   scripts/kernel.sh build [--base] [--debug]   (make kernel [BASE=1] [DEBUG=1])
+#   scripts/kernel.sh build [--base] [--debug|--kcsan] [--series DIR]
+#                                   (make kernel [BASE=1] [DEBUG=1|KCSAN=1])
 #   scripts/kernel.sh bisect                     (make kernel-bisect)
 #   scripts/kernel.sh apply DIR                  apply DIR/series to a scratch copy
 #                                                (in $KERNEL_SCRATCH, default build/)
 #   scripts/kernel.sh check-series DIR           static checks of DIR/series
-#   scripts/kernel.sh image [--base] [--debug]   print the bzImage path
+#   scripts/kernel.sh image [--base] [--debug|--kcsan] [--series DIR]   print the bzImage path
 #   scripts/kernel.sh config FRAGMENT OUTDIR     configure the pristine tree only
+#   scripts/kernel.sh scratch DEST               a patched copy of the tree at DEST
+#   scripts/kernel.sh build-tree TREE OUT [--kcsan]   build TREE as the KUnit
+#                                                kernel (scripts/mutants.sh)
 #
 # The pristine tree from scripts/kernel-src.sh is never written to: the
 # patched source is a hard-link copy (cp -al) in build/linux-patched/, which
 # quilt modifies by replacing files (patch writes a new file and renames),
 # and every build is out of tree (O=build/kbuild, build/kbuild-debug,
-# build/base/kbuild for BASE=1, build/bisect/kbuild).
+# build/kbuild-kcsan, build/base/kbuild for BASE=1, build/bisect/kbuild). A series other than
+# patches/ (--series DIR or VNETKIT_PATCHES=DIR) gets a tree and output
+# directory of its own, build/series/<name>-<hash of its path>/{linux-patched,
+# kbuild}, so builds of different series (make kernel-cost A=DIR B=DIR) never
+# overwrite each other.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -23,6 +31,23 @@ SOB='Signed-off-by: vnetkit developers <dev@vnetkit.invalid>'
 JOBS=${JOBS:-2}
 
 die() { echo "vnetkit: kernel: $*" >&2; exit 1; }
+
+# set_series DIR: use DIR/series (usage error if it has none).
+set_series() {
+	[ -d "$1" ] || { echo "vnetkit: kernel: --series $1: no such directory (give a directory with a series file)" >&2; exit 2; }
+	[ -f "$1/series" ] || { echo "vnetkit: kernel: --series $1: no series file in it (quilt's list of patches)" >&2; exit 2; }
+	PATCHES_DIR=$(cd "$1" && pwd)
+}
+
+# series_root: where the patched tree and its kbuild live; patches/ keeps
+# build/linux-patched and build/kbuild.
+series_root() {
+	if [ "$PATCHES_DIR" -ef "$top/patches" ]; then
+		echo "$build"
+	else
+		echo "$build/series/$(basename "$PATCHES_DIR")-$(echo "$PATCHES_DIR" | sha256sum | cut -c1-8)"
+	fi
+}
 say() { echo "kernel: $*"; }
 
 # Options the debug variant adds on top of the fragment.
@@ -34,6 +59,73 @@ CONFIG_KASAN_GENERIC=y
 CONFIG_PROVE_LOCKING=y
 CONFIG_DEBUG_ATOMIC_SLEEP=y
 EOF
+}
+
+# The KUnit kernel (variants kunit and kcsan): what the initramfs harness
+# and the KUnit suites need, and nothing of the network, BPF and tracing
+# stack or PCI - far fewer objects than the full kernel and no BTF, so that
+# the KCSAN build and the mutant rebuilds (scripts/mutants.sh) stay short.
+# ACPI stays: without it the guest finds one CPU only (QEMU's MP table
+# listed one of two under TCG here). The guest tests other than KUnit need
+# the full kernel.
+kunit_fragment() {
+	cat <<'EOF'
+CONFIG_64BIT=y
+CONFIG_SMP=y
+CONFIG_ACPI=y
+CONFIG_TTY=y
+CONFIG_SERIAL_8250=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_PRINTK=y
+CONFIG_EARLY_PRINTK=y
+CONFIG_BUG=y
+CONFIG_KALLSYMS=y
+CONFIG_BLK_DEV_INITRD=y
+CONFIG_RD_GZIP=y
+CONFIG_BINFMT_ELF=y
+CONFIG_BINFMT_SCRIPT=y
+CONFIG_DEVTMPFS=y
+CONFIG_PROC_FS=y
+CONFIG_SYSFS=y
+CONFIG_SHMEM=y
+CONFIG_TMPFS=y
+CONFIG_FUTEX=y
+CONFIG_MULTIUSER=y
+CONFIG_DEBUG_KERNEL=y
+CONFIG_DEBUG_FS=y
+CONFIG_SOFTLOCKUP_DETECTOR=y
+CONFIG_DETECT_HUNG_TASK=y
+CONFIG_RUNTIME_TESTING_MENU=y
+CONFIG_KUNIT=y
+CONFIG_KUNIT_DEBUGFS=y
+CONFIG_LIST_KUNIT_TEST=y
+CONFIG_PTR_RING_KUNIT_TEST=y
+EOF
+}
+
+# Options the KCSAN variant adds to the KUnit kernel: strict mode with weak
+# memory modelling, so a missing barrier is reported even on x86, whose
+# hardware keeps stores in order. Only the ptr_ring KUnit suite is
+# instrumented (see kbuild): the ptr_ring.h inlines it runs are compiled
+# into it, and the rest of the kernel, unannotated for strict mode, would
+# bury its reports.
+kcsan_fragment() {
+	cat <<'EOF'
+CONFIG_KCSAN=y
+CONFIG_KCSAN_STRICT=y
+CONFIG_KCSAN_WEAK_MEMORY=y
+EOF
+}
+
+# variant_config VARIANT: the fragment of a variant (0 = the full kernel,
+# 1 = full + debug, kunit = the KUnit kernel, kcsan = KUnit + KCSAN).
+variant_config() {
+	case "$1" in
+	kunit) kunit_fragment ;;
+	kcsan) kunit_fragment; kcsan_fragment ;;
+	1) cat "$FRAGMENT"; debug_fragment ;;
+	*) cat "$FRAGMENT" ;;
+	esac
 }
 
 # series_patches DIR: the patch names of DIR/series, in order.
@@ -103,7 +195,8 @@ fresh_copy() {
 
 # patched_tree: build/linux-patched, re-created whenever the series changed.
 patched_tree() {
-	local src=$1 tree=$build/linux-patched h
+	local src=$1 tree h
+	tree=$(series_root)/linux-patched
 	h=$(series_hash "$PATCHES_DIR")
 	if [ "$(cat "$tree/.vnetkit-series" 2>/dev/null)" != "$h" ]; then
 		say "applying $(series_patches "$PATCHES_DIR" | wc -l) patch(es) from ${PATCHES_DIR#$top/}/series to a copy of $src" >&2
@@ -127,14 +220,14 @@ configure() {
 	local tree=$1 out=$2 debug=$3 base=${4:-0} frag h line opt val got missing=() added=()
 	frag=$out/vnetkit.config
 	mkdir -p "$out"
-	{ cat "$FRAGMENT"; [ "$debug" = 1 ] && debug_fragment; } >"$frag.new"
+	variant_config "$debug" >"$frag.new"
 	h=$(sha256sum <"$frag.new" | cut -c1-16)
 	if [ -f "$out/.config" ] && [ "$(cat "$out/.vnetkit-config" 2>/dev/null)" = "$h" ]; then
 		rm -f "$frag.new"
 		return 0
 	fi
 	mv "$frag.new" "$frag"
-	say "configuring ${out#$top/} (tinyconfig + ${FRAGMENT#$top/}$([ "$debug" = 1 ] && echo ' + debug'))"
+	say "configuring ${out#$top/} (tinyconfig + $(case "$debug" in 1) echo "${FRAGMENT#$top/} + debug" ;; kunit) echo 'the KUnit fragment' ;; kcsan) echo 'the KUnit fragment + KCSAN' ;; *) echo "${FRAGMENT#$top/}" ;; esac))"
 	make -s -C "$tree" O="$out" ARCH=x86_64 tinyconfig >/dev/null
 	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag") >"$out/merge.log" 2>&1 ||
 		{ tail "$out/merge.log" >&2; die "merge_config.sh failed (see ${out#$top/}/merge.log)"; }
@@ -165,13 +258,19 @@ configure() {
 	echo "$h" >"$out/.vnetkit-config"
 }
 
-# kbuild TREE OUT: build bzImage with ccache; prints the time taken.
+# kbuild TREE OUT: build bzImage with ccache; prints the time taken. In a
+# KCSAN build (CONFIG_KCSAN in OUT/.config) only lib/ptr_ring_kunit.o is
+# instrumented: the command-line KCSAN_SANITIZE=n turns it off everywhere
+# else (scripts/Makefile.lib puts the per-object setting first).
 kbuild() {
 	local tree=$1 out=$2 t0 t1 log=$2/build.log
+	local -a extra=()
 	export CCACHE_BASEDIR=$top CCACHE_NOHASHDIR=1
+	grep -q '^CONFIG_KCSAN=y' "$out/.config" 2>/dev/null &&
+		extra=(KCSAN_SANITIZE=n KCSAN_SANITIZE_ptr_ring_kunit.o=y)
 	t0=$(date +%s.%N)
 	if ! nice -n 10 make -C "$tree" O="$out" ARCH=x86_64 CC="ccache gcc" \
-		HOSTCC="ccache gcc" -j"$JOBS" bzImage >"$log" 2>&1; then
+		HOSTCC="ccache gcc" -j"$JOBS" "${extra[@]}" bzImage >"$log" 2>&1; then
 		{ grep -E ': (fatal )?error:|^ERROR:|Error [0-9]' "$log" || tail -20 "$log"; } | head -12 >&2
 		return 1
 	fi
@@ -185,9 +284,11 @@ kbuild() {
 # the patched build's cache for every file the series does not touch.
 # build/kbuild-base is a link to build/base/kbuild.
 variant_dir() {
-	local base=$1 debug=$2 d=$build/kbuild
+	local base=$1 debug=$2 d
+	d=$(series_root)/kbuild
 	[ "$base" = 1 ] && d=$build/base/kbuild
 	[ "$debug" = 1 ] && d=$d-debug
+	[ "$debug" = kcsan ] && d=$d-kcsan
 	echo "$d"
 }
 
@@ -204,23 +305,46 @@ base_tree() {
 
 cmd_build() {
 	local base=0 debug=0 src tree out ver warn
-	for a in "$@"; do
-		case "$a" in
+	while [ $# -gt 0 ]; do
+		case "$1" in
 		--base) base=1 ;;
 		--debug) debug=1 ;;
-		*) echo "vnetkit: kernel: unknown option '$a' (use --base, --debug)" >&2; exit 2 ;;
+		--kcsan) debug=kcsan ;;
+		--series) set_series "${2:-}"; shift ;;
+		*) echo "vnetkit: kernel: unknown option '$1' (use --base, --debug, --kcsan, --series DIR)" >&2; exit 2 ;;
 		esac
+		shift
 	done
 	src=$("$top/scripts/kernel-src.sh")
 	if [ "$base" = 1 ]; then tree=$(base_tree "$src"); else tree=$(patched_tree "$src"); fi
 	out=$(variant_dir "$base" "$debug")
 	configure "$tree" "$out" "$debug" "$base"
 	ver=$(make -s -C "$tree" kernelversion)
-	say "building $ver $([ "$base" = 1 ] && echo base || echo "patched ($(series_patches "$PATCHES_DIR" | wc -l) patches)")$([ "$debug" = 1 ] && echo ', debug') in ${out#$top/} (log: ${out#$top/}/build.log)"
+	say "building $ver $([ "$base" = 1 ] && echo base || echo "patched ($(series_patches "$PATCHES_DIR" | wc -l) patches of ${PATCHES_DIR#$top/})")$(case "$debug" in 1) echo ', debug' ;; kcsan) echo ', kcsan' ;; esac) in ${out#$top/} (log: ${out#$top/}/build.log)"
 	kbuild "$tree" "$out" || die "build failed (see ${out#$top/}/build.log)"
 	warn=$(grep -c 'warning:' "$out/build.log" || true)
 	say "built ${out#$top/}/arch/x86/boot/bzImage in ${BUILD_SECS} s ($warn compiler warning(s) in this build)"
 	echo "$BUILD_SECS" >"$out/.vnetkit-build-secs"
+}
+
+# cmd_scratch DEST: a hard-link copy of the pristine tree with the whole
+# series applied, for a caller that edits it (scripts/mutants.sh). Name
+# DEST .../linux-patched next to its output directory for ccache hits.
+cmd_scratch() {
+	local dest=${1:?usage: kernel.sh scratch DEST} src
+	src=$("$top/scripts/kernel-src.sh")
+	fresh_copy "$src" "$dest"
+	quilt_push "$dest" "$PATCHES_DIR"
+}
+
+# cmd_build_tree TREE OUT [--kcsan]: configure and build a scratch tree as
+# the KUnit kernel (with KCSAN); prints the build time in seconds last.
+cmd_build_tree() {
+	local tree=${1:?usage: kernel.sh build-tree TREE OUT [--kcsan]} out=${2:?usage: kernel.sh build-tree TREE OUT [--kcsan]} variant=kunit
+	[ "${3:-}" = --kcsan ] && variant=kcsan
+	configure "$tree" "$out" "$variant" 0 >&2
+	kbuild "$tree" "$out" || die "build of $tree failed (see $out/build.log)"
+	echo "$BUILD_SECS"
 }
 
 cmd_bisect() {
@@ -284,7 +408,7 @@ check_patch() {
 	grep -qxF "$SOB" "$f" || { echo "$name: missing '$SOB'"; bad=1; }
 	src=$("$top/scripts/kernel-src.sh")
 	if ! out=$(cd "$src" && perl scripts/checkpatch.pl --strict --no-tree --quiet \
-		--show-types --no-signoff "$f" 2>&1); then
+		--show-types --no-signoff --ignore FILE_PATH_CHANGES "$f" 2>&1); then
 		echo "$name: checkpatch.pl --strict:"
 		{ grep -E '^(ERROR|WARNING|CHECK)' <<<"$out" || echo "$out"; } | head -10 | sed 's/^/    /'
 		bad=1
@@ -327,13 +451,23 @@ bisect) build_lock; cmd_bisect ;;
 apply) cmd_apply "$@" ;;
 check-series) cmd_check_series "$@" ;;
 check-patch) check_patch "$@" ;;
+scratch) cmd_scratch "$@" ;;
+build-tree) cmd_build_tree "$@" ;;
 config)
 	[ $# -eq 2 ] || { echo "usage: kernel.sh config FRAGMENT OUTDIR" >&2; exit 2; }
 	FRAGMENT=$(readlink -f "$1")
 	configure "$("$top/scripts/kernel-src.sh")" "$(readlink -f "$2")" 0 1 ;;
 image)
 	base=0 debug=0
-	for a in "$@"; do case "$a" in --base) base=1 ;; --debug) debug=1 ;; esac; done
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--base) base=1 ;;
+		--debug) debug=1 ;;
+		--kcsan) debug=kcsan ;;
+		--series) set_series "${2:-}"; shift ;;
+		esac
+		shift
+	done
 	echo "$(variant_dir $base $debug)/arch/x86/boot/bzImage" ;;
-*) echo "vnetkit: kernel: unknown command '$cmd' (build, bisect, apply, check-series, image)" >&2; exit 2 ;;
+*) echo "vnetkit: kernel: unknown command '$cmd' (build, bisect, apply, check-series, image, scratch, build-tree)" >&2; exit 2 ;;
 esac

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Boot the vnetkit test kernel under QEMU (TCG) and run the guest suite.
 #
-#   scripts/qemu.sh check [--base] [--debug] [--filter WORD]   (make kernel-check)
+#   scripts/qemu.sh check [--base] [--debug|--kcsan] [--filter WORD]   (make kernel-check)
 #   scripts/qemu.sh bench                                      (make kernel-bench)
 #   scripts/qemu.sh harness                 self-tests of this harness (real boots)
 #   scripts/qemu.sh parse CONSOLE RESULTS   turn two saved serial logs into TAP
+#   scripts/qemu.sh cost NAME               one boot in cost mode (scripts/cost.sh)
 #
 # The guest gets two virtio-net-pci NICs joined by a QEMU hub (eth0, eth1):
 # frames one sends reach the other through QEMU's device model, so XDP on
@@ -14,7 +15,12 @@
 #
 # Environment: GUEST_BINS (extra programs for the initramfs, with their
 # shared libraries), QEMU_TIMEOUT (seconds, default 1500; x4 for --debug),
-# EXTRA_CMDLINE (appended to the kernel command line).
+# EXTRA_CMDLINE (appended to the kernel command line), QEMU_IMAGE (boot this
+# bzImage instead of the one make kernel built), QEMU_ACCEL (default
+# "-accel tcg"), QEMU_ARGS (more QEMU arguments, e.g. -icount and -plugin),
+# QEMU_SMP (vCPUs, default 2; QEMU_SMP=1 checks what a single CPU does, e.g.
+# KUnit skips), KBENCH_KERNELS (kernel-bench: "base patched" by default),
+# KBENCH_FILTER (kernel-bench: only bench_*.sh whose name contains it).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -176,7 +182,9 @@ boot() {
 	rm -f "$dir/console.log" "$dir/results.log"
 	: >"$dir/results.log"
 	t0=$(date +%s.%N)
-	timeout -k 5 "$limit" "$QEMU" -accel tcg -m 1G -smp 2 -nographic -no-reboot \
+	# shellcheck disable=SC2086 # QEMU_ACCEL and QEMU_ARGS are word lists
+	timeout -k 5 "$limit" "$QEMU" ${QEMU_ACCEL:--accel tcg} ${QEMU_ARGS:-} \
+		-m 1G -smp "${QEMU_SMP:-2}" -nographic -no-reboot \
 		-monitor none -serial stdio -serial "file:$dir/results.log" \
 		-kernel "$img" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 rdinit=/init $cmdline" \
@@ -191,18 +199,19 @@ boot() {
 	strip_log "$dir/console.raw" >"$dir/console.log"
 }
 
-image_for() {	# image_for BASE DEBUG
+image_for() {	# image_for BASE DEBUG (DEBUG: 0, 1 or kcsan)
 	local a=()
 	[ "$1" = 1 ] && a+=(--base)
 	[ "$2" = 1 ] && a+=(--debug)
+	[ "$2" = kcsan ] && a+=(--kcsan)
 	"$top/scripts/kernel.sh" image "${a[@]}"
 }
 
 # run_guest NAME BASE DEBUG MODE FILTER SELFTEST TIMEOUT: boot once, print TAP.
 run_guest() {
 	local name=$1 base=$2 debug=$3 mode=$4 filter=$5 st=$6 limit=$7 img dir cmd
-	img=$(image_for "$base" "$debug")
-	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1') first)"
+	img=${QEMU_IMAGE:-$(image_for "$base" "$debug")}
+	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1')$([ "$debug" = kcsan ] && echo ' KCSAN=1') first)"
 	# One directory per run: several sessions may boot guests at once.
 	mkdir -p "$build/qemu"
 	dir=$(mktemp -d "$build/qemu/$name.XXXXXX")
@@ -216,8 +225,14 @@ run_guest() {
 	# work"), as on other virtual machines. Debug kernels (KASAN under
 	# emulation) are slow enough to trip the 20 s soft-lockup detector
 	# during probing; a 120 s threshold still catches real lockups.
-	cmd="vnetkit.mode=$mode no_timer_check"
+	# vhost_net.experimental_zcopytx=1: the zerocopy TX path is part of
+	# what the guest tests check (test_vhost_trace); the parameter is
+	# read-only once booted.
+	cmd="vnetkit.mode=$mode no_timer_check vhost_net.experimental_zcopytx=1"
 	[ "$debug" = 1 ] && cmd+=" watchdog_thresh=60"
+	# KCSAN instruments only the ptr_ring suite (scripts/kernel.sh): watch
+	# more of its accesses than the default one in 4000.
+	[ "$debug" = kcsan ] && cmd+=" kcsan.skip_watch=${KCSAN_SKIP_WATCH:-500}"
 	[ -n "$filter" ] && cmd+=" vnetkit.filter=$filter"
 	[ -n "$st" ] && cmd+=" vnetkit.selftest=$st"
 	cmd+=${EXTRA_CMDLINE:+ $EXTRA_CMDLINE}
@@ -247,11 +262,20 @@ cmd_check() {
 		case "$1" in
 		--base) base=1; name+=-base ;;
 		--debug) debug=1; name+=-debug; limit=$((limit * 4)) ;;
+		--kcsan) debug=kcsan; name+=-kcsan; limit=$((limit * 2)) ;;
 		--filter) filter=${2:-}; shift ;;
-		*) echo "vnetkit: qemu: unknown option '$1' (--base, --debug, --filter WORD)" >&2; exit 2 ;;
+		*) echo "vnetkit: qemu: unknown option '$1' (--base, --debug, --kcsan, --filter WORD)" >&2; exit 2 ;;
 		esac
 		shift
 	done
+	# The KCSAN kernel is the KUnit kernel (scripts/kernel.sh): no network
+	# stack, so the guest tests other than KUnit cannot run on it.
+	if [ "$debug" = kcsan ]; then
+		case "${filter:-kunit}" in
+		*kunit*) filter=kunit ;;
+		*) echo "vnetkit: qemu: --kcsan runs the KUnit suites only, not '$filter' (use T=kunit or no T)" >&2; exit 2 ;;
+		esac
+	fi
 	echo "TAP version 13"
 	run_guest "$name" "$base" "$debug" check "$filter" "" "$limit"
 	tap_summary
@@ -303,9 +327,10 @@ cmd_bench() {
 	local -a names=()
 	echo "TAP version 13"
 	for ((r = 1; r <= rounds; r++)); do
-		for v in base patched; do
+		for v in ${KBENCH_KERNELS:-base patched}; do
 			echo "# ==== $v kernel, round $r/$rounds"
-			run_guest "bench-$v" "$([ $v = base ] && echo 1 || echo 0)" 0 bench "" "" "$limit"
+			run_guest "bench-$v" "$([ $v = base ] && echo 1 || echo 0)" 0 bench \
+				"${KBENCH_FILTER:-}" "" "$limit"
 			while read -r t m value u dir rest; do
 				[ -n "$m" ] || continue
 				[ -n "${unit[$t/$m]+x}" ] || names+=("$t/$m")
@@ -344,6 +369,14 @@ cmd_bench() {
 	[ $nfail -eq 0 ]
 }
 
+# cost NAME: one boot of QEMU_IMAGE running selftests/guest/cost_*.sh.
+cmd_cost() {
+	echo "TAP version 13"
+	run_guest "cost-${1:?usage: qemu.sh cost NAME}" 0 0 cost "" "" "${QEMU_TIMEOUT:-1800}"
+	tap_summary
+	[ $nfail -eq 0 ]
+}
+
 cmd_parse() {
 	[ $# -eq 2 ] || { echo "usage: qemu.sh parse CONSOLE RESULTS" >&2; exit 2; }
 	local tmp
@@ -365,5 +398,6 @@ bench) cmd_bench ;;
 harness) cmd_harness ;;
 _selftest) cmd_selftest "$@" ;;
 parse) cmd_parse "$@" ;;
-*) echo "vnetkit: qemu: unknown command '$cmd' (check, bench, harness, parse)" >&2; exit 2 ;;
+cost) cmd_cost "$@" ;;
+*) echo "vnetkit: qemu: unknown command '$cmd' (check, bench, harness, parse, cost)" >&2; exit 2 ;;
 esac

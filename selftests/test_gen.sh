@@ -11,6 +11,8 @@ ROOT=${VNETKIT_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 TMP=$(mktemp -d)
 at_exit "rm -rf $TMP"
 at_exit "$V testbed down --name $NS"
+# the foreign TAPs planted below: testbed down keeps a namespace holding them
+at_exit "for t in vkvh$$ vkmq$$ vkfo$$; do ip -n $NS link del \$t 2>/dev/null; done"
 
 if ! $V testbed up --name $NS >/dev/null; then
 	fail "gen: testbed up failed; nothing else can run"
@@ -37,6 +39,17 @@ if [ "$(jfield "$js" path)" = "tun_build_skb (native XDP path)" ] &&
 else
 	fail "gen: path of a non-blocking fd: $(jfield "$js" path)"
 fi
+# The cost window opens after the warm-up frames and counts the rest.
+js=$(in_ns $V gen --tap vktap0 --count 1000 --warmup 250 --json)
+w=$(in_ns $V gen --tap vktap0 --count 1000 --json | jq -r '.cost_window.warmup, .cost_window.in_window' | xargs)
+if [ "$(echo "$js" | jq -r '.cost_window | "\(.opened) \(.warmup) \(.in_window)"')" = "true 250 750" ] &&
+   [ "$w" = "100 900" ]; then
+	ok "gen: cost window over the frames after --warmup (250: 750 frames; default count / 10)"
+else
+	fail "gen: cost window: $js / default $w"
+fi
+expect_fail 2 "leaves no frame for the cost window" "gen: --warmup >= --count refused" \
+	$V gen --tap vktap0 --count 10 --warmup 10
 tx=$(stat_of vktap0 tx_packets)
 check "gen: nothing came back out of the TAP (IPv6 off, unknown MACs)" test "$tx" -eq 0
 
@@ -220,43 +233,53 @@ check "gen: missing TAP was not created" \
 	bash -c "! ip -n $NS link show vknotap$$ 2>/dev/null && ! ip link show vknotap$$ 2>/dev/null"
 expect_fail 1 "'vkveth0' is not a TAP device" "gen: --tap on a veth refused" \
 	in_ns $V gen --tap vkveth0
-# A TAP made for a VM (vnet_hdr) is refused, not reconfigured; a multi-queue
-# TAP is joined with the matching flag.
+# A TAP vnetkit did not create (a VM's: vnet_hdr, multi-queue; or a plain
+# one of the same kind) is never written into nor reconfigured.
 ip -n $NS tuntap add mode tap name vkvh$$ vnet_hdr && ip -n $NS link set vkvh$$ up
-expect_fail 1 "expects virtio-net headers" "gen: TAP with vnet_hdr refused" \
-	$V gen --netns $NS --tap vkvh$$ --count 1
+expect_fail 1 "TAP 'vkvh$$' was not created by vnetkit testbed" \
+	"gen: foreign TAP with vnet_hdr refused" $V gen --netns $NS --tap vkvh$$ --count 1
 check "gen: refused vnet_hdr TAP keeps its vnet_hdr flag" \
 	bash -c "ip -n $NS -d link show vkvh$$ | grep -q 'vnet_hdr on'"
 ip -n $NS tuntap add mode tap name vkmq$$ multi_queue && ip -n $NS link set vkmq$$ up
-js=$(in_ns $V gen --tap vkmq$$ --count 20 --json); rc=$?
-if [ $rc -eq 0 ] && [ "$(jfield "$js" frames)" = 20 ] &&
-   [ "$(stat_of vkmq$$ rx_packets)" = 20 ]; then
-	ok "gen: multi-queue TAP joined, 20 frames counted"
-else
-	fail "gen: multi-queue TAP (exit $rc: $js)"
-fi
+expect_fail 1 "was not created by vnetkit testbed" "gen: foreign multi-queue TAP refused" \
+	in_ns $V gen --tap vkmq$$ --count 20
+check "gen: nothing was written into the foreign multi-queue TAP" \
+	test "$(stat_of vkmq$$ rx_packets)" = 0
+ip -n $NS tuntap add mode tap name vkfo$$ && ip -n $NS link set vkfo$$ up
+expect_fail 1 "gen writes only into its own TAPs" "gen: foreign plain TAP refused" \
+	in_ns $V gen --tap vkfo$$ --count 5
+expect_fail 1 "was not created by vnetkit testbed" "gen --sink: foreign TAP refused too" \
+	in_ns $V gen --sink --tap vkfo$$ --count 5 --timeout 0.2
+check "gen: nothing was written into the foreign TAP" test "$(stat_of vkfo$$ rx_packets)" = 0
 # A single-queue TAP takes one fd: a second user gets a clear EBUSY message.
 sink_start $TMP/sink.json --tap vktap0 --timeout 0.5
 expect_fail 1 "single-queue TAP takes one file descriptor" "gen: TAP held by another fd" \
 	in_ns $V gen --tap vktap0 --count 1
 wait $SINK
 out=$(setpriv --reuid 65534 --regid 65534 --clear-groups $V gen --tap vktap0 2>&1); rc=$?
-if [ $rc -eq 1 ] && [[ "$out" == *"needs root"* ]]; then
-	ok "gen: non-root refused with exit 1"
+if [ $rc -eq 1 ] && [[ "$out" == *"missing CAP_NET_ADMIN"* ]]; then
+	ok "gen: non-root without CAP_NET_ADMIN refused with exit 1, naming it"
 else
 	fail "gen: non-root (exit $rc: $out)"
 fi
 
+# Interrupted: says so in JSON, exit 1 (the run did not complete).
+$V gen --netns $NS --tap vktap0 --duration 5 --rate 1000 --json >$TMP/int.json 2>/dev/null &
+G=$!
+sleep 0.5; kill -INT $G; wait $G; rc=$?
+check "gen: SIGINT before --duration: exit 1, \"interrupted\": true" \
+	bash -c "[ $rc -eq 1 ] && [ \"\$(jq -r .interrupted $TMP/int.json)\" = true ]"
+
 # A TAP removed under a running gen ends the run at once with exit 1.
-ip -n $NS tuntap add mode tap name vkgone$$ && ip -n $NS link set vkgone$$ up
-$V gen --netns $NS --tap vkgone$$ --duration 5 --rate 1000 >/dev/null 2>$TMP/gone.err &
+# (the testbed's own TAP: the last test to use it)
+$V gen --netns $NS --tap vktap0 --duration 5 --rate 1000 >/dev/null 2>$TMP/gone.err &
 G=$!
 sleep 0.4
-ip -n $NS link del vkgone$$
+ip -n $NS link del vktap0
 t0=$(date +%s%N)
 wait $G; rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
-if [ $rc -eq 1 ] && grep -q "'vkgone$$' went away after" $TMP/gone.err && [ $ms -lt 3000 ]; then
+if [ $rc -eq 1 ] && grep -q "'vktap0' went away after" $TMP/gone.err && [ $ms -lt 3000 ]; then
 	ok "gen: TAP removed mid-run ends gen with exit 1 and says so"
 else
 	fail "gen: TAP removed mid-run (exit $rc after ${ms} ms: $(cat $TMP/gone.err))"

@@ -30,6 +30,37 @@ else
 	else fail "series: does not apply with --fuzz=0"; sed 's/^/# /' <<<"$out"; fi
 fi
 
+# The files in patches/ themselves, as a reviewer of the quilt series runs
+# checkpatch on them, with the settings of the posting (make submit; new
+# files: the MAINTAINERS question, FILE_PATH_CHANGES, is ignored as there):
+# --strict, 80 columns, codespell. One line per file, the first findings
+# named; the fixture shows this catches what check-series (100 columns)
+# lets through.
+src=$("$top/scripts/kernel-src.sh")
+spell=()
+for d in /usr/share/codespell/dictionary.txt /usr/lib/python3/dist-packages/codespell_lib/data/dictionary.txt; do
+	[ -r "$d" ] && { spell=(--codespell --codespellfile="$d"); break; }
+done
+direct() {	# direct FILE: checkpatch findings, none when clean
+	(cd "$src" && perl scripts/checkpatch.pl --strict --max-line-length=80 "${spell[@]}" \
+		--ignore FILE_PATH_CHANGES --show-types --terse "$1" 2>&1) | grep -E ': (ERROR|WARNING|CHECK):' | sed "s#^$1:#line #"
+}
+for f in "$top"/patches/*.patch; do
+	[ -e "$f" ] || continue
+	res=$(direct "$f")
+	if [ -z "$res" ]; then
+		ok "file $(basename "$f"): checkpatch.pl --strict, 80 columns${spell:+, codespell}: clean"
+	else
+		fail "file $(basename "$f"): checkpatch.pl --strict, 80 columns: $(wc -l <<<"$res") finding(s): $(head -3 <<<"$res" | paste -sd ';')"
+	fi
+done
+res=$(direct "$FX/cols80/0001-cols80.patch")
+if "$K" check-series "$FX/cols80" >/dev/null 2>&1 && [[ "$res" == *"LONG_LINE_COMMENT: line length of 92 exceeds 80 columns"* ]]; then
+	ok "file check: an 87-column comment passes check-series (100) but not the 80-column file check"
+else
+	fail "file check: cols80 fixture not flagged as expected: $res"
+fi
+
 # Fragment syntax: only CONFIG_X=v, "# CONFIG_X is not set", comments, blanks;
 # no option set twice.
 bad=$(grep -vE '^(#.*|CONFIG_[A-Za-z0-9_]+=.+|)$' "$top/patches/kernel.config")

@@ -164,3 +164,22 @@ expect_fail 2 "only for ring bench" "--rt is refused for the model" \
 	"$VNETKIT" ring model --rt
 [ ! -e "$tmp/out.pdf" ] && ok "rejected --plot wrote nothing" || fail "rejected --plot left a file"
 exit 0
+
+# SIGINT stops a benchmark within a second, with a partial report marked
+# interrupted and exit 1 (the run did not complete).
+tmpj=$(mktemp); at_exit "rm -f $tmpj"
+"$VNETKIT" ring bench --algo ptr_ring --ops 2000000 --rounds 20 --json >$tmpj 2>/dev/null &
+pid=$!
+sleep 3
+t0=$(date +%s%N)
+kill -INT $pid
+for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.02; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+if kill -0 $pid 2>/dev/null; then
+	kill -KILL $pid
+	fail "ring bench: still running 1 s after SIGINT"
+fi
+wait $pid; rc=$?
+check "ring bench: SIGINT stops it within 1 s (${ms} ms), exit 1" test $rc -eq 1 -a $ms -lt 1000
+check "ring bench: the partial report parses and says interrupted, rounds < requested" \
+	python3 -c "import json; d=json.load(open('$tmpj')); assert d['interrupted'] is True and d['rounds'] < d['rounds_requested'] == 20, d"

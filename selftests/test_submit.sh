@@ -48,7 +48,7 @@ expect_fail 2 "unknown argument" "usage: an unknown option is rejected" "$submit
 # ---- one fixture per rule: blocked, with the patch and the rule named ----
 # fixture | expected substring | rule
 while IFS='|' read -r dir want rule; do
-	run "$dir" --patches "$fx/$dir" --name "$id-$dir" --out "$tmp/out-$dir"
+	run "$dir" --patches "$fx/$dir" --name "$id-$dir" --builds build_gcc --out "$tmp/out-$dir"
 	if [ "$rc" -eq 1 ] && grep -F -- "$want" "$tmp/$dir.out" | grep -qF "[rule: $rule]" &&
 		[ ! -e "$tmp/out-$dir" ]; then
 		ok "rule $rule: fixture $dir blocked: $(grep -F "[rule: $rule]" "$tmp/$dir.out" | head -1 | cut -c1-110)"
@@ -73,18 +73,20 @@ else
 	ok "bisect-build: only the breaking patch 1/2 is blamed, the repair 2/2 is not"
 fi
 
+# (The rule fixtures build with gcc x86_64 only; the three toolchains are
+# tested by the build-32bit and build-clang fixtures below.)
 # W=1 is judged against the base: lib/vsprintf.c has a W=1 warning in 6.12
 # already; a patch that adds none must pass.
-run w1-base --patches "$fx/w1-base" --name $id-w1-base --out "$tmp/out-w1-base"
-if [ "$rc" -eq 0 ] && grep -q 'base: 1 object(s) built, 1 W=1 warning(s) in touched files' "$tmp/w1-base.out" &&
-	grep -q 'patch 1/1: built 1 object(s), no new W=1 warnings' "$tmp/w1-base.out"; then
+run w1-base --patches "$fx/w1-base" --name $id-w1-base --builds build_gcc --out "$tmp/out-w1-base"
+if [ "$rc" -eq 0 ] && grep -q 'gcc x86_64 W=1 C=1: base: 1 object(s) built, 1 warning(s) in touched files' "$tmp/w1-base.out" &&
+	grep -q 'gcc x86_64 W=1 C=1: patch 1/1: built 1 object(s), no new warnings' "$tmp/w1-base.out"; then
 	ok "rule w1-new-warning: a warning the base already has (lib/vsprintf.c) does not block"
 else
 	fail "w1-base fixture: exit $rc:$(sed 's/^/ | /' "$tmp/w1-base.out")"
 fi
 
 # ---- a valid series: the posting ----
-run good --patches "$fx/good" --name $id-good --out "$tmp/v1"
+run good --patches "$fx/good" --name $id-good --builds build_gcc --out "$tmp/v1"
 if [ "$rc" -ne 0 ]; then
 	fail "valid fixture series passes (exit $rc):$(sed 's/^/ | /' "$tmp/good.out")"
 else
@@ -151,7 +153,7 @@ fi
 
 # ---- v2 after v1: changelog, lore link, range-diff ----
 v1mid=$(sed -n 's/^Message-ID: <\(.*\)>$/\1/Ip' "$cover" | head -1)
-run good-v2 --patches "$fx/good-v2" --name $id-good --version 2 --out "$tmp/v2"
+run good-v2 --patches "$fx/good-v2" --name $id-good --version 2 --builds build_gcc --out "$tmp/v2"
 c2=$(ls "$tmp"/v2/v2-0000-cover-letter.patch 2>/dev/null)
 if [ "$rc" -eq 0 ] && [ -n "$c2" ] && msg=$(mails_ok "$tmp/v2" "PATCH net-next v2" 2); then
 	ok "v2: passes; mails parse, subjects [PATCH net-next v2 0/2] .. [PATCH net-next v2 2/2]"
@@ -216,25 +218,183 @@ if grep -q "^WARNING: patch 1/2, patch 2/2: Signed-off-by uses a placeholder" "$
 else
 	fail "placeholder Signed-off-by not flagged"
 fi
-run good-vhost --patches "$fx/good" --name $id-vhost --target vhost --no-build --out "$tmp/vhost"
+rm -rf "$tmp/allvhost" && cp -r "$fx/good" "$tmp/allvhost" && sed -i 's/$/ # target=vhost/' "$tmp/allvhost/series"
+run good-vhost --patches "$tmp/allvhost" --name $id-vhost --target vhost --no-build --out "$tmp/vhost"
 if [ "$rc" -eq 0 ] && msg=$(mails_ok "$tmp/vhost" "PATCH vhost" 2); then
 	ok "TARGET=vhost: subjects [PATCH vhost 0/2] .. [PATCH vhost 2/2]"
 else
 	fail "TARGET=vhost: exit $rc ${msg:-}:$(sed 's/^/ | /' "$tmp/good-vhost.out")"
 fi
 
-# ---- the real series ----
+# ---- netdev CI checks: one fixture per check, the report cell it must set ----
+# runj NAME ARGS...: submit.sh --json; the report in $tmp/NAME.json.
+runj() {
+	local n=$1 t0=$SECONDS
+	shift
+	"$submit" --json "$@" >"$tmp/$n.json" 2>"$tmp/$n.out"
+	rc=$?
+	diag "submit $n: exit $rc, $((SECONDS - t0)) s"
+}
+# cell NAME PATCH CHECK: status of one cell of that report ("-": not run);
+# reason NAME PATCH CHECK: its reason lines.
+cell() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); p = int(sys.argv[2])
+r = (d["series"] if p == 0 else d["patches"][p - 1]["results"]).get(sys.argv[3])
+print(r["status"] if r else "-")' "$tmp/$1.json" "$2" "$3" 2>/dev/null || echo "no-report"
+}
+reason() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); p = int(sys.argv[2])
+r = (d["series"] if p == 0 else d["patches"][p - 1]["results"]).get(sys.argv[3])
+print("\n".join(r["reason"]) if r else "")' "$tmp/$1.json" "$2" "$3" 2>/dev/null
+}
+# expect_cell NAME CHECK STATUS "reason substring" "what": patch 1's cell.
+expect_cell() {
+	local got
+	got=$(cell "$1" 1 "$2")
+	if [ "$got" = "$3" ] && reason "$1" 1 "$2" | grep -qF -- "$4"; then
+		ok "$5: $2 $3 ($(reason "$1" 1 "$2" | grep -F -- "$4" | head -1 | cut -c1-90))"
+	else
+		fail "$5: $2 is '$got', want $3 with '$4':$(reason "$1" 1 "$2" | sed 's/^/ | /')$(tail -5 "$tmp/$1.out" | sed 's/^/ | /')"
+	fi
+}
+
+# Builds: the same lib/bcd.c change under three toolchains; only the one
+# whose warning it is may flag it.
+runj w32 --patches "$fx/build-32bit" --name "$id-w32" --out "$tmp/out-w32"
+expect_cell w32 build_32bit fail "format '%lu' expects argument of type 'long unsigned int'" "32-bit-only warning"
+check "32-bit-only warning: gcc x86_64 and clang builds pass it, nothing written" \
+	test "$(cell w32 1 build_gcc) $(cell w32 1 build_clang) $rc" = "success success 1" -a ! -e "$tmp/out-w32"
+runj clang --patches "$fx/build-clang" --name "$id-clang" --out "$tmp/out-clang"
+expect_cell clang build_clang fail "[-Wsometimes-uninitialized]" "clang-only warning"
+check "clang-only warning: gcc x86_64 and i386 builds pass it" \
+	test "$(cell clang 1 build_gcc) $(cell clang 1 build_32bit) $rc" = "success success 1"
+
+# The checks that need no build.
+runj kdoc --patches "$fx/kdoc" --name "$id-kdoc" --no-build --out "$tmp/out-kdoc"
+expect_cell kdoc kdoc fail "Excess function parameter 'value' description in '_bcd2bin'" "broken kernel-doc comment"
+runj sinl --patches "$fx/source-inline" --name "$id-sinl" --no-build --out "$tmp/out-sinl"
+expect_cell sinl source_inline fail "lib/bcd.c: static inline unsigned int bcd_tens" "static inline in a .c file"
+runj hinl --patches "$fx/header-inline" --name "$id-hinl" --no-build --out "$tmp/out-hinl"
+expect_cell hinl header_inline fail "include/linux/bcd.h: static function bcd_digits() without inline" "static function in a header"
+runj shck --patches "$fx/shellcheck" --name "$id-shck" --no-build --out "$tmp/out-shck"
+expect_cell shck shellcheck fail "SC2071" "shell script with a shellcheck error"
+check "shellcheck fixture: its script is wired into the Makefile (check_selftest success)" \
+	test "$(cell shck 1 check_selftest)" = success
+runj unwired --patches "$fx/selftest-unwired" --name "$id-unwired" --no-build --out "$tmp/out-unwired"
+expect_cell unwired check_selftest fail "vk_fixture.sh: not in tools/testing/selftests/net/Makefile" "selftest not in its Makefile"
+check "unwired selftest: the script itself is shellcheck clean" test "$(cell unwired 1 shellcheck)" = success
+
+# A warning blocks until the author accepts it by name; then it is in the
+# cover letter's notes.
+runj mpar --patches "$fx/module-param" --name "$id-mpar" --no-build --out "$tmp/out-mpar"
+expect_cell mpar module_param warning "1 new module parameter(s): strict" "new module_param"
+if [ "$rc" -eq 1 ] && [ ! -e "$tmp/out-mpar" ] && grep -q 'warnings not accepted' "$tmp/mpar.out"; then
+	ok "module_param warning blocks the posting without ACCEPT"
+else
+	fail "module_param warning without ACCEPT: exit $rc:$(tail -5 "$tmp/mpar.out" | sed 's/^/ | /')"
+fi
+expect_fail 2 "--accept 'module_params': not a check" "an ACCEPT that names no check is a usage error" \
+	"$submit" --patches "$fx/module-param" --accept module_params --no-build
+run mpar-ok --patches "$fx/module-param" --name "$id-mpar-ok" --no-build --accept module_param --out "$tmp/out-mpar-ok"
+c=$(ls "$tmp"/out-mpar-ok/0000-cover-letter.patch 2>/dev/null)
+if [ "$rc" -eq 0 ] && [ -n "$c" ] && grep -q '^Notes (checks that warn, accepted for this posting):$' "$c" &&
+	grep -q '^ - patch 1/1 module_param: 1 new module parameter(s): strict' "$c" && ! grep -q '@@VNETKIT' "$c"; then
+	ok "ACCEPT=module_param: posting written, the warning in the cover letter's notes"
+else
+	fail "ACCEPT=module_param: exit $rc:$(sed 's/^/ | /' "$tmp/mpar-ok.out")"
+fi
+# The same acceptance recorded for that patch in the series.
+rm -rf "$tmp/mpar-series" && cp -r "$fx/module-param" "$tmp/mpar-series" &&
+	sed -i '1s/$/ # accept=module_param/' "$tmp/mpar-series/series"
+run mpar-series --patches "$tmp/mpar-series" --name "$id-mpar-series" --no-build --out "$tmp/out-mpar-series"
+if [ "$rc" -eq 0 ] && grep -q '^ - patch 1/1 module_param: 1 new module parameter(s): strict' \
+	"$tmp"/out-mpar-series/0000-cover-letter.patch 2>/dev/null; then
+	ok "series line '# accept=module_param': that patch's warning accepted, in the notes"
+else
+	fail "series accept=module_param: exit $rc:$(tail -8 "$tmp/mpar-series.out" | sed 's/^/ | /')"
+fi
+if ! grep -q '^Notes (checks' "$tmp"/v1/0000-cover-letter.patch; then
+	ok "a posting without accepted warnings has no notes section"
+else
+	fail "the valid fixture's cover letter has a notes section"
+fi
+
+# cc_maintainers on the mails: the valid posting reaches everyone; a mail
+# whose To/Cc lost the TUN maintainer (fixture cc-missing) is flagged.
+runj verify-good --verify "$tmp/v1"
+check "--verify: the valid posting has every get_maintainer.pl address in To/Cc" \
+	test "$rc $(cell verify-good 1 cc_maintainers) $(cell verify-good 2 cc_maintainers)" = "0 success success"
+runj verify-cc --verify "$fx/cc-missing"
+expect_cell verify-cc cc_maintainers warning "willemdebruijn.kernel@gmail.com" "maintainer missing from To/Cc"
+check "--verify: the missing maintainer blocks (exit 1)" test "$rc" -eq 1
+runj verify-cc-ok --verify "$fx/cc-missing" --accept cc_maintainers
+check "--verify --accept cc_maintainers: accepted (exit 0)" test "$rc" -eq 0
+
+# ---- one series, two postings: the target of each patch in patches/series ----
+rm -rf "$tmp/split" && cp -r "$fx/good" "$tmp/split"
+sed -i '2s/$/ # target=vhost/' "$tmp/split/series"
+{ echo "tun: the vhost half (selftest fixture)"; echo; echo "The second patch alone, posted to the vhost tree."; } \
+	>"$tmp/split/cover-letter-vhost.txt"
+run split-nn --patches "$tmp/split" --name "$id-split-nn" --no-build --out "$tmp/split-nn"
+run split-vh --patches "$tmp/split" --name "$id-split-vh" --target vhost --no-build --out "$tmp/split-vh"
+if mails_ok "$tmp/split-nn" "PATCH net-next" 1 >/dev/null && mails_ok "$tmp/split-vh" "PATCH vhost" 1 >/dev/null &&
+	grep -q '^Subject: \[PATCH net-next 1/1\] tun: fix grammar' "$tmp"/split-nn/0001-*.patch &&
+	grep -q '^Subject: \[PATCH vhost 1/1\] tun: use the networking block comment' "$tmp"/split-vh/0001-*.patch &&
+	grep -q '^Subject: \[PATCH vhost 0/1\] tun: the vhost half' "$tmp"/split-vh/0000-*.patch &&
+	grep -q '^Subject: \[PATCH net-next 0/1\] tun: comment fixes' "$tmp"/split-nn/0000-*.patch; then
+	ok "TARGET split: net-next posts patch 1 as 1/1, vhost posts patch 2 as 1/1 with cover-letter-vhost.txt"
+else
+	fail "TARGET split:$(sed 's/^/ | /' "$tmp/split-nn.out" "$tmp/split-vh.out" | grep -E 'BLOCKED|submit:|series' )"
+fi
+if [ "$("$top/scripts/kernel.sh" apply "$tmp/split" 2>&1 | grep -c 'apply: 2 patch(es)')" = 1 ]; then
+	ok "TARGET split: quilt (scripts/kernel.sh) still applies both patches of the annotated series"
+else
+	fail "TARGET split: scripts/kernel.sh apply does not take the annotated series"
+fi
+sed -i '2s/target=vhost/target=linus/' "$tmp/split/series"
+expect_fail 2 "target 'linus'" "a series line with an unknown target is a usage error" \
+	"$submit" --patches "$tmp/split" --no-build
+
+# ---- the real series, check by check, per target ----
 if ! grep -qv '^[[:space:]]*\(#\|$\)' "$top/patches/series"; then
-	expect_fail 1 "lists no patches: nothing to post" "real series: patches/series is empty, submit refuses to post nothing" \
+	expect_fail 1 "lists no patches" "real series: patches/series is empty, submit refuses to post nothing" \
 		"$submit" --out "$tmp/real"
 else
-	t0=$SECONDS
-	run real --out "$tmp/real" --name $id-real --keep-going
-	if [ "$rc" -eq 0 ]; then
-		ok "real series passes every check ($((SECONDS - t0)) s, $(grep -c . <(ls "$tmp"/real/*.patch)) mails)"
-	else
-		fail "real series blocked:$(grep -E 'BLOCKED|vnetkit: submit' "$tmp/real.out" | sed 's/^/ | /')"
-	fi
+	for tg in net-next vhost; do
+		grep -q "^[^#]*\.patch" "$top/patches/series" || continue
+		t0=$SECONDS
+		runj "real-$tg" --target "$tg" --out "$tmp/real-$tg" --name "$id-real-$tg" --keep-going
+		if ! python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$tmp/real-$tg.json" 2>/dev/null; then
+			if grep -q "lists no patches for $tg" "$tmp/real-$tg.out"; then
+				ok "real series: no patch for $tg"
+			else
+				fail "real series $tg: no report:$(tail -20 "$tmp/real-$tg.out" | sed 's/^/ | /')"
+			fi
+			continue
+		fi
+		sed -n '/^== report/,/^  check times/p' "$tmp/real-$tg.out" | sed "s/^/$tg: /" | while IFS= read -r l; do diag "$l"; done
+		for c in $(python3 "$top/scripts/submit_checks.py" names); do
+			line=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1])); c = sys.argv[2]; n = len(d["patches"])
+acc = {(a["patch"], a["check"]) for a in d.get("accepted_per_patch", [])}
+def passes(p):
+    st = p["results"].get(c, {}).get("status")
+    # A warning accepted on the line of the patch in patches/series was reviewed.
+    return st == "success" or (st == "warning" and ((p["index"], c) in acc or c in d.get("accepted", [])))
+bad = ["patch %d/%d %s: %s" % (p["index"], n, p["results"].get(c, {}).get("status", "not run"),
+       (p["results"].get(c, {}).get("reason") or [""])[0][:100])
+       for p in d["patches"] if not passes(p)]
+print("; ".join(bad) if bad else "success on %d/%d" % (n, n))' "$tmp/real-$tg.json" "$c")
+			if [[ "$line" == success* ]]; then
+				ok "real series $tg: $c: $line"
+			else
+				fail "real series $tg: $c: $line"
+			fi
+		done
+		diag "real series $tg: $((SECONDS - t0)) s, exit $rc"
+	done
 fi
 
 # ---- the pristine tree never changes (the default tree hard-links it) ----

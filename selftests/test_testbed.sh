@@ -28,8 +28,8 @@ expect_fail 2 "invalid namespace name" "testbed: namespace name with '/' refused
 	$V testbed up --name "a/b"
 check "testbed: refused input created no namespace" bash -c "! ip netns list | grep -qw $NS"
 out=$(setpriv --reuid 65534 --regid 65534 --clear-groups $V testbed up --name $NS 2>&1); rc=$?
-if [ $rc -eq 1 ] && [[ "$out" == *"needs root"* ]] && ! ns_exists $NS; then
-	ok "testbed: non-root refused with exit 1, nothing created"
+if [ $rc -eq 1 ] && [[ "$out" == *"missing CAP_NET_ADMIN, CAP_SYS_ADMIN"* ]] && ! ns_exists $NS; then
+	ok "testbed: non-root without capabilities refused with exit 1 naming them, nothing created"
 else
 	fail "testbed: non-root (exit $rc: $out)"
 fi
@@ -128,3 +128,54 @@ expect_fail 1 "testbed '$NS' is not up" "testbed: down when not up is a clear er
 	$V testbed down --name $NS
 expect_fail 1 "testbed '$NS' is not up" "testbed: status when not up is a clear error" \
 	$V testbed status --name $NS
+
+# --- ownership: a namespace vnetkit did not create is never touched ----------
+F=vktbo$$
+at_exit "ip netns del $F"
+ip netns add $F && ip -n $F link add vkfo0 type veth peer name vkfo1
+expect_fail 1 "namespace '$F' was not created by vnetkit testbed" \
+	"testbed: down of a foreign namespace of the same name refused, exit 1" \
+	$V testbed down --name $F
+check "testbed: the foreign namespace and its devices survive down" \
+	bash -c "ip netns list | grep -qw $F && ip -n $F link show vkfo0 >/dev/null"
+expect_fail 1 "ip netns del $F" "testbed: the refusal says how to remove it by hand" \
+	$V testbed down --name $F
+expect_fail 1 "was not created by vnetkit testbed" \
+	"testbed: status does not report a foreign namespace as a testbed" \
+	$V testbed status --name $F
+js=$($V testbed status --name $F --json 2>/dev/null)
+check "testbed: status --json of a foreign namespace says up: false" \
+	bash -c "jq -e '.up == false' <<<'$js' >/dev/null"
+expect_fail 1 "exists and is not a vnetkit testbed" \
+	"testbed: up over a foreign namespace of the same name refused" $V testbed up --name $F
+check "testbed: the foreign namespace is still intact" \
+	bash -c "ip -n $F link show vkfo0 >/dev/null && ! ip -n $F link show vktap0 2>/dev/null"
+ip netns del $F
+
+# Our testbed deleted and re-created by someone else under the same name.
+$V testbed up --name $F >/dev/null
+ip netns del $F && ip netns add $F && ip -n $F link add vkfo0 type veth peer name vkfo1
+expect_fail 1 "is not the one vnetkit testbed created (inode" \
+	"testbed: down of a namespace re-created under our name (inode changed) refused" \
+	$V testbed down --name $F
+check "testbed: the re-created namespace survives" \
+	bash -c "ip -n $F link show vkfo0 >/dev/null"
+expect_fail 1 "is not the one vnetkit testbed created" \
+	"testbed: status refuses it too" $V testbed status --name $F
+ip netns del $F; rm -f /run/vnetkit/testbed/$F
+
+# A device someone else put into our testbed: down keeps the namespace.
+$V testbed up --name $F >/dev/null
+ip -n $F link add vkfx$$ type veth peer name vkfy$$
+out=$($V testbed down --name $F 2>&1); rc=$?
+if [ $rc -eq 1 ] && [[ "$out" == *"holds devices vnetkit did not create: vkf"* ]] &&
+   ip -n $F link show vkfx$$ >/dev/null 2>&1 && ! ip -n $F link show vktap0 >/dev/null 2>&1; then
+	ok "testbed: down removes only its own devices and keeps a namespace holding foreign ones"
+else
+	fail "testbed: down with a foreign device (exit $rc: $out)"
+fi
+out=$($V testbed status --name $F 2>&1)
+check "testbed: status marks the foreign device" grep -q "vkfx$$.*not created by vnetkit" <<<"$out"
+ip -n $F link del vkfx$$
+check "testbed: down completes once the foreign device is gone" bash -c "$V testbed down --name $F >/dev/null"
+check "testbed: down removed its record" test ! -e /run/vnetkit/testbed/$F

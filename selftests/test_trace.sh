@@ -45,8 +45,8 @@ expect_fail 2 "exclusive" "trace: --duration with --packets refused" \
 expect_fail 2 "unknown mode 'pmu'" "trace: unknown --counters mode refused" \
 	$V trace --counters pmu --duration 1
 out=$(setpriv --reuid 65534 --regid 65534 --clear-groups $V trace --duration 1 2>&1); rc=$?
-if [ $rc -eq 1 ] && [[ "$out" == *"needs root"* ]]; then
-	ok "trace: non-root refused with exit 1"
+if [ $rc -eq 1 ] && [[ "$out" == *"missing CAP_PERFMON, CAP_BPF"* ]]; then
+	ok "trace: non-root without capabilities refused with exit 1, naming them"
 else
 	fail "trace: non-root (exit $rc: $out)"
 fi
@@ -240,8 +240,58 @@ if ! kill -0 $pid 2>/dev/null; then
 	wait $pid
 	check "trace: --packets 100 stopped after >= 100 packets" py_json $tmp/pk.json "$(stage "
 assert st['tun_get_user']['packets'] >= 100, st")"
+	check "trace: --packets reports both figures: 100 requested, M >= 100 seen" \
+		py_json $tmp/pk.json "assert d['packets_requested'] == 100 and \
+		d['packets_seen'] >= 100 and d['end'] == 'packets', d"
 else
 	kill $pid
 	fail "trace: --packets 100 did not stop"
+fi
+
+# --- trace -- CMD: CMD dies with vnetkit, even on SIGKILL ---------------------
+$V trace --stages net -- sleep 60 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do child=$(pgrep -P $pid -x sleep) && break; sleep 0.1; done
+kill -KILL $pid; wait $pid 2>/dev/null
+gone=0
+# dead: gone, or a zombie waiting for a reaper that is not ours
+alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ "$st" != Z* ]]; }
+for _ in $(seq 20); do alive "$child" || { gone=1; break; }; sleep 0.05; done
+check "trace -- CMD killed with SIGKILL leaves no CMD running (pid ${child:-none})" \
+	test -n "$child" -a $gone -eq 1
+[ $gone -eq 1 ] || kill -KILL "$child" 2>/dev/null
+check "trace: SIGKILLed run left nothing loaded" wait_progs "$progs0"
+
+# --- --json stays one JSON document whatever CMD prints ----------------------
+$V trace --stages net --json -- sh -c 'echo "not json {"; echo more' >$tmp/cmd.json 2>$tmp/cmd.err; rc=$?
+check "trace --json -- CMD that prints: stdout parses (python3 -m json.tool), exit 0" \
+	bash -c "[ $rc -eq 0 ] && python3 -m json.tool $tmp/cmd.json >/dev/null"
+check "trace --json: CMD's output went to stderr" grep -q "not json {" $tmp/cmd.err
+
+# --- interrupted runs say so ---------------------------------------------------
+$V trace --stages net --duration 20 --json >$tmp/int.json 2>/dev/null &
+pid=$!
+for _ in $(seq 50); do [ "$(trace_progs)" -gt "$progs0" ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+check "trace interrupted before its --duration: exit 1, \"interrupted\": true" \
+	bash -c "[ $rc -eq 1 ] && python3 -c \"import json; d=json.load(open('$tmp/int.json')); assert d['interrupted'] is True and d['end'] == 'interrupted', d\""
+$V trace --stages net >$tmp/int.txt 2>/dev/null &
+pid=$!
+for _ in $(seq 50); do [ "$(trace_progs)" -gt "$progs0" ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+check "trace without an end condition: Ctrl-C ends it, exit 0, text says interrupted" \
+	bash -c "[ $rc -eq 0 ] && grep -q '^ended: interrupted' $tmp/int.txt"
+
+# --- --netns: --dev and CMD in the namespace ------------------------------------
+out=$($V trace --netns $NS --dev vkveth0 --stages net --json -- ip -o link show 2>$tmp/nsout); rc=$?
+check "trace --netns NS --dev IF: finds IF in NS; CMD runs in NS" \
+	bash -c "[ $rc -eq 0 ] && grep -q vkveth0 $tmp/nsout && ! grep -q ' lo:.*vkveth0@' /dev/null"
+expect_fail 1 "--netns: no network namespace 'vknone$$'" "trace --netns of a missing namespace" \
+	$V trace --netns vknone$$ --duration 1
+out=$(setpriv --inh-caps=-all --ambient-caps=-all --bounding-set=-all $V trace --list 2>&1); rc=$?
+if [ $rc -eq 1 ] && [[ "$out" == *"missing CAP_PERFMON, CAP_BPF"* ]] && [[ "$out" != *kernel* ]]; then
+	ok "trace --list as root without capabilities: names them, does not blame the kernel"
+else
+	fail "trace --list without capabilities (exit $rc: $out)"
 fi
 exit 0

@@ -34,6 +34,54 @@ expect_fail 2 "enable mergeable buffers" "vhost: RX buffer too small without MRG
 expect_fail 2 "half of the RX ring" "vhost: mergeable frame larger than the ring" \
 	$V vhost rx --ring-size 4 --size 9000 --rx-buf 128
 
+expect_fail 2 "leaves no frame for the cost window" "vhost: --warmup >= --frames refused" \
+	$V vhost tx --frames 10 --warmup 10
+expect_fail 2 "expected DRIVER_CPU,WORKER_CPU" "vhost: --pin needs two CPUs" \
+	$V vhost tx --pin 0
+expect_fail 2 "works with 'tx' only" "vhost: --publish-every needs tx" \
+	$V vhost rx --publish-every 1
+expect_fail 2 "larger than --batch" "vhost: --publish-every above the batch refused" \
+	$V vhost tx --batch 4 --publish-every 8
+
+# regions: the fixed ring addresses the cost plugin is given, computed here
+# independently from the virtio split-ring layout (desc 16 B, avail
+# 2 * (3 + n) B, used at the next 4 KiB, 6 + 8 * n B; rings page-rounded).
+up() { echo $(((($1) + $2 - 1) / $2 * $2)); }
+layout() {	# layout N RXBUF TXBUF: the expected regions (64-bit shell math)
+	local n=$1 rxb=$2 txb=$3 base=$((0x7e0000000000)) uo ring r i q
+	uo=$(up $((16 * n + 2 * (3 + n))) 4096)
+	ring=$(up $((uo + 6 + 8 * n)) 4096)
+	for i in 0 1; do
+		q=$([ $i = 0 ] && echo rx || echo tx)
+		r=$((base + i * ring))
+		printf 'region=%s.desc:0x%x:0x%x\n' $q $r $((16 * n))
+		printf 'region=%s.avail:0x%x:0x%x\n' $q $((r + 16 * n)) $((2 * (3 + n)))
+		printf 'region=%s.used:0x%x:0x%x\n' $q $((r + uo)) $((6 + 8 * n))
+	done
+	printf 'region=rx.buf:0x%x:0x%x\n' $((base + 2 * ring)) $((rxb * n))
+	printf 'region=tx.buf:0x%x:0x%x\n' $((base + 2 * ring + $(up $((rxb * n)) 4096))) $((txb * n))
+}
+for args in "256 128 76" "1024 1536 1526"; do
+	set -- $args
+	size=$(($3 - 12))
+	got=$($V vhost regions --ring-size $1 --size $size 2>&1 | sort)
+	want=$(layout "$@" | sort)
+	if [ "$got" = "$want" ]; then
+		ok "vhost regions: ring $1, frame $size B: desc/avail/used/buf at the fixed split-ring addresses"
+	else
+		fail "vhost regions: ring $1, frame $size B: got [$got] want [$want]"
+	fi
+done
+
+# The cost window markers (include/vk_cost_mark.h: nopl 0x564b4301/02)
+# are compiled into the binary that the guest runs.
+if command -v objdump >/dev/null; then
+	marks=$(objdump -d "$(command -v $V)" | grep -cE 'nopl +0x564b430[12]\(%rax\)')
+	check "vhost/gen: cost window markers in the binary ($marks)" [ "${marks:-0}" -ge 4 ]
+else
+	skip "vhost/gen: cost window markers in the binary" "objdump (binutils) missing"
+fi
+
 out=$($V vhost --help 2>&1); rc=$?
 if [ $rc -eq 0 ] && [[ "$out" == *"--busyloop-timeout US"* ]] &&
    [ "$(echo "$out" | awk 'length > 80' | wc -l)" -eq 0 ]; then

@@ -31,7 +31,7 @@ expect_fail 1 "interface 'nosuch1' does not exist" "unknown redirect target: exi
 expect_fail 1 "has no native XDP support" "native mode on lo: exit 1, suggests generic" \
 	in_ns $V xdp attach --dev lo --action drop --mode native
 expect_fail 1 "is not on a BPF filesystem" "--pin outside bpffs: exit 1" \
-	in_ns $V xdp attach --dev vkc0 --action drop --pin /tmp/vkpin$$
+	nsenter --net=/run/netns/$ns $V xdp attach --dev vkc0 --action drop --pin /tmp/vkpin$$
 check "failed attaches left nothing attached" nothing_attached
 check "failed --pin left no directory" test ! -e /tmp/vkpin$$
 
@@ -52,7 +52,8 @@ in_ns $V xdp detach --dev vkc0 >/dev/null
 check "detach removes it" nothing_attached
 
 if id nobody >/dev/null 2>&1; then
-	expect_fail 1 "needs root" "non-root: exit 1 with 'needs root'" \
+	expect_fail 1 "missing CAP_NET_ADMIN, CAP_PERFMON, CAP_BPF" \
+		"non-root without capabilities: exit 1 naming the missing ones" \
 		in_ns setpriv --reuid=nobody --regid=nogroup --clear-groups $V xdp attach --dev vkc0 --action drop
 	check "non-root attempt attached nothing" nothing_attached
 else

@@ -1,29 +1,30 @@
 #!/usr/bin/env bash
 # vhost_net busy polling: none, fixed, adaptive (make kernel-bench runs this
 # on the base and the patched kernel of one run and prints patched/base).
-# vnetkit vhost pingpong (one frame in flight) at three loads:
-#   sparse     one frame every SPARSE us   (--interval, default 20000)
-#   medium     one frame every MEDIUM us   (--interval, default 1000)
+# vnetkit vhost pingpong (one frame in flight) at three loads, paced by
+# spinning on the clock (--pace spin: the test kernel has no high-resolution
+# timers, a sleep lasts at least a 4 ms tick):
+#   sparse     one frame every SPARSE us   (default 1000)
+#   medium     one frame every MEDIUM us   (default 60: a round trip takes
+#              about 35 us of virtual time, so a gap of about 25 us)
 #   saturated  back to back                (--interval 0)
-# The issue's sparse load is one frame per ms; under TCG on a shared host a
-# round trip alone takes 0.15 to several ms, so 1 ms is the medium load here
-# and sparse is one frame per 20 ms. For three busy-poll settings:
+# for three busy-poll settings:
 #   none       busyloop timeout 0
-#   fixed50    busyloop timeout 50 us, vhost_net.busyloop_adaptive=0
-#   adapt50    busyloop timeout 50 us as the ceiling, busyloop_adaptive=1
-#              (patched kernel only: "unavailable" on the base kernel)
+#   fixed50    busyloop timeout 50 us
+#   adapt50    busyloop timeout 50 us as the ceiling, --busyloop-adaptive
+#              (VHOST_SET_VRING_BUSYLOOP_ADAPTIVE: patched kernel only,
+#              "unavailable" on the base kernel)
 # Metrics: round-trip p50 and p99 (ns), vhost worker CPU per frame (ns) and,
 # where the vhost tracepoints exist, the time spent busy polling per frame
-# and the share of polls that found work (vhost_net_busy_poll_end; exact
-# counts, unlike CPU times), each the median of ROUNDS runs. Under TCG the
-# CPU is emulated: absolute times mean little; compare settings within one
-# kernel and kernels within one run. Worker CPU time is what vnetkit vhost reports (vhost_worker).
+# and the share of polls that found work (vhost_net_busy_poll_end), each the
+# median of ROUNDS runs. Only meaningful in virtual time: boot with
+# QEMU_ARGS="-icount shift=0,sleep=off" (1 ns per guest instruction, so
+# worker and spin ns are instruction counts); TCG wall time is noise.
 V=${VNETKIT:-vnetkit}
 [ -x "$V" ] || V=$(command -v vnetkit)
-ROUNDS=${BUSYPOLL_BENCH_ROUNDS:-5}
-SPARSE=${BUSYPOLL_BENCH_SPARSE_US:-20000}
-MEDIUM=${BUSYPOLL_BENCH_MEDIUM_US:-1000}
-P=/sys/module/vhost_net/parameters/busyloop_adaptive
+ROUNDS=${BUSYPOLL_BENCH_ROUNDS:-3}
+SPARSE=${BUSYPOLL_BENCH_SPARSE_US:-1000}
+MEDIUM=${BUSYPOLL_BENCH_MEDIUM_US:-60}
 T=/sys/kernel/tracing
 E=$T/events/vhost/vhost_net_busy_poll_end
 
@@ -35,7 +36,13 @@ if ! $V vhost --help | grep -q -- --interval; then
 	echo "# bench_vhost_busypoll: unavailable (vnetkit vhost pingpong has no --interval)"
 	exit 0
 fi
-echo "# bench_vhost_busypoll: TCG guest: absolute figures are emulation, compare ratios"
+# Does this kernel have VHOST_SET_VRING_BUSYLOOP_ADAPTIVE?
+ADAPTIVE=1
+if ! $V vhost pingpong --frames 1 --busyloop-timeout 50 --busyloop-adaptive >/dev/null 2>/tmp/bp.err; then
+	ADAPTIVE=0
+	echo "# vhost_busypoll adapt50: unavailable ($(head -c 200 /tmp/bp.err))"
+fi
+echo "# bench_vhost_busypoll: compare within one boot; only -icount virtual time is exact"
 echo "# loads: sparse 1 frame / $SPARSE us, medium 1 frame / $MEDIUM us, saturated back to back"
 [ -d $E ] && echo 8192 >$T/buffer_size_kb
 
@@ -58,7 +65,10 @@ stats() {
 		}')
 	echo "$out"
 	MED[$name]=$(echo "$out" | awk '/^metric/ { print $3 }')
+	SPREAD[$name]=$(printf '%s\n' "$@" | grep . | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR && v[1] > 0) printf "%.4f", (v[NR] - v[1]) / v[1]; else print 0 }')
 }
+declare -A SPREAD
 
 # ratio A B: A / B to 3 decimals, or "-".
 ratio() { awk -v a="${MED[$1]:-}" -v b="${MED[$2]:-}" 'BEGIN { if (a != "" && b + 0 > 0) printf "%.3f", a / b; else print "-" }'; }
@@ -68,10 +78,11 @@ declare -A SAMPLES
 # are appended to SAMPLES[<metric name>].
 one() {
 	local load=$1 set=$2 frames=$3 iv=$4 to=$5 ad=$6 out s h name=vhost_busypoll.$1.$2
-	if [ -n "$ad" ] && [ -w $P ]; then
-		echo "$ad" >$P
-	elif [ "$ad" = 1 ]; then
-		return
+	local -a a=(--frames "$frames" --busyloop-timeout "$to")
+	[ "$iv" != 0 ] && a+=(--interval "$iv" --pace spin)
+	if [ "$ad" = 1 ]; then
+		[ $ADAPTIVE = 1 ] || return
+		a+=(--busyloop-adaptive)
 	fi
 	if [ -d $E ]; then
 		echo 0 >$T/tracing_on
@@ -79,8 +90,7 @@ one() {
 		echo 1 >$E/enable
 		echo 1 >$T/tracing_on
 	fi
-	out=$($V vhost pingpong --frames "$frames" --interval "$iv" \
-		--busyloop-timeout "$to" --json 2>&1)
+	out=$($V vhost pingpong "${a[@]}" --json 2>&1)
 	if [ -d $E ]; then
 		echo 0 >$T/tracing_on
 		echo 0 >$E/enable
@@ -108,14 +118,13 @@ one() {
 # run hits all three alike.
 for load in sparse medium saturated; do
 	case $load in
-	sparse) iv=$SPARSE frames=${BUSYPOLL_BENCH_SPARSE_FRAMES:-60} ;;
-	medium) iv=$MEDIUM frames=${BUSYPOLL_BENCH_MEDIUM_FRAMES:-300} ;;
-	saturated) iv=0 frames=${BUSYPOLL_BENCH_SATURATED_FRAMES:-500} ;;
+	sparse) iv=$SPARSE frames=${BUSYPOLL_BENCH_SPARSE_FRAMES:-200} ;;
+	medium) iv=$MEDIUM frames=${BUSYPOLL_BENCH_MEDIUM_FRAMES:-1000} ;;
+	saturated) iv=0 frames=${BUSYPOLL_BENCH_SATURATED_FRAMES:-1000} ;;
 	esac
-	[ -w $P ] || echo "# vhost_busypoll.$load.adapt50: unavailable (no vhost_net.busyloop_adaptive in this kernel)"
 	for ((r = 0; r < ROUNDS; r++)); do
 		one $load none "$frames" "$iv" 0 ""
-		one $load fixed50 "$frames" "$iv" 50 0
+		one $load fixed50 "$frames" "$iv" 50 ""
 		one $load adapt50 "$frames" "$iv" 50 1
 	done
 	for set in none fixed50 adapt50; do
@@ -129,7 +138,6 @@ for load in sparse medium saturated; do
 		done
 	done
 done
-[ -w $P ] && echo 0 >$P
 echo "# adaptive / fixed 50 us on this kernel (lower is better; < 1: adaptive wins):"
 echo "#   load       rtt_p50  rtt_p99  worker_cpu  busy_spin"
 for load in sparse medium saturated; do
@@ -139,4 +147,33 @@ for load in sparse medium saturated; do
 		"$(ratio $b.adapt50.worker_cpu_ns_per_frame $b.fixed50.worker_cpu_ns_per_frame)" \
 		"$(ratio $b.adapt50.busy_spin_ns_per_frame $b.fixed50.busy_spin_ns_per_frame)"
 done
+# The issue's gates, on this boot's medians (RTT p50; the repeatability
+# bound is the spread (max - min) / min of the no-polling rounds):
+#   where fixed beats none by more than 10%, adaptive keeps >= 80% of it;
+#   at the sparse load adaptive spends <= half of fixed's worker CPU;
+#   adaptive never loses to none by more than the repeatability bound.
+gate() { echo "# gate $1: $2"; }
+for load in sparse medium saturated; do
+	b=vhost_busypoll.$load
+	[ -n "${MED[$b.adapt50.rtt_p50]:-}" ] || continue
+	read -r gain keep lose bound <<<"$(awk -v n="${MED[$b.none.rtt_p50]}" \
+		-v f="${MED[$b.fixed50.rtt_p50]}" -v a="${MED[$b.adapt50.rtt_p50]}" \
+		-v s="${SPREAD[$b.none.rtt_p50]}" 'BEGIN {
+			g = (n - f) / n; k = (n - f) > 0 ? (n - a) / (n - f) : 0
+			printf "%.4f %.4f %.4f %.4f\n", g, k, (a - n) / n, s }')"
+	if awk -v g="$gain" 'BEGIN { exit !(g > 0.10) }'; then
+		gate "$load keeps 80% of fixed's RTT gain" "$(awk -v k="$keep" -v g="$gain" \
+			'BEGIN { printf "%s (fixed gains %.1f%%, adaptive keeps %.1f%% of it)", (k >= 0.8) ? "pass" : "FAIL", 100 * g, 100 * k }')"
+	else
+		gate "$load keeps 80% of fixed's RTT gain" "not applicable (fixed gains $(awk -v g="$gain" 'BEGIN { printf "%.1f", 100 * g }')%)"
+	fi
+	gate "$load adaptive vs none" "$(awk -v l="$lose" -v s="$bound" \
+		'BEGIN { printf "%s (adaptive RTT p50 %+.2f%% of none, bound %.2f%%)", (l <= s) ? "pass" : "FAIL", 100 * l, 100 * s }')"
+done
+b=vhost_busypoll.sparse
+if [ -n "${MED[$b.adapt50.worker_cpu_ns_per_frame]:-}" ]; then
+	gate "sparse worker CPU <= half of fixed" "$(awk -v a="${MED[$b.adapt50.worker_cpu_ns_per_frame]}" \
+		-v f="${MED[$b.fixed50.worker_cpu_ns_per_frame]}" \
+		'BEGIN { printf "%s (adaptive/fixed %.3f)", (a <= f / 2) ? "pass" : "FAIL", a / f }')"
+fi
 exit 0

@@ -30,22 +30,20 @@ if [ ! -d "$EV" ]; then
 	exit 1
 fi
 
-vk_netns "$NS" || { fail "tun_xdp_batch: cannot create netns $NS"; exit 1; }
-ip -n "$NS" link add vkb0 type veth peer name vkb1
-# No IPv6 autoconfiguration chatter through the redirect: only our frames.
-for d in vkb0 vkb1; do
-	in_ns sh -c "echo 1 >/proc/sys/net/ipv6/conf/$d/disable_ipv6" 2>/dev/null
-done
-ip -n "$NS" link set vkb0 up
-ip -n "$NS" link set vkb1 up
+# The namespace, the veth pair and the TAP come from vnetkit testbed: gen
+# reads only from a TAP a testbed created and recorded. The testbed turns
+# IPv6 off in the namespace, so no autoconfiguration chatter goes through
+# the redirect: only our frames.
+at_exit "$V testbed down --name $NS"
+if ! out=$($V testbed up --name "$NS" --tap vkbt0 --veth vkb0 --peer vkb1 2>&1); then
+	fail "tun_xdp_batch: testbed up: $out"
+	exit 1
+fi
 
-# tap_new NAME QLEN: a TAP (plain Ethernet, no vnet_hdr) whose ring holds
-# QLEN frames once a reader attaches; nothing but our frames goes into it.
-tap_new() {
-	ip -n "$NS" tuntap add dev "$1" mode tap || return 1
-	ip -n "$NS" link set "$1" txqueuelen "$2" arp off up || return 1
-	in_ns sh -c "echo 1 >/proc/sys/net/ipv6/conf/$1/disable_ipv6" 2>/dev/null
-	return 0
+# tap_ring NAME QLEN: the TAP's ring holds QLEN frames once a reader
+# attaches (tun sizes it from txqueuelen at attach time).
+tap_ring() {
+	ip -n "$NS" link set "$1" txqueuelen "$2" arp off up
 }
 
 # redirect_to TAP: (re)attach the redirect program on vkb1 towards TAP.
@@ -108,7 +106,7 @@ txdrop() { in_ns cat "/sys/class/net/$1/statistics/tx_dropped"; }
 
 # --- 1. every redirected frame arrives, once, in order --------------------
 N1=${TUN_XDP_BATCH_FRAMES:-20000}
-tap_new vkbt0 $((N1 + 1024)) || { fail "tun_xdp_batch: cannot create TAP"; exit 1; }
+tap_ring vkbt0 $((N1 + 1024)) || { fail "tun_xdp_batch: cannot size the TAP's ring"; exit 1; }
 if ! redirect_to vkbt0; then
 	fail "tun_xdp_batch: xdp attach redirect on the veth: $(cat "$TMP/attach.out")"
 	exit 1
@@ -161,15 +159,14 @@ done
 # through its return value (devmap frees the frames) and tx_dropped.
 QLEN=64
 N2=1000
-tap_new vkbt1 $QLEN || { fail "tun_xdp_batch: cannot create the second TAP"; exit 1; }
-redirect_to vkbt1 || { fail "tun_xdp_batch: re-attach towards vkbt1: $(cat "$TMP/attach.out")"; exit 1; }
+tap_ring vkbt0 $QLEN || { fail "tun_xdp_batch: cannot shrink the TAP's ring"; exit 1; }
 for mode in softirq threaded; do
 	in_ns sh -c "echo $([ $mode = threaded ] && echo 1 || echo 0) >/sys/class/net/vkb1/threaded" 2>/dev/null
-	to=$(ifindex vkbt1)
-	d0=$(txdrop vkbt1)
+	to=$(ifindex vkbt0)
+	d0=$(txdrop vkbt0)
 	# --count QLEN + 1: the reader must get exactly QLEN and then time out
 	# (8 s: it also waits that long for a first frame while stopped).
-	sink_start "$TMP/sink2.json" --tap vkbt1 --count $((QLEN + 1)) --timeout 8 ||
+	sink_start "$TMP/sink2.json" --tap vkbt0 --count $((QLEN + 1)) --timeout 8 ||
 		{ fail "tun_xdp_batch: full ring: the TAP reader did not start"; continue; }
 	kill -STOP $SINK
 	trace_on
@@ -177,7 +174,7 @@ for mode in softirq threaded; do
 	sleep 1
 	read -r calls sent drops multi max lost <<<"$(trace_sum "$to")"
 	written=$(jget frames "$gout")
-	d1=$(txdrop vkbt1)
+	d1=$(txdrop vkbt0)
 	kill -CONT $SINK
 	wait $SINK; src=$?
 	js=$(cat "$TMP/sink2.json")

@@ -2,10 +2,13 @@
 # vhost tracepoints (patches/0004-vhost-add-tracepoints.patch) in the QEMU guest
 # (make kernel-check). vnetkit vhost drives /dev/vhost-net and counts what it
 # sees on its rings; the events the kernel records must match those counts
-# exactly: used-ring batches sum to the frames, one vhost_signal decision
-# per batch, every queued work item runs, busy polls end with a reason, a
-# malformed chain is reported by vhost_vq_err. On a kernel without the
-# patch every check is skipped as unavailable.
+# exactly: used-ring batches sum to the frames (copy and zerocopy TX), one
+# vhost_signal decision per batch, every queued work item is queued before
+# it runs, busy polls end with a reason, a malformed chain is reported by
+# vhost_vq_err. Every event names its device: the id vhost gave it, the
+# owner's tgid (vnetkit's pid here) and, for events of every vhost device,
+# its type. On a kernel without the patch every check is skipped as
+# unavailable.
 source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 
 V=$VNETKIT
@@ -30,20 +33,26 @@ jvq() { echo "$3" | sed -n "s/.*\"$2\":{\([^}]*\)}.*/\1/p" | sed -n "s/.*\"$1\":
 tracing_off() {
 	echo 0 >$T/tracing_on
 	echo 0 >$T/events/vhost/enable
+	echo local >$T/trace_clock
 }
 at_exit tracing_off
 
-# traced ARGS...: run vnetkit vhost ARGS --json with every vhost event on;
-# OUT is its report, EV the recorded events (one per line), OVR the
-# number of events the ring buffer lost.
+# traced ARGS...: run vnetkit vhost ARGS --json with every vhost event on
+# (one clock for all CPUs, so events of different CPUs are in order);
+# OUT is its report, PID its process id, EV the recorded events (one per
+# line), OVR the number of events the ring buffer lost.
 traced() {
 	echo 0 >$T/tracing_on
+	echo global >$T/trace_clock
 	echo 8192 >$T/buffer_size_kb
 	echo >$T/trace
 	echo 1 >$T/events/vhost/enable
 	echo 1 >$T/tracing_on
-	OUT=$($V vhost "$@" --json 2>/tmp/vhost_trace.err)
+	$V vhost "$@" --json >/tmp/vhost_trace.out 2>/tmp/vhost_trace.err &
+	PID=$!
+	wait $PID
 	RC=$?
+	OUT=$(cat /tmp/vhost_trace.out)
 	echo 0 >$T/tracing_on
 	echo 0 >$T/events/vhost/enable
 	EV=$(grep -v '^#' $T/trace)
@@ -86,6 +95,11 @@ run_traced() {	# run_traced DESC ARGS...: the run itself must succeed
 	return 0
 }
 
+# evfield FIELD: the distinct values of FIELD over all events, one line.
+evfield() {
+	echo "$EV" | grep -o " $1=[^ ]*" | sort -u | sed "s/ $1=//" | tr '\n' ' ' | sed 's/ $//'
+}
+
 # 1. TX: the used-ring batches of vq 1 sum to the frames sent and to what
 #    vnetkit reaped; each batch is followed by exactly one signal decision.
 if run_traced "tx" tx --frames "$N" --batch 32; then
@@ -106,6 +120,70 @@ if run_traced "tx" tx --frames "$N" --batch 32; then
 	kicks=$(jvq kicks tx "$OUT")
 	check "tx: no vhost_vq_err on a clean run" [ "$(evcount vhost_vq_err)" = 0 ]
 	diag "tx: $N frames, $nb batches (mean $((sum / (nb ? nb : 1)))), $sent of $sig signals sent, $q work items, $kicks kicks"
+	# identity: one device, owned by this vnetkit process, of type net
+	devs=$(evfield dev) tgids=$(evfield tgid) types=$(evfield type)
+	nev=$(echo "$EV" | grep -c 'vhost_')
+	nid=$(echo "$EV" | grep 'vhost_' | grep -c " dev=[0-9]* tgid=$PID ")
+	check "identity: all $nev events name one device (dev=$devs) owned by vnetkit (tgid=$tgids, pid $PID)" \
+		eval '[ "$nev" -gt 0 ] && [ "$nid" = "$nev" ] && [ -n "$devs" ] && [ "${devs// /}" = "$devs" ]'
+	check "identity: the events of every vhost device say type=net ($types)" [ "$types" = net ]
+	# queue before run: per work function, queue and run alternate in time
+	# and start with a queue (the queue event fires before llist_add)
+	order=$(echo "$EV" | awk '/vhost_work_(queue|run):/ {
+			for (i = 1; i <= NF; i++) if (index($i, "fn=") == 1) fn = $i
+			q = /vhost_work_queue:/
+			if (q == (fn in st ? st[fn] : 0)) bad++
+			st[fn] = q; n++ }
+		END { print n + 0, bad + 0 }')
+	read -r nw wbad <<<"$order"
+	check "ordering: each work item's vhost_work_queue precedes its vhost_work_run ($wbad out of order in $nw events)" \
+		eval '[ "$nw" -gt 0 ] && [ "$wbad" = 0 ]'
+	TX_DEV=$devs
+fi
+
+# 1b. Two devices at once: each vnetkit process sees its own device id and
+#     tgid, and the per-device batch sums are each process's frames
+#     (small runs: the guest gives each test script 300 s).
+echo 0 >$T/tracing_on
+echo >$T/trace
+echo 1 >$T/events/vhost/vhost_net_used_batch/enable
+echo 1 >$T/tracing_on
+$V vhost tx --frames 1500 --batch 16 >/dev/null 2>&1 &
+p1=$!
+$V vhost tx --frames 1000 --batch 16 >/dev/null 2>&1 &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+echo 0 >$T/tracing_on
+echo 0 >$T/events/vhost/enable
+EV=$(grep -v '^#' $T/trace)
+per=$(echo "$EV" | awk '/vhost_net_used_batch:/ && / vq=1 / {
+		for (i = 1; i <= NF; i++) {
+			if (index($i, "dev=") == 1) d = substr($i, 5)
+			if (index($i, "tgid=") == 1) t = substr($i, 6)
+			if (index($i, "count=") == 1) c = substr($i, 7) }
+		s[d " " t] += c }
+	END { for (k in s) print k, s[k] }' | sort)
+s1=$(echo "$per" | awk -v p="$p1" '$2 == p { print $3 }')
+s2=$(echo "$per" | awk -v p="$p2" '$2 == p { print $3 }')
+nd=$(echo "$per" | awk '{ print $1 }' | sort -u | wc -l)
+check "two devices: two ids, each owner's batches sum to its frames ($(echo $per | tr '\n' ';'))" \
+	eval '[ "$r1" = 0 ] && [ "$r2" = 0 ] && [ "$nd" = 2 ] && [ "$s1" = 1500 ] && [ "$s2" = 1000 ]'
+
+# 1c. Zerocopy TX (vhost_net.experimental_zcopytx=1, frames of at least 256
+#     bytes): buffers sent by copy after all (vhost_add_used_and_signal(...,
+#     0) in handle_tx_zerocopy) and zerocopy completions both count, so the
+#     batches still sum to the frames.
+ZC=/sys/module/vhost_net/parameters/experimental_zcopytx
+if [ "$(cat $ZC 2>/dev/null)" != 1 ]; then
+	skip "zerocopy TX batch sums" "unavailable (vhost_net.experimental_zcopytx is $(cat $ZC 2>/dev/null || echo missing): boot with vhost_net.experimental_zcopytx=1)"
+elif run_traced "zerocopy tx" tx --frames 2000 --size 1000 --batch 32; then
+	sum=$(evsum vhost_net_used_batch 1 count)
+	nb=$(evcount vhost_net_used_batch vq=1)
+	ones=$(echo "$EV" | grep 'vhost_net_used_batch:' | grep -c ' vq=1 count=1$')
+	used=$(jvq used tx "$OUT")
+	check "zerocopy tx: vhost_net_used_batch counts on vq 1 sum to the 2000 frames ($sum in $nb batches, $ones of one)" \
+		eval '[ "$sum" = 2000 ] && [ "$sum" = "$used" ]'
 fi
 
 # 2. RX: the same on vq 0; with event index the guest suppresses most signals.
@@ -124,14 +202,11 @@ fi
 
 # 3. Busy polling: every start has an end with a known reason; the window
 #    is the user's busyloop timeout (adaptive polling off).
-if [ -w /sys/module/vhost_net/parameters/busyloop_adaptive ]; then
-	echo 0 >/sys/module/vhost_net/parameters/busyloop_adaptive
-fi
 if run_traced "busy poll" pingpong --frames 1000 --busyloop-timeout 50; then
 	st=$(evcount vhost_net_busy_poll_start) en=$(evcount vhost_net_busy_poll_end)
 	check "busy poll: $st polls started, each one ended ($en)" eval '[ "$st" = "$en" ] && [ "$st" -gt 0 ]'
 	bad=$(echo "$EV" | grep 'vhost_net_busy_poll_end:' |
-		grep -cvE 'reason=(timeout|need_resched|signal_pending|vq_work|work_found)$')
+		grep -cvE 'reason=(timeout|need_resched|signal_pending|other_work|work_found)$')
 	check "busy poll: every exit has a reason" [ "$bad" = 0 ]
 	hits=$(evcount vhost_net_busy_poll_end reason=work_found)
 	check "busy poll: polls find the reflected frames ($hits of $en found work)" [ "$hits" -gt 0 ]
@@ -148,15 +223,16 @@ check "busy poll: no busy poll without a busyloop timeout" \
 # 4. A malformed descriptor chain stops the queue and is reported.
 traced tx --frames 200 --inject bad-addr --inject-after 100
 e=$(echo "$EV" | grep 'vhost_vq_err:' | head -1)
-check "vq error: vhost_vq_err reports the bad descriptor on vq 1 (${e#*vhost_vq_err: })" \
-	grep -q '^.*vhost_vq_err: vq=1 ' <<<"$e"
+check "vq error: vhost_vq_err names the device and reports the bad descriptor on vq 1 (${e#*vhost_vq_err: })" \
+	grep -qE "vhost_vq_err: dev=[0-9]+ tgid=$PID type=net vq=1 " <<<"$e"
 # 5. vnetkit trace reports the same per queue (loader/trace_vhost.c).
-l=$($V trace --list 2>&1 | grep -E '^events +vhost_net +raw_tp  per-queue')
-check "trace --list: the vhost per-queue report is available ($l)" \
-	grep -q 'raw_tp  per-queue report (5 of 5 events)' <<<"$l"
+l=$($V trace --list 2>&1 | grep -E '^events +vhost_net +raw_tp  per-device')
+check "trace --list: the vhost per-device report is available ($l)" \
+	grep -q 'raw_tp  per-device report (6 of 6 events)' <<<"$l"
 rep=$($V trace --stages vhost_net --counters none --json -- \
 	sh -c "$V vhost tx --frames $N --batch 32 >/dev/null" 2>/tmp/vhost_trace.err)
-vq1=$(echo "$rep" | tr -d '\n' | sed -n 's/.*"vhost": {"status": "ok".*{"vq": 1, \([^}]*\)}.*/\1/p')
+vq1=$(echo "$rep" | tr -d '\n' |
+	sed -n 's/.*"vhost": {"status": "ok".*{"dev": [0-9]*, "type": "net", "tgid": [0-9]*, "vq": 1, \([^}]*\)}.*/\1/p')
 ent=$(echo "$vq1" | sed -n 's/.*"entries": \([0-9]*\).*/\1/p')
 nb=$(echo "$vq1" | sed -n 's/.*"batches": \([0-9]*\).*/\1/p')
 sg=$(echo "$vq1" | sed -n 's/.*"signalled": \([0-9]*\).*/\1/p')
@@ -166,9 +242,11 @@ check "trace: one signal decision per batch on vq 1 ($sg sent + $su suppressed)"
 	eval '[ -n "$sg" ] && [ $((sg + su)) = "$nb" ]'
 txt=$($V trace --stages vhost_net --counters none -- \
 	sh -c "$V vhost pingpong --frames 300 --busyloop-timeout 50 >/dev/null" 2>&1)
+check "trace: one table per device, named by id, type and owner" \
+	grep -qE '^vhost device [0-9]+ \(net, owner tgid [0-9]+\)$' <<<"$txt"
 check "trace: busy-poll hit rate and spin time reported" \
 	grep -qE '^[01] (rx|tx) +[0-9]+ +[0-9.]+ +[0-9.]+ us +[0-9.]+ ms +50.0 +50$' <<<"$txt"
 check "trace: the vhost report fits 80 columns" \
-	bash -c "! sed -n '/^vhost queues/,/^used-ring/p' <<<\"\$1\" | awk 'length(\$0) > 80' | grep -q ." _ "$txt"
-diag "$(echo "$txt" | awk '/^vhost queues/ { on = 1 } on && /^[a-z_]+ \((fentry|kprobe|tp|raw_tp|syscall)/ { exit } on')"
+	bash -c "! sed -n '/^vhost device/,/^used-ring/p' <<<\"\$1\" | awk 'length(\$0) > 80' | grep -q ." _ "$txt"
+diag "$(echo "$txt" | awk '/^vhost device/ { on = 1 } on && /^[a-z_]+ \((fentry|kprobe|tp|raw_tp|syscall)/ { exit } on')"
 exit 0

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# make kernel-cost on the host side (the boots run in make kernel-cost and,
+# as a smoke run, make kernel-check): usage errors, the per-series build
+# directories, and the report arithmetic on synthetic plugin reports with
+# known counts - per-frame division, medians, B/A ratios, repeatability
+# spread, vnetkit-cost/1 JSON, the chart, and the proofs' checks (which must
+# fail on a wrong input, too).
+source "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/.." && pwd)
+C=$top/scripts/cost.sh
+K=$top/scripts/kernel.sh
+TMP=$(mktemp -d)
+at_exit "rm -rf $TMP"
+
+# --- usage errors (exit 2, before anything is built) -------------------------
+expect_fail 2 "unknown workload 'vhost-fast'" "kernel-cost: unknown workload refused" \
+	env W=vhost-fast "$C" run
+expect_fail 2 "bad parameter 'speed=3'" "kernel-cost: unknown workload parameter refused" \
+	env W=vhost-tx:speed=3 "$C" run
+expect_fail 2 "RUNS=0: expected 1..99" "kernel-cost: RUNS=0 refused" env RUNS=0 "$C" run
+expect_fail 2 "FRAMES=abc" "kernel-cost: FRAMES=abc refused" env FRAMES=abc "$C" run
+expect_fail 2 "A=$TMP/none: 'base' or a directory with a series file" \
+	"kernel-cost: A without a series file refused" env A=$TMP/none "$C" run
+expect_fail 2 "unknown command 'fly'" "kernel-cost: unknown command" "$C" fly
+
+# --- one build directory per series -------------------------------------------
+mkdir -p $TMP/s1 $TMP/s2 && touch $TMP/s1/series $TMP/s2/series
+i1=$("$K" image --series $TMP/s1) i2=$("$K" image --series $TMP/s2)
+ip=$("$K" image --series "$top/patches") id=$("$K" image) ib=$("$K" image --base)
+if [ "$i1" != "$i2" ] && [[ "$i1" == "$top/build/series/s1-"*/kbuild/* ]] &&
+   [ "$ip" = "$id" ] && [ "$ib" != "$id" ] && [ "$ib" != "$i1" ]; then
+	ok "kernel.sh: each series has its own build directory (patches/ keeps build/kbuild)"
+else
+	fail "kernel.sh: series build directories: $i1 / $i2 / $ip / $id / $ib"
+fi
+expect_fail 2 "no series file in it" "kernel.sh: --series without a series file refused" \
+	"$K" image --series $TMP
+
+# --- report arithmetic on synthetic reports -----------------------------------
+# report DIR INSNS0 INSNS1 L1D1 COH1 FRAMES [WINDOWS]: one boot's files.
+report() {
+	mkdir -p "$1"
+	{
+		echo "# vk_cost/1 vcpus=2 windows=${7:-1} l1d=32768:8:64 llc=2097152:16:64"
+		printf '#kind\tvcpu\tname\tinsns\tloads\tstores\tl1d_miss\tllc_miss\tcold\tcapconf\tcoh\n'
+		printf 'total\t0\t-\t%s\t100\t50\t10\t1\t5\t5\t0\n' "$2"
+		printf 'total\t1\t-\t%s\t100\t50\t%s\t1\t0\t0\t%s\n' "$3" "$4" "$5"
+		printf 'func\t0\tvk_driver\t%s\t100\t50\t10\t1\t5\t5\t0\n' "$2"
+		printf 'func\t1\ttun_get_user\t%s\t100\t50\t%s\t1\t0\t0\t%s\n' "$3" "$4" "$5"
+		printf 'region\t1\ttx.avail\t0\t10\t0\t%s\t0\t0\t0\t%s\n' "$4" "$5"
+	} >"$1/report.tsv"
+	echo "vk-cost workload=vhost-tx frames=$6 warmup=10" >"$1/results.log"
+	echo "vk-cost json {\"ns_per_frame\":5000.0,\"latency_ns\":{\"p50\":30000,\"p99\":40000}}" >>"$1/results.log"
+	echo 12.5 >"$1/wall"
+}
+R=$TMP/run
+mkdir -p $R
+printf 'side\tlabel\timage\tsysmap\nA\tbase\ta.img\ta.map\nB\tpatches\tb.img\tb.map\n' >$R/sides.tsv
+# A: 1000 insns/frame on vCPU 0, 2000 on vCPU 1 (two runs, 0.5 % apart);
+# B: vCPU 1 +10 %, misses x 2.
+report $R/A-1 1000000 2000000 3000 2000 1000
+report $R/A-2 1000000 2010000 3000 2000 1000
+report $R/B-1 1000000 2200000 6000 4000 1000
+report $R/B-2 1000000 2200000 6000 4000 1000
+printf 'vhost-tx\tA\t1\t1000\tA-1\nvhost-tx\tA\t2\t1000\tA-2\nvhost-tx\tB\t1\t1000\tB-1\nvhost-tx\tB\t2\t1000\tB-2\n' >$R/runs.tsv
+out=$(cd $TMP && python3 "$top/scripts/cost/report.py" $R $TMP/r.json 2>&1); rc=$?
+j() { jq -r "$1" $TMP/r.json; }
+if [ $rc -eq 0 ] && [ "$(j .schema)" = vnetkit-cost/1 ] &&
+   [ "$(j '.workloads[0].per_frame.A.worker.insns')" = 2005 ] &&
+   [ "$(j '.workloads[0].per_frame.B.worker.insns')" = 2200 ] &&
+   [ "$(j '.workloads[0].per_frame.A.driver.insns')" = 1000 ] &&
+   [ "$(j '.workloads[0].per_frame.B.worker.coh')" = 4 ] &&
+   [ "$(j '.workloads[0].ratio_b_a.worker.l1d_miss')" = 2 ]; then
+	ok "report: per frame = window counts / frames, median of runs, B/A ratios"
+else
+	fail "report: per-frame figures (exit $rc: $out)"
+fi
+if [ "$(j '.workloads[0].repeatability.A.within_bounds')" = true ] &&
+   [ "$(j '.workloads[0].repeatability.A.spread["worker.insns"] * 10000 | round')" = 50 ] &&
+   [ "$(j '.workloads[0].regions[0].name')" = tx.avail ] &&
+   [ "$(j '.workloads[0].regions[0].B.coh')" = 4 ] &&
+   [ "$(j '.workloads[0].virtual_time.A.rtt_p50_ns')" = 30000 ]; then
+	ok "report: repeatability spread (0.50 %), region rows, virtual-time figures in the JSON"
+else
+	fail "report: spread/regions/virtual time: $(jq -c '.workloads[0] | {repeatability, regions, virtual_time}' $TMP/r.json)"
+fi
+if grep -q "worker insns .* 2005.00 .* 2200.00 .*1.097" <<<"$out" &&
+   grep -q "tun_get_user" <<<"$out" && [ -s $TMP/r-vhost-tx.svg ] && grep -q '<svg' $TMP/r-vhost-tx.svg; then
+	ok "report: table (per side, B/A) and the gnuplot chart of the top functions"
+else
+	fail "report: table or chart missing: $out"
+fi
+
+# A boot whose window never opened is not divided by anything: reported.
+report $R/B-2 1000000 2200000 6000 4000 1000 0
+out=$(python3 "$top/scripts/cost/report.py" $R $TMP/r2.json 2>&1); rc=$?
+if [ $rc -eq 1 ] && grep -q "kernel B run 2: no window or no frames inside it" <<<"$out"; then
+	ok "report: a run without a window is reported and fails the report"
+else
+	fail "report: run without a window (exit $rc: $out)"
+fi
+
+# --- the proofs' checks must be able to fail --------------------------------
+chk() { python3 "$top/scripts/cost/check.py" "$@" 2>&1; }
+out=$(chk sensitive $TMP/r.json vhost-tx tun_get_user 195); rc=$?
+if [ $rc -eq 0 ] && grep -q "^ok - sensitivity vhost-tx: tun_get_user +195.0" <<<"$out"; then
+	ok "check: sensitivity finds +195 instructions per frame on tun_get_user"
+else
+	fail "check: sensitivity on the right function: $out"
+fi
+out=$(chk sensitive $TMP/r.json vhost-tx vk_driver 195); rc=$?
+if [ $rc -eq 1 ] && grep -q "^not ok - sensitivity vhost-tx: vk_driver +0.0" <<<"$out" &&
+   grep -q "^not ok - .*every other function together moved 195.0" <<<"$out"; then
+	ok "check: sensitivity fails when the change is on another function"
+else
+	fail "check: sensitivity on the wrong function was not caught: $out"
+fi
+out=$(chk null $TMP/r.json vhost-tx); rc=$?
+if [ $rc -eq 1 ] && grep -q "^not ok - null fixture vhost-tx: insns per frame" <<<"$out"; then
+	ok "check: the null check fails on a 6.6 % change"
+else
+	fail "check: null check did not fail: $out"
+fi
+out=$(chk repeat $TMP/r.json); rc=$?
+if [ $rc -eq 0 ] && grep -q "^ok - repeatability vhost-tx kernel A: 2 runs, instructions per frame spread 0.499 %" <<<"$out"; then
+	ok "check: repeatability within the 1 % bound reported with its spread"
+else
+	fail "check: repeatability: $out"
+fi
+exit 0
