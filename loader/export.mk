@@ -27,7 +27,7 @@ DYN_LDLIBS += $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 SYSTEMDUNITDIR ?= $(if $(DESTDIR),$(PREFIX)/lib/systemd/system)
 EXPORT_SHAREDIR = $(PREFIX)/share/vnetkit/export
 EXPORT_DOCDIR = $(PREFIX)/share/doc/vnetkit
-EXPORT_EXAMPLES := prometheus.yml vnetkit-rules.yml vnetkit-rules.test.yml
+EXPORT_EXAMPLES := prometheus.yml prometheus-federate.yml vnetkit-rules.yml vnetkit-rules.test.yml
 EXPORT_UNIT := scripts/export/vnetkit-export.service
 EXPORT_INSTALL_FILES = $(addprefix $(EXPORT_SHAREDIR)/,$(EXPORT_EXAMPLES) vnetkit-export.service) \
 	$(EXPORT_DOCDIR)/README.md $(if $(SYSTEMDUNITDIR),$(SYSTEMDUNITDIR)/vnetkit-export.service)
