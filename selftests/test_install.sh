@@ -27,7 +27,7 @@ fi
 # export's deployment files: examples under share/vnetkit/export, the unit
 # also where a package's systemd looks (DESTDIR staging), its paths /usr's.
 ex=$tmp/stage/usr/share/vnetkit/export
-for f in prometheus.yml vnetkit-rules.yml vnetkit-rules.test.yml; do
+for f in prometheus.yml prometheus-federate.yml vnetkit-rules.yml vnetkit-rules.test.yml; do
 	check "export example $f installed under share/vnetkit/export, as in scripts/export" \
 		cmp -s "$top/scripts/export/$f" "$ex/$f"
 done
