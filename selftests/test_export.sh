@@ -215,6 +215,20 @@ r=$(q "resets(${drop}[1m])")
 check "export: after a restart the counter is still $N, no reset seen (got $v, resets $r)" \
 	test "$v $r" = "$N 0"
 
+# --- SIGHUP re-detects the sources, keeps serving and counting ----------------------
+s0=$(curl -s http://127.0.0.1:$EP/metrics | awk '/^vnetkit_exporter_scrapes_total/ { print $2 }')
+kill -HUP $EXP
+for _ in $(seq 50); do grep -q 're-detected (SIGHUP)' $TMP/exporter.err && break; sleep 0.1; done
+check "export: SIGHUP re-detects the sources (says so) and the process stays" \
+	eval 'grep -q "sources re-detected (SIGHUP)" $TMP/exporter.err && kill -0 $EXP'
+s1=$(curl -s http://127.0.0.1:$EP/metrics | awk '/^vnetkit_exporter_scrapes_total/ { print $2 }')
+check "export: after SIGHUP it serves, its own scrape count goes on ($s0 -> $s1)" \
+	eval '[ -n "$s1" ] && [ "$s1" -gt "$s0" ]'
+sleep 1.5
+v=$(q "$drop")
+r=$(q "resets(${drop}[1m])")
+check "export: after SIGHUP the counter is still $N, no reset (got $v, resets $r)" test "$v $r" = "$N 0"
+
 # --- SIGTERM releases what export attached, nothing else --------------------------------
 bs0=$(sysctl -n kernel.bpf_stats_enabled)
 if [ "$bs0" = 0 ]; then
