@@ -10,8 +10,11 @@
 #
 # A workload is NAME[:key=value:...], NAME one of vhost-tx, vhost-rx,
 # vhost-pingpong, tun-redirect, tap-xdp-drop; keys busyloop=US (vhost),
-# publish=N and batch=N (vhost-tx), frames=N. Each (workload, kernel, run)
-# is one boot:
+# publish=N and batch=N (vhost-tx), frames=N, export=1 (vnetkit export runs
+# in the guest with every source on, started before the window), export=2
+# (with its default sources: no BPF statistics) or export=b (export=1 only
+# in side B's boots: A=B=patches gives the exporter's cost as B/A). Each
+# (workload, kernel, run) is one boot:
 #   qemu -accel tcg,thread=single -icount shift=0,sleep=off -smp 2
 #        -plugin vk_cost.so,out=...,sym=System.map,sym=vnetkit-static.nm,
 #                region=tx.desc:...   (vnetkit vhost regions)
@@ -60,8 +63,8 @@ check_workload() {
 	[ "$spec" = "$name" ] && return 0
 	IFS=: read -ra kv <<<"${spec#*:}"
 	for k in "${kv[@]}"; do
-		[[ "$k" =~ ^(busyloop|publish|batch|frames)=[0-9]+$ ]] ||
-			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, frames=N)"
+		[[ "$k" =~ ^((busyloop|publish|batch|frames)=[0-9]+|export=[012b])$ ]] ||
+			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, frames=N, export=0|1|2|b)"
 	done
 }
 
@@ -177,7 +180,10 @@ cmd_run() {
 			for side in A B; do
 				dir=$outdir/${w//[:=]/_}/$side-$r
 				say "$w ($f frames), kernel $side (${LABEL[$side]#$top/}), run $r/$runs"
-				if one_boot "$dir" "${IMG[$side]}" "${MAP[$side]}" "$w" "$f"; then
+				# export=b: the exporter in side B's boots only.
+				spec=$w
+				[[ "$w" == *:export=b* ]] && spec=${w/:export=b/:export=$([ $side = B ] && echo 1 || echo 0)}
+				if one_boot "$dir" "${IMG[$side]}" "${MAP[$side]}" "$spec" "$f"; then
 					printf '%s\t%s\t%s\t%s\t%s\n' "$w" "$side" "$r" "$f" "${dir#$outdir/}" >>"$outdir/runs.tsv"
 					say "  $(cat "$dir/wall") s wall"
 				else
