@@ -26,9 +26,29 @@ struct vhost_dev___vk {
 	int owner_tgid;
 } __attribute__((preserve_access_index));
 
+struct vhost_work___vk {
+	void *fn;
+} __attribute__((preserve_access_index));
+
+struct vhost_poll___vk {
+	struct vhost_work___vk work;
+} __attribute__((preserve_access_index));
+
 struct vhost_virtqueue___vk {
 	struct vhost_dev___vk *dev;
 	__u16 index;
+	struct vhost_poll___vk poll;
+	void *handle_kick;
+} __attribute__((preserve_access_index));
+
+/* kernel/vhost_task.c */
+struct vhost_task___vk {
+	struct task_struct *task;
+} __attribute__((preserve_access_index));
+
+struct vhost_worker___vk {
+	struct vhost_task___vk *vtsk;
+	struct vhost_dev___vk *dev;
 } __attribute__((preserve_access_index));
 
 struct {
@@ -161,6 +181,40 @@ int BPF_PROG(vk_busy_poll_adapt, struct vhost_virtqueue___vk *vq, __u64 gap,
 		s->grows++;
 	else if (window < old)
 		s->shrinks++;
+	return 0;
+}
+
+/* A work item queued on a device's worker. It is a virtqueue's kick handler
+ * when it is that queue's poll.work: the queue whose poll.work sits at the
+ * item's address belongs to the worker's device and has the item's function
+ * as its kick handler (other items, e.g. vhost_net's socket polls, fail
+ * that test; the reads are probe reads). Queued from the worker itself it is
+ * the handler re-queueing itself (weight exceeded, busy poll); from anywhere
+ * else it is a guest notification, the eventfd the VMM or the driver
+ * wrote. Kicks arriving while the handler is already queued do not queue
+ * it again, so this counts the kicks that woke the handler.
+ */
+SEC("raw_tp/vhost_work_queue")
+int BPF_PROG(vk_work_queue, struct vhost_worker___vk *worker, struct vhost_work___vk *work)
+{
+	struct vhost_virtqueue___vk *vq;
+	struct vk_vhost_vq_stats *s;
+	__u64 task = 0;
+
+	vq = (void *)work - bpf_core_field_offset(struct vhost_virtqueue___vk, poll) -
+	     bpf_core_field_offset(struct vhost_poll___vk, work);
+	if ((unsigned long)BPF_CORE_READ(vq, dev) != (unsigned long)BPF_CORE_READ(worker, dev) ||
+	    (unsigned long)BPF_CORE_READ(vq, handle_kick) != (unsigned long)BPF_CORE_READ(work, fn))
+		return 0;
+	s = stats(vq);
+	if (!s)
+		return 0;
+	if (bpf_core_field_exists(worker->vtsk))
+		task = (unsigned long)BPF_CORE_READ(worker, vtsk, task);
+	if (task && task == bpf_get_current_task())
+		s->requeues++;
+	else
+		s->kicks++;
 	return 0;
 }
 

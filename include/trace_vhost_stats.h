@@ -47,6 +47,8 @@ struct vk_vhost_vq_stats {
 	__u64 grows;			/* vhost_net_busy_poll_adapt */
 	__u64 shrinks;
 	__u64 errors;			/* vhost_vq_err */
+	__u64 kicks;			/* vhost_work_queue of the kick handler, */
+	__u64 requeues;			/* ... from elsewhere / from the worker */
 };
 
 #endif

@@ -535,6 +535,23 @@ out:
 
 /* ---- vhost ---------------------------------------------------------------- */
 
+/* The command name of process pid, "" when it is gone or not visible from
+ * our pid namespace. */
+static void proc_comm(int pid, char *comm, size_t len)
+{
+	char path[32];
+	FILE *f;
+
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = pid > 0 ? fopen(path, "r") : NULL;
+	if (!f)
+		return;
+	if (fgets(comm, len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
 static void collect_vhost(struct vk_export *e, struct vk_metrics *m, bool bpf_stats)
 {
 	static const char *const exit_names[VK_VHOST_REASONS] = {
@@ -548,13 +565,29 @@ static void collect_vhost(struct vk_export *e, struct vk_metrics *m, bool bpf_st
 		char dev[24], vq[16];
 
 		if (!s->batches && !s->signalled && !s->suppressed && !s->polls &&
-		    !s->xdp_batches && !s->errors)
+		    !s->xdp_batches && !s->errors && !s->kicks && !s->requeues)
 			continue;
 		/* A virtqueue of one vhost device: the id vhost gave the device
 		 * (never reused while the host runs) and the queue index. */
 		snprintf(dev, sizeof(dev), "%llu", (unsigned long long)e->vhost.q[i].key.dev);
 		snprintf(vq, sizeof(vq), "%u", e->vhost.q[i].key.vq);
 		const char *l[] = { "vhost_dev", dev, "vq", vq, NULL };
+
+		/* The device once, at its first queue (the list is sorted):
+		 * its owner names the VM, to join the vq series with. */
+		if (!i || e->vhost.q[i - 1].key.dev != e->vhost.q[i].key.dev) {
+			char pid[16], comm[32] = "";
+
+			snprintf(pid, sizeof(pid), "%llu", (unsigned long long)s->tgid);
+			proc_comm((int)s->tgid, comm, sizeof(comm));
+			const char *dl[] = { "vhost_dev", dev,
+					     "type", vk_vhost_type_name(s->type),
+					     "owner_pid", pid, "owner_comm", comm, NULL };
+
+			vk_m_u64(m, F_VH_DEVICE, NULL, dl, 1);
+		}
+		vk_m_u64(m, F_VH_KICKS, NULL, l, s->kicks);
+		vk_m_u64(m, F_VH_REQUEUES, NULL, l, s->requeues);
 		const char *sl[] = { "vhost_dev", dev, "vq", vq, "decision", "sent", NULL };
 		const char *ul[] = { "vhost_dev", dev, "vq", vq, "decision", "suppressed", NULL };
 

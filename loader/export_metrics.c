@@ -64,6 +64,12 @@ const struct vk_family_def vk_families[VK_NR_FAMILIES] = {
 		"Times the TX queue was stopped (full) (qstats)" },
 	[F_Q_TX_WAKE] = { "vnetkit_queue_tx_wake", VK_COUNTER,
 		"Times the TX queue was woken (qstats)" },
+	[F_VH_DEVICE] = { "vnetkit_vhost_device", VK_INFO,
+		"A vhost device: the id vhost gave it, its type and its owner (the VMM process)" },
+	[F_VH_KICKS] = { "vnetkit_vhost_kicks", VK_COUNTER,
+		"Guest notifications that woke the virtqueue's handler (tracepoint vhost_work_queue; kicks while it is queued coalesce)" },
+	[F_VH_REQUEUES] = { "vnetkit_vhost_requeues", VK_COUNTER,
+		"Times the virtqueue's handler re-queued itself from the worker (weight exceeded, busy poll)" },
 	[F_VH_BATCH] = { "vnetkit_vhost_used_batch_size", VK_HISTOGRAM,
 		"Used-ring entries added per vhost_net used-ring update (log2 buckets; tracepoint vhost_net_used_batch)" },
 	[F_VH_SIGNALS] = { "vnetkit_vhost_signals", VK_COUNTER,
@@ -82,6 +88,27 @@ const struct vk_family_def vk_families[VK_NR_FAMILIES] = {
 		"Virtqueue errors (tracepoint vhost_vq_err)" },
 };
 
+/* Room for n more bytes and a NUL; false (and oom set) when there is none. */
+static bool buf_room(struct vk_buf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->oom)
+		return false;
+	if (b->len + n + 1 <= b->cap)
+		return true;
+	cap = (b->cap ? b->cap * 2 : 4096) + n;
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
 void vk_buf_printf(struct vk_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -89,28 +116,21 @@ void vk_buf_printf(struct vk_buf *b, const char *fmt, ...)
 
 	if (b->oom)
 		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->len + n < b->cap) {
-			b->len += n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p ? b->p + b->len : NULL, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
 	}
+	if (b->len + n >= b->cap) {
+		if (!buf_room(b, n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += n;
 }
 
 void vk_buf_free(struct vk_buf *b)
@@ -123,19 +143,8 @@ void vk_buf_free(struct vk_buf *b)
  * printf per character (rendering is most of a scrape's user time). */
 static void buf_put(struct vk_buf *b, const char *s, size_t n)
 {
-	if (b->oom)
+	if (!buf_room(b, n))
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->cap ? b->cap * 2 : 4096) + n;
-		char *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';

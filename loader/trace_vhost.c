@@ -7,8 +7,9 @@
  * device id the events carry; the owner's tgid maps a device to its VMM.
  *
  * OVERHEAD: one raw tracepoint program per used-ring update, signal
- * decision, XDP batch, busy-poll exit, window change and queue error (not
- * per packet when vhost_net batches); a per-CPU hash update each. */
+ * decision, XDP batch, busy-poll exit, window change, queue error and work
+ * item queued on a worker (not per packet when vhost_net batches); a
+ * per-CPU hash update each. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 static const char *const tp_names[VK_VHOST_PROGS] = {
 	"vhost_net_used_batch", "vhost_signal", "vhost_net_tx_xdp_batch",
 	"vhost_net_busy_poll_end", "vhost_vq_err", "vhost_net_busy_poll_adapt",
+	"vhost_work_queue",
 };
 
 static const char *const exit_names[VK_VHOST_REASONS] = {
@@ -40,7 +42,7 @@ static struct bpf_program *prog_of(struct trace_vhost_bpf *s, int i)
 	struct bpf_program *const p[VK_VHOST_PROGS] = {
 		s->progs.vk_used_batch, s->progs.vk_signal, s->progs.vk_xdp_batch,
 		s->progs.vk_busy_poll_end, s->progs.vk_vq_err,
-		s->progs.vk_busy_poll_adapt,
+		s->progs.vk_busy_poll_adapt, s->progs.vk_work_queue,
 	};
 
 	return p[i];
@@ -259,10 +261,10 @@ void vk_vhost_trace_print_list(FILE *f, const struct vk_vhost_trace *v)
 static bool vq_active(const struct vk_vhost_vq_stats *s)
 {
 	return s->batches || s->signalled || s->suppressed || s->polls ||
-	       s->xdp_batches || s->errors;
+	       s->xdp_batches || s->errors || s->kicks || s->requeues;
 }
 
-static const char *type_name(__u64 t)
+const char *vk_vhost_type_name(__u64 t)
 {
 	return t <= VK_VHOST_TYPES ? type_names[t] : "unknown";
 }
@@ -286,7 +288,7 @@ static void print_device(FILE *f, const struct vk_vhost_queue *q, int n)
 	int i, r, polls = 0;
 
 	fprintf(f, "\nvhost device %llu (%s, owner tgid %llu)\n",
-		(unsigned long long)q->key.dev, type_name(q->s.type),
+		(unsigned long long)q->key.dev, vk_vhost_type_name(q->s.type),
 		(unsigned long long)q->s.tgid);
 	fprintf(f, "%-9s %9s %9s %7s %9s %9s %8s %7s\n", "VQ", "BATCHES",
 		"ENTRIES", "AVG", "SIGNALS", "SUPPR", "SIG/PKT", "ERRORS");
@@ -396,7 +398,7 @@ json_t *vk_vhost_trace_json(const struct vk_vhost_trace *v)
 			continue;
 		q = json_object();
 		vk_ju64(q, "dev", v->q[i].key.dev);
-		vk_jstr(q, "type", type_name(s->type));
+		vk_jstr(q, "type", vk_vhost_type_name(s->type));
 		vk_ju64(q, "tgid", s->tgid);
 		vk_jint(q, "vq", v->q[i].key.vq);
 		vk_ju64(q, "batches", s->batches);

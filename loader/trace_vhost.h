@@ -18,7 +18,7 @@ struct btf;
 struct bpf_link;
 struct trace_vhost_bpf;
 
-#define VK_VHOST_PROGS 6
+#define VK_VHOST_PROGS 7
 
 /* One virtqueue of one vhost device, summed over CPUs. */
 struct vk_vhost_queue {
@@ -46,6 +46,8 @@ int vk_vhost_trace_attach(struct vk_vhost_trace *v);
 void vk_vhost_trace_detach(struct vk_vhost_trace *v);
 void vk_vhost_trace_read(struct vk_vhost_trace *v);
 void vk_vhost_trace_free(struct vk_vhost_trace *v);
+/* enum vhost_dev_type + 1 (as stored in vk_vhost_vq_stats.type) by name. */
+const char *vk_vhost_type_name(__u64 type);
 /* One line for vnetkit trace --list. */
 void vk_vhost_trace_print_list(FILE *f, const struct vk_vhost_trace *v);
 void vk_vhost_trace_print_text(FILE *f, const struct vk_vhost_trace *v);

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # vnetkit export overhead, as ratios against a baseline measured in the same
-# run, rounds interleaved (off, on, on + BPF statistics, off, ...):
+# run, in interleaved rounds:
 #  1. TAP write path with vnetkit's XDP drop program (vnetkit gen, 64-byte
-#     frames): pps and the writer's CPU ns per frame with no exporter, with
-#     `vnetkit export` running and scraped 10 times a second (ten times
-#     Prometheus' usual rate: every source it has on this kernel), and with
-#     --enable-bpf-stats as well (every BPF program pays a clock read pair).
-#     Target: under 2% pps loss with the exporter on. The writer runs on
-#     CPU 0, the exporter and its scraper on CPU 1 (as a unit would keep it
-#     off the vhost / vCPU cores), so the ratio is the data path's, not the
-#     share of one CPU two processes get; the exporter's CPU is part 2.
+#     frames): pps and the writer's CPU ns per frame with no exporter
+#     ("off"), with `vnetkit export` running and scraped 10 times a second
+#     (ten times Prometheus' usual rate) ("on"), and with --enable-bpf-stats
+#     as well (every source this kernel has; every BPF program then pays a
+#     clock read pair) ("all"). Each round runs off, on, all, off, the
+#     middle reversed every other round; a round's ratios are against the
+#     mean of its two off runs, which cancels drift that is linear over the
+#     round, and the second off against the first is the null ratio: the
+#     noise floor the other ratios must be read against on a shared host.
+#     Reported: the median of the per-round ratios, their quartiles and
+#     range. Target: under 2% pps loss with every source on. The writer
+#     runs on CPU 0, the exporter and its scraper on CPU 1 (as a unit would
+#     keep it off the vhost / vCPU cores), so the ratio is the data path's,
+#     not the share of one CPU two processes get; the exporter's CPU is
+#     part 2. The exact in-kernel count is make kernel-cost
+#     W=tap-xdp-drop:export=b (README).
 #  2. Cost per scrape: the exporter's CPU time (/proc/PID/stat, HTTP and
 #     rendering included) and its own collect-CPU counter, per scrape.
 set -uo pipefail
@@ -60,31 +68,60 @@ gen() {
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["pps"], d["cpu_ns_per_frame"])'
 }
 declare -A PPS NS
+run() {	# run NAME: one measurement of the TAP path in state NAME
+	local p c
+	case $1 in
+	on) start_exporter; start_scraper ;;
+	all) start_exporter --enable-bpf-stats; start_scraper ;;
+	esac
+	read -r p c < <(gen)
+	stop_exporter
+	PPS[$1]+="$p " NS[$1]+="$c "
+}
 for ((r = 0; r < ROUNDS; r++)); do
-	read -r p c < <(gen); PPS[off]+="$p "; NS[off]+="$c "
-	start_exporter; start_scraper
-	read -r p c < <(gen); PPS[on]+="$p "; NS[on]+="$c "
-	stop_exporter
-	start_exporter --enable-bpf-stats; start_scraper
-	read -r p c < <(gen); PPS[stats]+="$p "; NS[stats]+="$c "
-	stop_exporter
+	run off
+	if ((r % 2)); then run all; run on; else run on; run all; fi
+	run off2
 done
-echo "-- TAP write path, XDP drop, $N frames x $ROUNDS rounds (median; ratio to off)"
-python3 - "${PPS[off]}" "${NS[off]}" "${PPS[on]}" "${NS[on]}" "${PPS[stats]}" "${NS[stats]}" <<'EOF'
+echo "-- TAP write path, XDP drop, $N frames x $ROUNDS rounds of off, on, all, off;"
+echo "   per-round ratios to the mean of the round's two off runs: median [quartiles] (range)"
+python3 - "${PPS[off]}" "${PPS[off2]}" "${PPS[on]}" "${PPS[all]}" \
+	"${NS[off]}" "${NS[off2]}" "${NS[on]}" "${NS[all]}" <<'EOF'
 import sys, statistics as st
-a = [list(map(float, x.split())) for x in sys.argv[1:]]
-names = ["exporter off", "exporter on, 10 Hz scrapes", "on + --enable-bpf-stats"]
-p0, n0 = st.median(a[0]), st.median(a[1])
-# spread: (max - min) / median of the rounds, the noise floor of the ratios
-print("%-28s %10s %7s %7s %12s %7s %7s" % ("", "pps", "ratio", "spread",
-      "cpu ns/frame", "ratio", "spread"))
-sp = lambda v: (max(v) - min(v)) / st.median(v)
-for i, name in enumerate(names):
-    p, n = st.median(a[2 * i]), st.median(a[2 * i + 1])
-    print("%-28s %10.0f %7.3f %6.0f%% %12.1f %7.3f %6.0f%%" % (name, p, p / p0,
-          100 * sp(a[2 * i]), n, n / n0, 100 * sp(a[2 * i + 1])))
-loss = 1 - st.median(a[2]) / p0
-print("pps loss with the exporter on: %.1f%% (target < 2%%)" % (100 * loss))
+v = [list(map(float, x.split())) for x in sys.argv[1:]]
+pps, ns = v[:4], v[4:]
+
+
+def ratios(m, i):
+    """Per round: state i against the mean of the round's two off runs; the
+    null (i = 1) is the second off run against the first."""
+    if i == 1:
+        return [b / a for a, b in zip(m[0], m[1])]
+    return [x / ((a + b) / 2) for a, b, x in zip(m[0], m[1], m[i])]
+
+
+def quart(r):
+    return st.quantiles(r, n=4) if len(r) > 1 else [r[0]] * 3
+
+
+def summary(r):
+    q = quart(r)
+    return "%6.3f [%5.3f..%5.3f] (%5.3f..%5.3f)" % (st.median(r), q[0], q[2], min(r), max(r))
+
+
+print("%-30s %9s  %-35s %9s  %s" % ("", "pps", "pps ratio", "ns/frame", "cpu ns/frame ratio"))
+print("%-30s %9.0f  %-35s %9.1f" % ("off (baseline)", st.median(pps[0] + pps[1]), "",
+                                     st.median(ns[0] + ns[1])))
+for i, name in [(1, "null: off again / off"), (2, "on (10 Hz scrapes)"),
+                (3, "all (on + --enable-bpf-stats)")]:
+    print("%-30s %9.0f  %-35s %9.1f  %s" % (name, st.median(pps[i]), summary(ratios(pps, i)),
+                                            st.median(ns[i]), summary(ratios(ns, i))))
+rp, nul = ratios(pps, 3), ratios(pps, 1)
+q, qn = quart(rp), quart(nul)
+print("pps loss with every source on: %.1f%% (median of %d rounds, quartiles %.1f%%..%.1f%%;"
+      " target < 2%%)" % (100 * (1 - st.median(rp)), len(rp), 100 * (1 - q[2]), 100 * (1 - q[0])))
+print("noise floor: the null ratio's quartiles %.3f..%.3f, range %.3f..%.3f"
+      % (qn[0], qn[2], min(nul), max(nul)))
 EOF
 
 echo

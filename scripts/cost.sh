@@ -16,8 +16,11 @@
 # --busyloop-adaptive), trace=1 (vhost: under vnetkit trace --stages
 # vhost_net), frames=N, size=B and frags=1 (the frame size and the xdp.frags
 # program variant of tap-xdp-drop and tun-redirect:
-# tap-xdp-drop:size=9000:frags=1). Each (workload, kernel, run)
-# is one boot:
+# tap-xdp-drop:size=9000:frags=1), export=1 (vnetkit export runs in the guest
+# with every source on, started before the window), export=2 (with its
+# default sources: no BPF statistics) or export=b (export=1 only in side B's
+# boots: A=B=patches gives the exporter's cost as B/A). Each (workload,
+# kernel, run) is one boot:
 #   qemu -accel tcg,thread=single -icount shift=0,sleep=off -smp 2
 #        -plugin vk_cost.so,out=...,sym=System.map,sym=vnetkit-static.nm,
 #                region=tx.desc:...   (vnetkit vhost regions)
@@ -66,8 +69,8 @@ check_workload() {
 	[ "$spec" = "$name" ] && return 0
 	IFS=: read -ra kv <<<"${spec#*:}"
 	for k in "${kv[@]}"; do
-		[[ "$k" =~ ^(busyloop|publish|batch|frames|size|interval)=[0-9]+$|^(lockstep|adaptive|trace)=[01]$|^frags=1$ ]] ||
-			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N, size=B, frags=1, interval=US, adaptive=0|1, trace=0|1)"
+		[[ "$k" =~ ^(busyloop|publish|batch|frames|size|interval)=[0-9]+$|^(lockstep|adaptive|trace)=[01]$|^frags=1$|^export=[012b]$ ]] ||
+			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N, size=B, frags=1, interval=US, adaptive=0|1, trace=0|1, export=0|1|2|b)"
 	done
 }
 
@@ -211,7 +214,10 @@ cmd_run() {
 			for side in A B; do
 				dir=$outdir/${w//[:=]/_}/$side-$r
 				say "$w ($f frames), kernel $side (${LABEL[$side]#$top/}), run $r/$runs"
-				if one_boot "$dir" "${IMG[$side]}" "${MAP[$side]}" "$w" "$f"; then
+				# export=b: the exporter in side B's boots only.
+				spec=$w
+				[[ "$w" == *:export=b* ]] && spec=${w/:export=b/:export=$([ $side = B ] && echo 1 || echo 0)}
+				if one_boot "$dir" "${IMG[$side]}" "${MAP[$side]}" "$spec" "$f"; then
 					printf '%s\t%s\t%s\t%s\t%s\n' "$w" "$side" "$r" "$f" "${dir#$outdir/}" >>"$outdir/runs.tsv"
 					say "  $(cat "$dir/wall") s wall"
 				else

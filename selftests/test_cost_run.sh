@@ -19,6 +19,8 @@ expect_fail 2 "bad parameter 'speed=3'" "kernel-cost: unknown workload parameter
 	env W=vhost-tx:speed=3 "$C" run
 expect_fail 2 "bad parameter 'adaptive=2'" "kernel-cost: adaptive=2 refused (0 or 1)" \
 	env W=vhost-pingpong:busyloop=50:adaptive=2 "$C" run
+expect_fail 2 "bad parameter 'export=3'" "kernel-cost: export= takes 0, 1, 2 or b only" \
+	env W=tap-xdp-drop:export=3 "$C" run
 expect_fail 2 "RUNS=0: expected 1..99" "kernel-cost: RUNS=0 refused" env RUNS=0 "$C" run
 expect_fail 2 "FRAMES=abc" "kernel-cost: FRAMES=abc refused" env FRAMES=abc "$C" run
 expect_fail 2 "A=$TMP/none: 'base' or a directory with a series file" \

@@ -58,10 +58,14 @@ check "export: serves /metrics on 127.0.0.1:$EP" start_exporter --interval 0.2
 
 # --- Prometheus scrapes it every second ----------------------------------------
 PP=$(free_port)
+XD=${VNETKIT_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}/scripts/export
 cat >$TMP/prometheus.yml <<EOF
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $XD/vnetkit-rules.yml
 scrape_configs:
   - job_name: vnetkit
     static_configs:
@@ -94,6 +98,31 @@ sleep 2
 inc=$(q "sum(increase($drop[1m]))")
 check "export: increase over 1m is plausible: $N <= $inc <= 2*$N (extrapolated)" \
 	python3 -c "import sys; sys.exit(not ($N <= float('$inc') <= 2 * $N))"
+# Federation as scripts/export/prometheus-federate.yml sets it up: a central
+# Prometheus pulls the recording rules and identities from this one, not
+# the raw counters.
+CP=$(free_port)
+sed -e "s|scrape_interval: 1m|scrape_interval: 1s|" -e "/- prometheus\.site-b/d" \
+	-e "s|prometheus\.site-a\.example\.invalid:9090|127.0.0.1:$PP|" \
+	$XD/prometheus-federate.yml >$TMP/central.yml
+prometheus --config.file=$TMP/central.yml --storage.tsdb.path=$TMP/cdata \
+	--web.listen-address=127.0.0.1:$CP >$TMP/central.log 2>&1 &
+CPROM=$!
+at_exit "kill $CPROM; wait $CPROM"
+cq() { PP=$CP q "$@"; }
+v=""
+if wait_http http://127.0.0.1:$CP/-/ready; then
+	for _ in $(seq 60); do
+		v=$(cq "vnetkit:xdp_drops:rate1m{netns=\"$NS\",device=\"vktap0\",queue=\"0\",instance=\"127.0.0.1:$EP\"}")
+		[ -n "$v" ] && break
+		sleep 0.5
+	done
+fi
+check "export: a central Prometheus federating per prometheus-federate.yml has the drop rate of vktap0 queue 0 from instance 127.0.0.1:$EP ($v/s)" \
+	python3 -c "import sys; sys.exit(not float('$v' or 0) > 0)"
+check "export: ... and the sources' availability, but not the raw per-queue counters" \
+	eval '[ -n "$(cq "vnetkit_source_available{source=\"xdp_stats\"}")" ] && [ -z "$(cq "$drop")" ]'
+kill $CPROM; wait $CPROM 2>/dev/null
 for s in rx_packets rx_dropped; do
 	d=${s#rx_}
 	want=$(in_ns cat /sys/class/net/vktap0/statistics/$s)
@@ -186,6 +215,20 @@ r=$(q "resets(${drop}[1m])")
 check "export: after a restart the counter is still $N, no reset seen (got $v, resets $r)" \
 	test "$v $r" = "$N 0"
 
+# --- SIGHUP re-detects the sources, keeps serving and counting ----------------------
+s0=$(curl -s http://127.0.0.1:$EP/metrics | awk '/^vnetkit_exporter_scrapes_total/ { print $2 }')
+kill -HUP $EXP
+for _ in $(seq 50); do grep -q 're-detected (SIGHUP)' $TMP/exporter.err && break; sleep 0.1; done
+check "export: SIGHUP re-detects the sources (says so) and the process stays" \
+	eval 'grep -q "sources re-detected (SIGHUP)" $TMP/exporter.err && kill -0 $EXP'
+s1=$(curl -s http://127.0.0.1:$EP/metrics | awk '/^vnetkit_exporter_scrapes_total/ { print $2 }')
+check "export: after SIGHUP it serves, its own scrape count goes on ($s0 -> $s1)" \
+	eval '[ -n "$s1" ] && [ "$s1" -gt "$s0" ]'
+sleep 1.5
+v=$(q "$drop")
+r=$(q "resets(${drop}[1m])")
+check "export: after SIGHUP the counter is still $N, no reset (got $v, resets $r)" test "$v $r" = "$N 0"
+
 # --- SIGTERM releases what export attached, nothing else --------------------------------
 bs0=$(sysctl -n kernel.bpf_stats_enabled)
 if [ "$bs0" = 0 ]; then
@@ -218,7 +261,7 @@ check "export: the XDP program export only read is still attached" \
 check "export: no vnetkit export process left" bash -c "! kill -0 $EXP 2>/dev/null"
 
 # --- deployment files: rules, scrape config, the unit and its capabilities ---------
-D=${VNETKIT_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}/scripts/export
+D=$XD
 out=$(promtool check rules $D/vnetkit-rules.yml 2>&1)
 check "export: promtool check rules accepts scripts/export/vnetkit-rules.yml" grep -q SUCCESS <<<"$out"
 out=$(cd $D && promtool test rules vnetkit-rules.test.yml 2>&1)
@@ -226,6 +269,8 @@ check "export: promtool test rules: each alert fires on its case and not its nei
 sed "s|/etc/prometheus/vnetkit-rules.yml|$D/vnetkit-rules.yml|" $D/prometheus.yml >$TMP/p.yml
 out=$(promtool check config $TMP/p.yml 2>&1)
 check "export: promtool check config accepts the example scrape config" grep -q SUCCESS <<<"$out"
+out=$(promtool check config $D/prometheus-federate.yml 2>&1)
+check "export: promtool check config accepts the example federation config" grep -q SUCCESS <<<"$out"
 sed "s|/usr/local/sbin/vnetkit|$V|" $D/vnetkit-export.service >$TMP/vnetkit-export.service
 out=$(systemd-analyze verify $TMP/vnetkit-export.service 2>&1)
 check "export: systemd-analyze verify accepts the unit ($out)" test -z "$out"

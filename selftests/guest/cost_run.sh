@@ -25,6 +25,16 @@
 #   VK_COST_TRACE      vhost: 1 to run the workload under vnetkit trace
 #                      --stages vhost_net (its programs on the vhost
 #                      tracepoints and functions), started before it
+#   VK_COST_EXPORT     1: vnetkit export runs on CPU 1 through the whole
+#                      workload with every source on (vhost tracepoints and
+#                      --enable-bpf-stats); 2: with its default sources (no
+#                      BPF statistics). Started, attached and collecting
+#                      before the window opens; a textfile every
+#   VK_COST_EXPORT_INTERVAL seconds of guest time (default 15, Prometheus'
+#                      usual scrape interval: the window, well under a
+#                      second, then holds the per-frame cost of what export
+#                      attached, not a collection; a collection's cost is
+#                      the bench's per-scrape figure)
 # CPU placement, so that the plugin's per-vCPU rows are the two sides: the
 # driver (or sender) on CPU 0, the vhost worker (or the receiving NAPI
 # thread and sink) on CPU 1.
@@ -86,13 +96,14 @@ vhost() {	# vhost MODE ARGS...
 	report "$js"
 }
 
-# A TAP (and for tun-redirect a veth pair) in a namespace of our own.
+# A TAP and a veth pair in a namespace of our own, from vnetkit testbed:
+# gen writes into and reads from only a TAP a testbed created.
 netns_up() {
-	ip netns add $NS || return 1
-	at_exit "ip netns del $NS"
-	ip -n $NS link set lo up
-	ip -n $NS tuntap add dev vkct0 mode tap || return 1
-	ip -n $NS link set vkct0 txqueuelen $((F + 1024)) mtu $MTU arp off up
+	at_exit "$V testbed down --name $NS"
+	$V testbed up --name $NS --tap vkct0 --veth vkc0 --peer vkc1 >$T/testbed.out 2>&1 ||
+		{ diag "testbed up: $(cat $T/testbed.out)"; return 1; }
+	ip -n $NS link set vkct0 txqueuelen $((F + 1024)) mtu $MTU arp off &&
+		ip -n $NS link set vkc0 mtu $MTU && ip -n $NS link set vkc1 mtu $MTU
 }
 
 # tap-xdp-drop: gen writes into the TAP (tun_get_user, native XDP on the
@@ -114,9 +125,6 @@ tap_xdp_drop() {
 tun_redirect() {
 	local js sink i pid got
 	netns_up || { fail "cost $W: set-up failed"; return; }
-	ip -n $NS link add vkc0 mtu $MTU type veth peer name vkc1 mtu $MTU &&
-		ip -n $NS link set vkc0 up && ip -n $NS link set vkc1 up ||
-		{ fail "cost $W: veth set-up failed"; return; }
 	ip netns exec $NS $V xdp attach --dev vkc1 --action redirect --to vkct0 \
 		--mode native $FRAGS >/dev/null || { fail "cost $W: XDP attach failed"; return; }
 	ip netns exec $NS sh -c 'echo 1 >/sys/class/net/vkc1/threaded'
@@ -146,6 +154,57 @@ tun_redirect() {
 	report "$js"
 }
 
+# export_start: vnetkit export with every source on, and its first textfile.
+EXP=""
+EXP_INT=${VK_COST_EXPORT_INTERVAL:-15}
+export_start() {
+	local stats=""
+	case "${VK_COST_EXPORT:-0}" in
+	0) return 0 ;;
+	1) stats=--enable-bpf-stats ;;
+	2) ;;
+	*) fail "cost $W: vnetkit.cost.export=$VK_COST_EXPORT (0, 1 or 2)"; return 1 ;;
+	esac
+	mkdir -p $T/exp
+	taskset -c 1 $V export --no-listen --textfile $T/exp --interval $EXP_INT $stats \
+		2>$T/exp.err &
+	EXP=$!
+	at_exit "kill $EXP 2>/dev/null"
+	for _ in $(seq 100); do [ -s $T/exp/vnetkit.prom ] && break; sleep 0.1; done
+	if [ ! -s $T/exp/vnetkit.prom ]; then
+		fail "cost $W: vnetkit export wrote no textfile: $(head -c 300 $T/exp.err)"
+		return 1
+	fi
+	[ -z "$stats" ] || grep -q '^vnetkit_source_available{source="bpf_stats",reason=""} 1' $T/exp/vnetkit.prom ||
+		{ fail "cost $W: export runs without BPF statistics: $(grep source_available $T/exp/vnetkit.prom)"; return 1; }
+	ok "cost $W: vnetkit export running (pid $EXP), $(grep -c '^vnetkit_source_available{.*} 1$' $T/exp/vnetkit.prom) sources available"
+}
+
+# export_stop: the exporter saw the workload (its scrape count and, for
+# tap-xdp-drop, the drops of the XDP program on the TAP), then SIGTERM.
+export_stop() {
+	local s n
+	[ -n "$EXP" ] || return 0
+	s=$(awk '/^vnetkit_exporter_scrapes_total/ { print $2 }' $T/exp/vnetkit.prom)
+	# Guest time: with -icount sleep=off an idle guest skips ahead.
+	sleep $EXP_INT
+	sleep 0.5
+	n=$(awk '/^vnetkit_exporter_scrapes_total/ { print $2 }' $T/exp/vnetkit.prom)
+	if [ "$W" = tap-xdp-drop ]; then
+		local d
+		d=$(awk -v ns="$NS" 'index($0, "vnetkit_xdp_packets_total{netns=\"" ns "\",device=\"vkct0\",queue=\"0\",verdict=\"drop\"}") == 1 { print $2 }' $T/exp/vnetkit.prom)
+		[ "$d" = "$F" ] && ok "cost $W: export counted the $F drops on vkct0" ||
+			fail "cost $W: export counted ${d:-no} drops on vkct0, $F sent"
+	fi
+	diag "export: $(grep -c . $T/exp/vnetkit.prom) lines per textfile"
+	[ "${n:-0}" -gt "${s:-0}" ] && ok "cost $W: export kept collecting ($s then $n scrapes)" ||
+		fail "cost $W: export stopped collecting ($s then $n scrapes)"
+	kill $EXP
+	wait $EXP && ok "cost $W: export stopped cleanly on SIGTERM" ||
+		fail "cost $W: export exited with an error: $(tail -c 300 $T/exp.err)"
+}
+
+export_start || exit 0
 case "$W" in
 vhost-tx) vhost tx ${VK_COST_PUBLISH:+--publish-every $VK_COST_PUBLISH} \
 	${VK_COST_BATCH:+--batch $VK_COST_BATCH} \
@@ -156,4 +215,5 @@ tap-xdp-drop) tap_xdp_drop ;;
 tun-redirect) tun_redirect ;;
 *) fail "cost: unknown workload '$W' (vhost-tx, vhost-rx, vhost-pingpong, tun-redirect, tap-xdp-drop)" ;;
 esac
+export_stop
 exit 0

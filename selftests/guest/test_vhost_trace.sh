@@ -238,7 +238,7 @@ check "vq error: vhost_vq_err names the device and reports the bad descriptor on
 # 5. vnetkit trace reports the same per queue (loader/trace_vhost.c).
 l=$($V trace --list 2>&1 | grep -E '^events +vhost_net +raw_tp  per-device')
 check "trace --list: the vhost per-device report is available ($l)" \
-	grep -q 'raw_tp  per-device report (6 of 6 events)' <<<"$l"
+	grep -q 'raw_tp  per-device report (7 of 7 events)' <<<"$l"
 rep=$($V trace --stages vhost_net --counters none --json -- \
 	sh -c "$V vhost tx --frames $N --batch 32 >/dev/null" 2>/tmp/vhost_trace.err)
 vq1=$(echo "$rep" | tr -d '\n' |
