@@ -28,7 +28,8 @@ submit_pkgs=(git-email libmailtools-perl b4 lld-19 shellcheck codespell sparse)
 base_pkgs+=(qemu-user dpkg-dev)
 # the CLI's --json documents (loader/vjson.c); their schema test (selftests/test_schemas.sh)
 base_pkgs+=(libjansson-dev)
-test_pkgs+=(python3-jsonschema)
+# groff: the generated man pages are checked with groff -ww (selftests/test_cmdlayer.sh)
+test_pkgs+=(python3-jsonschema groff-base)
 
 want=("${base_pkgs[@]}")
 for arg in "$@"; do
