@@ -28,8 +28,9 @@ submit_pkgs=(git-email libmailtools-perl b4 lld-19 shellcheck codespell sparse)
 base_pkgs+=(qemu-user dpkg-dev)
 # the CLI's --json documents (loader/vjson.c); their schema test (selftests/test_schemas.sh)
 base_pkgs+=(libjansson-dev)
-# groff: the generated man pages are checked with groff -ww (selftests/test_cmdlayer.sh)
-test_pkgs+=(python3-jsonschema groff-base)
+# groff, man: the generated man pages are checked with groff -ww (selftests/test_cmdlayer.sh)
+# and read with man -l (selftests/test_install.sh)
+test_pkgs+=(python3-jsonschema groff-base man-db)
 
 want=("${base_pkgs[@]}")
 for arg in "$@"; do
