@@ -38,6 +38,10 @@ BENCH_DEPS :=
 all: $(BUILD)/vnetkit
 
 -include $(wildcard loader/*.mk scripts/*.mk selftests/*.mk)
+# A fragment may append guest programs to GUEST_BINS after scripts/kernel.mk
+# has read its rules (whose prerequisites make expands at once): every
+# target that packs the guest depends on the complete list here.
+kernel-check kernel-harness kernel-bench kernel-cost kernel-cost-check: $(GUEST_BINS)
 
 
 .PHONY: setup demo check bench clean install uninstall
