@@ -164,7 +164,7 @@ talk_run() {	# DIR L1D_PER1 L1D_PER4 (per 1000 frames, tx.avail on vCPU 1)
 	report "$1/A-2" 1000000 2000000 "$3" 0 1000
 	printf 'vhost-tx:lockstep=1:publish=1\tA\t1\t1000\tA-1\nvhost-tx:lockstep=1:publish=4\tA\t1\t1000\tA-2\n' >"$1/runs.tsv"
 }
-"$top/build/vnetkit-static" ring model --algo virtqueue --batch 1,4 --json >$TMP/model.json
+"$VNETKIT" ring model --algo virtqueue --batch 1,4 --json >$TMP/model.json
 talk_run $TMP/t1 5000 1250
 talk_run $TMP/t2 5000 5000
 python3 "$top/scripts/cost/report.py" $TMP/t1 $TMP/t1.json >/dev/null 2>&1
