@@ -21,6 +21,12 @@ sdir = os.path.join(top, "schemas")
 def load_schema(name):
     with open(os.path.join(sdir, name)) as f:
         s = json.load(f)
+    # "$id" names the document ("vnetkit-ring-model/1"), a relative URI:
+    # older jsonschema releases (Debian 12 has 4.10) join it with itself
+    # when they follow "#/$defs/..." and cannot resolve the result. An
+    # absolute base of the same name resolves the same way in every release.
+    if "$id" in s:
+        s = dict(s, **{"$id": "https://vnetkit.invalid/schemas/" + s["$id"]})
     jsonschema.Draft202012Validator.check_schema(s)
     return jsonschema.Draft202012Validator(s)
 
