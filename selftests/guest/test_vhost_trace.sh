@@ -216,8 +216,9 @@ if run_traced "busy poll" pingpong --frames 1000 --busyloop-timeout 5000; then
 	hits=$(($(evcount vhost_net_busy_poll_end reason=work_found) + $(evcount vhost_net_busy_poll_end reason=other_work)))
 	check "busy poll: polls find the reflected frames ($hits of $en ended on work)" [ "$hits" -gt 0 ]
 	read -r wfull wbad <<<"$(echo "$EV" | grep 'vhost_net_busy_poll_start:' | awk '
-		{ for (i = 1; i <= NF; i++) { if ($i ~ /^window=/) w = substr($i, 8)
-					      if ($i ~ /^timeout=/) t = substr($i, 9) }
+		{ # + 0: compare as numbers (substr() gives a string, and "999" > "5000")
+		  for (i = 1; i <= NF; i++) { if ($i ~ /^window=/) w = substr($i, 8) + 0
+					      if ($i ~ /^timeout=/) t = substr($i, 9) + 0 }
 		  if (w == 5000 && t == 5000) full++; else if (w > 5000 || t != 5000) bad++ }
 		END { print full + 0, bad + 0 }')"
 	check "busy poll: windows are at most the 5 ms timeout without adaptive polling ($wfull get all of it, $wbad more)" \
