@@ -422,7 +422,7 @@ static bool tap_native_frags(const char *tap, const char **why)
 		*why = "frame larger than one page; the TAP lacks rx_sg (multi-buffer XDP)";
 		return false;
 	}
-	if (strncmp(a.name, "vk_mb_", 6)) {
+	if (strncmp(a.name, VK_PROG_PREFIX_MB, sizeof(VK_PROG_PREFIX_MB) - 1)) {
 		*why = "frame larger than one page; the program is not a frags variant";
 		return false;
 	}
