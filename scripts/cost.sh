@@ -231,7 +231,7 @@ cmd_run() {
 }
 
 cmd_smoke() {
-	local dir=$out_root/smoke n=0 nfail=0 insn frames per rows
+	local dir=$out_root/smoke n=0 nfail=0 insn frames per rows all
 	t() { n=$((n + 1)); if [ "$1" = ok ]; then echo "ok $n - $2"; else nfail=$((nfail + 1)); echo "not ok $n - $2"; fi; }
 	echo "TAP version 13"
 	[ -x "$PLUGIN" ] || die "$PLUGIN missing (make build/cost/vk_cost.so)"
@@ -279,8 +279,14 @@ cmd_smoke() {
 	# The model's own bookkeeping: every L1D miss is cold, coherence or
 	# capacity/conflict, in every row.
 	rows=$(awk -F'\t' '!/^#/ && $7 != $9 + $10 + $11 { n++ } END { print n + 0 }' "$dir/run/report.tsv")
-	[ "$rows" -eq 0 ] && t ok "cost smoke: l1d_miss = cold + capconf + coh in all $(grep -vc '^#' "$dir/run/report.tsv") rows" ||
+	all=$(grep -vc '^#' "$dir/run/report.tsv")
+	if [ "$all" -eq 0 ]; then
+		t fail "cost smoke: the report has no rows"
+	elif [ "$rows" -eq 0 ]; then
+		t ok "cost smoke: l1d_miss = cold + capconf + coh in all $all rows"
+	else
 		t fail "cost smoke: $rows rows where l1d_miss != cold + capconf + coh"
+	fi
 	rows=$(awk -F'\t' '$1 == "region" && $2 == 1 && $3 ~ /^tx\.(desc|avail|used)$/ { n++ } END { print n + 0 }' "$dir/run/report.tsv")
 	[ "$rows" -eq 3 ] && t ok "cost smoke: worker-side rows for tx.desc, tx.avail and tx.used" ||
 		t fail "cost smoke: $rows of 3 worker-side ring region rows"
