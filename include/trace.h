@@ -10,7 +10,7 @@
 #define VK_MAX_EVENTS	32	/* trace --events: tracepoints counted, one slot each */
 
 /* Stage ids: one per traced point of the packet path. The names, groups
- * and attach methods live in the loader's stage table, in this order. */
+ * and attach methods live in loader/trace_stages.c, in this order. */
 enum vk_stage {
 	VK_ST_TUN_GET_USER,
 	VK_ST_TUN_NET_XMIT,
