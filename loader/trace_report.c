@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plot.h"
 #include "trace_report.h"
 #include "vjson.h"
 
@@ -48,37 +49,6 @@ static const char *fmt_ns(char *buf, size_t len, __u64 ns, bool have)
 	else
 		snprintf(buf, len, "%.1fs", ns / 1e9);
 	return buf;
-}
-
-/* libbpf-tools style log2 histogram of @nslots buckets, 80 columns. */
-void vk_print_log2_hist(FILE *f, const __u64 *hist, int nslots, const char *unit)
-{
-	int i, lo = -1, hi = -1, j;
-	__u64 vmax = 0;
-
-	for (i = 0; i < nslots; i++) {
-		if (!hist[i])
-			continue;
-		if (lo < 0)
-			lo = i;
-		hi = i;
-		if (hist[i] > vmax)
-			vmax = hist[i];
-	}
-	if (lo < 0)
-		return;
-	fprintf(f, "%24s : count     distribution\n", unit);
-	for (i = lo; i <= hi; i++) {
-		int stars = (int)(hist[i] * 40 / vmax);
-		char bar[41];
-
-		for (j = 0; j < 40; j++)
-			bar[j] = j < stars ? '*' : ' ';
-		bar[40] = 0;
-		fprintf(f, "%11llu -> %-9llu : %-9llu |%s|\n",
-			i ? 1ULL << i : 0ULL, (2ULL << i) - 1,
-			(unsigned long long)hist[i], bar);
-	}
 }
 
 /* Counter deltas are summed per entry/exit pair (per call); per packet

@@ -44,7 +44,6 @@ struct vk_trace_run {
 };
 
 void vk_trace_print_text(FILE *f, const struct vk_trace_run *r);
-void vk_print_log2_hist(FILE *f, const __u64 *hist, int nslots, const char *unit);
 /* The --json report (schema vnetkit-trace/1); rc: the exit code. */
 void vk_trace_print_json(const struct vk_trace_run *r, int rc);
 void vk_trace_print_list(FILE *f, const struct vk_trace_run *r);
