@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the BPF_PROG_TEST_RUN unit tests of our XDP programs share
+ * (xdp_unit.c, xdp_mb_unit.c): TAP lines, loading, one test run. */
+#ifndef VNETKIT_XDP_HARNESS_H
+#define VNETKIT_XDP_HARNESS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "xdp_obj.h"
+
+extern int vkt_failures;
+
+#define CHECK(cond, fmt, ...) do {					\
+	if (cond)							\
+		printf("ok - " fmt "\n", ##__VA_ARGS__);		\
+	else {								\
+		printf("not ok - " fmt "\n", ##__VA_ARGS__);		\
+		vkt_failures++;						\
+	}								\
+} while (0)
+
+/* Open and load act (its xdp.frags variant with frags), with target in
+ * slot 0 of its DEVMAP when not 0; says why on failure. */
+int vkt_load(struct vk_xdp *x, enum vk_action act, bool frags, __u32 target);
+
+/* Run the program once over len bytes of in, of which the first linear are
+ * its linear area (the rest in frags), as received on ifindex, RX queue rxq.
+ * The verdict or -errno; the frame after the program in out (out_size
+ * bytes), its length in *out_len. */
+int vkt_run(struct vk_xdp *x, const void *in, __u32 len, __u32 linear,
+	    __u32 ifindex, __u32 rxq, void *out, __u32 out_size, __u32 *out_len);
+
+/* Fuzz: load act (frags variant with frags), run n frames that one() makes
+ * and runs (frame i: the verdict or -errno, its length in *len), then check
+ * none was refused or aborted and every one was counted once, bytes too.
+ * what names the frames in the TAP line. */
+void vkt_fuzz(enum vk_action act, bool frags, __u32 target, __u64 n, const char *what,
+	      int (*one)(struct vk_xdp *x, __u64 i, __u32 *len));
+
+#endif
