@@ -27,15 +27,10 @@ TRACE=/sys/kernel/tracing
 KP=vktm_generic_$$
 
 in_ns() { ip netns exec "$NS" "$@"; }
-# sink_ready: wait for the sink's --ready file. A TCG guest on a loaded host
-# can take seconds to start it; frames sent earlier would be lost. The
-# sinks' --timeout (idle time before the first frame too) is 30 s for the
-# same reason: a sink exits as soon as its N frames arrived.
-sink_ready() {
-	local i
-	for ((i = 0; i < 600; i++)); do [ -e "$T/ready" ] && return 0; sleep 0.1; done
-	diag "tap_mb: the sink did not become ready in 60 s"
-}
+# A TCG guest on a loaded host can take seconds to start a sink: it is
+# given 60 s to get ready, and its --timeout (idle time before the first
+# frame too) is 30 s for the same reason: it exits as soon as its N frames
+# arrived.
 jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
 jbool() { sed -n "s/.*\"$1\":\([a-z]*\).*/\1/p" <<<"$2" | head -1; }
 # slot VERDICT FIELD JSON: packets or bytes of a verdict in xdp stats --json.
@@ -101,15 +96,11 @@ check "no ndo_xmit_sg warning for the TAP target" \
 run=700
 for size in 1500 4000 9000; do
 	run=$((run + 1))
-	rm -f "$T/ready"
-	in_ns "$V" gen --sink --tap $TAP --count $N --run-id $run --timeout 30 \
-		--ready "$T/ready" --json >"$T/sink" 2>"$T/sink.err" &
-	sink=$!
-	sink_ready
+	vk_sink_start "$T/sink" 60 in_ns "$V" gen --sink --tap $TAP --count $N --run-id $run --timeout 30
 	s0=$(in_ns "$V" xdp stats --dev vktm1 --json)
 	in_ns "$V" gen --dev vktm0 --size $size --count $N --run-id $run --rate 20000 \
 		>/dev/null 2>"$T/gen.err"
-	wait $sink
+	wait $VK_SINK
 	s=$(cat "$T/sink")
 	s1=$(in_ns "$V" xdp stats --dev vktm1 --json)
 	check "redirect veth -> TAP, $size B: $N/$N frames through the TAP fd (unique $(jnum unique "$s"), corrupt $(jnum corrupt "$s"))" \
@@ -162,14 +153,10 @@ in_ns "$V" xdp attach --dev $TAP --action pass --mode native --frags >/dev/null
 run=800
 for size in 1500 4000 9000; do
 	run=$((run + 1))
-	rm -f "$T/ready"
-	in_ns "$V" gen --sink --dev $TAP --count $N --run-id $run --timeout 30 \
-		--ready "$T/ready" --json >"$T/sink" 2>"$T/sink.err" &
-	sink=$!
-	sink_ready
+	vk_sink_start "$T/sink" 60 in_ns "$V" gen --sink --dev $TAP --count $N --run-id $run --timeout 30
 	r0=$(stat $TAP rx_bytes)
 	gen_tap $size --run-id $run
-	wait $sink
+	wait $VK_SINK
 	s=$(cat "$T/sink")
 	check "frags pass, $size B: $N/$N frames reach the stack whole (unique $(jnum unique "$s"), corrupt $(jnum corrupt "$s"), bytes $(jnum bytes "$s"))" \
 		test "$(jnum unique "$s") $(jnum corrupt "$s") $(jnum bytes "$s")" = "$N 0 $((N * size))"
