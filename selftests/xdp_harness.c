@@ -1,14 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /* See xdp_harness.h. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "gen_frame.h"
 #include "xdp_harness.h"
 
 int vkt_failures;
+
+void vkt_frame(unsigned char *buf, size_t len)
+{
+	const struct vk_gen_flow flow = {
+		.dst_mac = { 0x02, 0xdd, 0xdd, 0xdd, 0xdd, 0x01 },
+		.src_mac = { 0x02, 0x55, 0x55, 0x55, 0x55, 0x02 },
+		.src_ip = htonl(0x0a4d0001),	/* 10.77.0.1 */
+		.dst_ip = htonl(0x0a4d0002),
+		.sport = 12345, .dport = 12346, .run_id = 1,
+	};
+
+	vk_gen_build(buf, len, &flow);
+}
 
 int vkt_load(struct vk_xdp *x, enum vk_action act, bool frags, __u32 target)
 {

@@ -21,6 +21,11 @@ extern int vkt_failures;
 	}								\
 } while (0)
 
+/* The test frame: vnetkit gen's (loader/gen_frame.c), Ethernet/IPv4/UDP
+ * from 02:55:55:55:55:02 to 02:dd:dd:dd:dd:01 and its fill pattern, cut to
+ * len bytes (below 42 the headers are cut too). */
+void vkt_frame(unsigned char *buf, size_t len);
+
 /* Open and load act (its xdp.frags variant with frags), with target in
  * slot 0 of its DEVMAP when not 0; says why on failure. */
 int vkt_load(struct vk_xdp *x, enum vk_action act, bool frags, __u32 target);

@@ -18,19 +18,18 @@
 #include <linux/if_link.h>
 
 #include "util.h"
+#include "gen_frame.h"
 #include "xdp_harness.h"
 
 #define MAX_FRAME	65535
 
 static unsigned char frame[MAX_FRAME], out[MAX_FRAME + 4096];
 
-/* Ethernet header with distinct MACs, then a pattern that differs at every
- * offset modulo 251 (a prime), so a shifted or repeated page shows. */
+/* vnetkit gen's frame, whose fill pattern has a prime period (251), so a
+ * shifted or repeated page shows. */
 static void init_frame(void)
 {
-	for (size_t i = 0; i < sizeof(frame); i++)
-		frame[i] = (unsigned char)(i % 251);
-	memcpy(frame, "\x02\xdd\xdd\xdd\xdd\x01\x02\x55\x55\x55\x55\x02\x08\x00", 14);
+	vkt_frame(frame, sizeof(frame));
 }
 
 /* One frame of @len bytes whose linear area holds @linear of them (the
@@ -179,6 +178,21 @@ static void test_fuzz(enum vk_action act, __u32 target)
 	init_frame();
 }
 
+/* gen --sink checks each frame byte for byte (vk_gen_intact): a page of a
+ * multi-buffer frame delivered in the place of another must fail it. */
+static void test_gen_check_sees_pages(void)
+{
+	static unsigned char f[9000];
+	bool whole;
+
+	vkt_frame(f, sizeof(f));
+	whole = vk_gen_intact(f, sizeof(f));
+	memcpy(f + 8192, f + 4096, sizeof(f) - 8192);
+	CHECK(whole && !vk_gen_intact(f, sizeof(f)),
+	      "gen frame check: a 9000 B frame is intact, and no longer once its third "
+	      "page repeats the second");
+}
+
 int main(void)
 {
 	__u32 lo = if_nametoindex("lo");
@@ -187,6 +201,7 @@ int main(void)
 	vk_setup_libbpf_logging();
 	CHECK(!vk_action_has_frags(VK_ACT_EMPTY) && vk_action_has_frags(VK_ACT_DROP),
 	      "frags variants exist for drop/pass/tx/redirect, not for the bench floor");
+	test_gen_check_sees_pages();
 	test_action(VK_ACT_DROP, XDP_DROP, 0);
 	test_action(VK_ACT_PASS, XDP_PASS, 0);
 	test_action(VK_ACT_TX, XDP_TX, 0);

@@ -25,15 +25,7 @@ static unsigned char base_frame[128];
 
 static void init_frame(void)
 {
-	static const unsigned char hdr[] = {
-		0x02, 0xdd, 0xdd, 0xdd, 0xdd, 0x01, 0x02, 0x55, 0x55, 0x55, 0x55, 0x02,
-		0x08, 0x00, 0x45, 0x00, 0x00, 0x32, 0, 0, 0, 0, 64, 17, 0, 0,
-		10, 77, 0, 1, 10, 77, 0, 2, 0x30, 0x39, 0x30, 0x3a, 0, 0x1e, 0, 0,
-	};
-
-	for (size_t i = 0; i < sizeof(base_frame); i++)
-		base_frame[i] = (unsigned char)(i * 7 + 3);
-	memcpy(base_frame, hdr, sizeof(hdr));
+	vkt_frame(base_frame, sizeof(base_frame));
 }
 
 /* Run one frame of @len bytes; returns the verdict or -errno. out (optional)
