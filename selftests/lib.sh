@@ -47,6 +47,11 @@ vk_interrupt() {
 	wait "$pid"
 }
 
+# jv PATH JSON: a value of a vnetkit --json document, through jq: PATH as
+# in .frames, .tx.used or .total.drop.packets; strings come bare; nothing
+# when the value is absent or null, or the document is not JSON.
+jv() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
+
 # vk_sink_start OUT SECONDS CMD...: start CMD, a `vnetkit gen --sink ...`
 # (--ready and --json are added), in the background: its document in OUT,
 # its stderr in OUT.err, its pid in VK_SINK. Returns once it is ready to
