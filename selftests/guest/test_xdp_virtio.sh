@@ -73,7 +73,8 @@ at_exit "$V xdp detach --dev $RX"
 out=$($V xdp attach --dev $RX --action drop --mode native 2>&1)
 check "attach drop on virtio_net eth0 in native mode" grep -q "native mode" <<<"$out"
 st=$($V xdp status --dev $RX --json)
-check "status: eth0 runs the program in native (driver) mode" grep -q '"mode":"native"' <<<"$st"
+check "status: eth0 runs the program in native (driver) mode" \
+	test "$(jv '.interfaces[0].mode' "$st")" = native
 check "send $N frames on eth1 into the QEMU hub" send 11
 got=$(wait_slot $RX drop $N)
 check "virtio_net native drop: drop counter == $N frames from QEMU (got ${got:-none})" \
