@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Our XDP objects (bpf/xdp_*.bpf.c): open from the embedded skeleton bytes
  * (or, for vhost --xdp-obj, a file the user names),
- * configure, load, find them again once attached, and read their counters. */
+ * configure, load, find them again once attached, and read their counters.
+ * Every BPF object vnetkit loads comes from a skeleton bpftool generated;
+ * the trace objects through their typed skeletons (one object, its own
+ * maps and programs), these ten through the generic API on the skeletons'
+ * bytes, since they share one layout and every command picks one at run
+ * time. */
 #ifndef VNETKIT_XDP_OBJ_H
 #define VNETKIT_XDP_OBJ_H
 
