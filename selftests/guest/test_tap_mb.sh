@@ -37,7 +37,7 @@ trace_gen() {
 	TR=$(in_ns "$V" trace --dev $TAP --stages xdp_prog,xdp_generic --counters none --json \
 		-- "$V" gen --tap $TAP --size "$1" --count $N 2>"$T/trace.err")
 }
-tcalls() { grep -o "\"name\": \"$1\"[^}]*\"calls\": [0-9]*" <<<"$TR" | sed 's/.*: //'; }
+tcalls() { jv ".stages[] | select(.name == \"$1\") | .calls" "$TR"; }
 
 if [ ! -e /dev/net/tun ]; then
 	fail "tap_mb: /dev/net/tun missing in the guest (CONFIG_TUN)"
