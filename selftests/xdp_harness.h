@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What the BPF_PROG_TEST_RUN unit tests of our XDP programs share
- * (xdp_unit.c, xdp_mb_unit.c): TAP lines, loading, one test run. */
+ * (xdp_unit.c, xdp_mb_unit.c): loading, one test run, the fuzz loop. */
 #ifndef VNETKIT_XDP_HARNESS_H
 #define VNETKIT_XDP_HARNESS_H
 
@@ -8,18 +8,8 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "tap.h"
 #include "xdp_obj.h"
-
-extern int vkt_failures;
-
-#define CHECK(cond, fmt, ...) do {					\
-	if (cond)							\
-		printf("ok - " fmt "\n", ##__VA_ARGS__);		\
-	else {								\
-		printf("not ok - " fmt "\n", ##__VA_ARGS__);		\
-		vkt_failures++;						\
-	}								\
-} while (0)
 
 /* The test frame: vnetkit gen's (loader/gen_frame.c), Ethernet/IPv4/UDP
  * from 02:55:55:55:55:02 to 02:dd:dd:dd:dd:01 and its fill pattern, cut to
