@@ -200,7 +200,7 @@ for size in $(seq 0 64); do
 	g=$(in_ns "$V" gen --tap $TAP --size $size --count 3 --json 2>/dev/null)
 	if [ $size -lt 14 ]; then
 		# tun refuses a frame without a whole Ethernet header.
-		[ "$(jv .frames "$g") $(jv .EINVAL "$g")" = "0 3" ] || bad+=" $size"
+		[ "$(jv .frames "$g") $(jv .error_kinds.EINVAL "$g")" = "0 3" ] || bad+=" $size"
 	else
 		[ "$(jv .frames "$g")" = 3 ] || bad+=" $size"
 		want_p=$((want_p + 3)) want_b=$((want_b + 3 * size))
