@@ -7,9 +7,10 @@
 #define VK_NR_CTR	5	/* perf counters read per stage entry/exit */
 #define VK_NR_VERDICTS	8	/* XDP actions 0..4 and "invalid" (>= 5) */
 #define VK_MAX_CPUS	1024
+#define VK_MAX_EVENTS	32	/* trace --events: tracepoints counted, one slot each */
 
 /* Stage ids: one per traced point of the packet path. The names, groups
- * and attach methods live in the loader's stage table, in this order. */
+ * and attach methods live in loader/trace_stages.c, in this order. */
 enum vk_stage {
 	VK_ST_TUN_GET_USER,
 	VK_ST_TUN_NET_XMIT,

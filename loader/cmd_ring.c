@@ -31,16 +31,15 @@
  *   rounds (min ns/op); batch null = the algorithm has no batch.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "ring.h"
+#include "plot.h"
 #include "util.h"
 #include "vjson.h"
 
@@ -177,31 +176,6 @@ const struct vk_cmd_spec ring_spec = {
 	.json_doc = "ring", .json_version = 1,
 };
 
-/* Fail before a long benchmark, not after it. */
-static int plot_dir_check(const char *path)
-{
-	char *dup = strdup(path);
-	const char *slash, *dir;
-	int ret = 0;
-
-	if (!dup)
-		return -1;
-	slash = strrchr(dup, '/');
-	if (slash == dup)
-		dir = "/";
-	else if (slash)
-		*(char *)slash = 0, dir = dup;
-	else
-		dir = ".";
-	if (access(dir, W_OK)) {
-		vk_errf("--plot", "create the directory or pick another path",
-			"cannot write in '%s': %s", dir, strerror(errno));
-		ret = -1;
-	}
-	free(dup);
-	return ret;
-}
-
 static int parse_opts(struct ring_opts *o, const struct vk_args *a)
 {
 	const struct vk_val *v = a->v;
@@ -235,23 +209,9 @@ static int parse_opts(struct ring_opts *o, const struct vk_args *a)
 	for (int i = 0; i < o->nbatches; i++)
 		o->batches[i] = v[O_BATCH].list[i];
 	o->batch_given = v[O_BATCH].given;
-	if (o->plot) {
-		size_t n = strlen(o->plot);
-
-		if (!(n > 4 && (!strcmp(o->plot + n - 4, ".svg") ||
-				!strcmp(o->plot + n - 4, ".png")))) {
-			vk_errf("--plot", "name the file FILE.svg or FILE.png",
-				"cannot tell the format of '%s'", o->plot);
-			return -1;
-		}
-		if (strchr(o->plot, '\'')) {
-			vk_errf("--plot", "rename it", "a quote in '%s' would break the gnuplot script",
-				o->plot);
-			return -1;
-		}
-		if (plot_dir_check(o->plot))
-			return -1;
-	}
+	/* Fail before a long benchmark, not after it. */
+	if (o->plot && vk_plot_check(o->plot))
+		return -1;
 	if (!o->nalgos) {
 		for (int i = 0; ring_algos[i]; i++) {
 			/* the model has no instrumented copy of the kernel header */
@@ -736,6 +696,12 @@ static void model_json(const struct ring_opts *o, const struct ring_row *rows, i
 	vk_json_print(doc, 0);
 }
 
+struct ring_chart {
+	const struct ring_opts *o;
+	const struct ring_row *rows;
+	int n;
+};
+
 static bool plot_column(const struct ring_row *rows, int n,
 			const struct ring_algo *a, bool ops)
 {
@@ -780,94 +746,44 @@ static int write_plot_data(FILE *f, const struct ring_opts *o,
 	return ncol;
 }
 
+static int chart_table(FILE *f, int panel, void *arg)
+{
+	const struct ring_chart *rc = arg;
+
+	return write_plot_data(f, rc->o, rc->rows, rc->n, rc->o->bench && panel == 0);
+}
+
 static int make_plot(const struct ring_opts *o, const struct ring_row *rows, int n)
 {
-	char dir[] = "/tmp/vnetkit-ring-plot.XXXXXX", dops[96], dmiss[96], gp[96];
-	bool svg = !strcmp(o->plot + strlen(o->plot) - 4, ".svg");
-	int ncol, ncol_ops = 0, status, ret = -1;
-	FILE *f;
-	pid_t pid;
+	struct ring_chart rc = { o, rows, n };
+	char title[200];
+	struct vk_chart c = {
+		.path = o->plot, .xlabel = "batch size", .logx2 = true,
+		.table = chart_table, .arg = &rc,
+	};
 
-	if (!mkdtemp(dir)) {
-		vk_errf("ring: --plot", NULL, "cannot create a temporary directory: %s", strerror(errno));
-		return -1;
-	}
-	snprintf(dops, sizeof(dops), "%s/ops.dat", dir);
-	snprintf(dmiss, sizeof(dmiss), "%s/miss.dat", dir);
-	snprintf(gp, sizeof(gp), "%s/plot.gp", dir);
-
-	f = fopen(dmiss, "w");
-	if (!f)
-		goto out_io;
-	ncol = write_plot_data(f, o, rows, n, false);
-	fclose(f);
 	if (o->bench) {
-		f = fopen(dops, "w");
-		if (!f)
-			goto out_io;
-		ncol_ops = write_plot_data(f, o, rows, n, true);
-		fclose(f);
-	}
-	f = fopen(gp, "w");
-	if (!f)
-		goto out_io;
-	fprintf(f, "set terminal %s noenhanced size 900,%d font ',11'\n",
-		svg ? "svg" : "pngcairo", o->bench ? 900 : 560);
-	fprintf(f, "set output '%s'\n", o->plot);
-	fprintf(f, "set datafile missing '?'\nset logscale x 2\nset grid\n"
-		   "set key outside right top\nset xlabel 'batch size'\n"
-		   "set style data linespoints\n");
-	if (o->bench)
-		fprintf(f, "set multiplot layout 2,1 title 'vnetkit ring bench: ring %u, %llu ops, consumer work %u, best of %u rounds'\n"
-			   "set ylabel 'Mops/s'\nset yrange [0:*]\n"
-			   "plot for [i=2:%d] '%s' using 1:i title columnhead(i)\n"
-			   "set title 'cache model (same code)'\n",
-			o->size, (unsigned long long)o->ops, o->cons_work, o->rounds,
-			ncol_ops + 1, dops);
-	else
-		fprintf(f, "set title 'vnetkit ring model: coherence misses per packet (MESI, 2 cores), ring %u %s'\n",
-			o->size, o->full ? "full" : "almost empty");
-	fprintf(f, "set ylabel 'misses / packet'\nset yrange [0:*]\n"
-		   "plot for [i=2:%d] '%s' using 1:i title columnhead(i)\n",
-		ncol + 1, dmiss);
-	if (o->bench)
-		fprintf(f, "unset multiplot\n");
-	fclose(f);
-
-	pid = fork();
-	if (pid < 0) {
-		vk_errf("ring: --plot", NULL, "cannot start gnuplot: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		if (devnull >= 0)
-			dup2(devnull, 1);
-		execlp("gnuplot", "gnuplot", gp, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) {
-		vk_err("ring: --plot", "gnuplot did not finish", NULL);
-	} else if (WEXITSTATUS(status) == 127) {
-		vk_err("ring: --plot", "gnuplot not found", "apt-get install gnuplot-nox, or run scripts/setup.sh");
-	} else if (WEXITSTATUS(status)) {
-		vk_errf("ring: --plot", NULL, "gnuplot failed with status %d writing %s",
-			WEXITSTATUS(status), o->plot);
+		snprintf(title, sizeof(title), "vnetkit ring bench: ring %u, %llu ops, "
+			 "consumer work %u, best of %u rounds", o->size,
+			 (unsigned long long)o->ops, o->cons_work, o->rounds);
+		c.title = title;
+		c.npanels = 2;
+		c.panel[0].ylabel = "Mops/s";
+		c.panel[1].title = "cache model (same code)";
+		c.panel[1].ylabel = "misses / packet";
 	} else {
-		ret = 0;
+		snprintf(title, sizeof(title), "vnetkit ring model: coherence misses per "
+			 "packet (MESI, 2 cores), ring %u %s", o->size,
+			 o->full ? "full" : "almost empty");
+		c.npanels = 1;
+		c.panel[0].title = title;
+		c.panel[0].ylabel = "misses / packet";
 	}
-	goto out;
-out_io:
-	vk_errf("ring: --plot", NULL, "cannot write in %s: %s", dir, strerror(errno));
-out:
-	unlink(dops);
-	unlink(dmiss);
-	unlink(gp);
-	rmdir(dir);
-	if (!ret && !o->json)
+	if (vk_chart_write(&c))
+		return -1;
+	if (!o->json)
 		fprintf(stderr, "ring: plot written to %s\n", o->plot);
-	return ret;
+	return 0;
 }
 
 /* A spinning handoff measures the scheduler when other work shares the

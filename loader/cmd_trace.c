@@ -27,6 +27,7 @@
 #include "netns.h"
 #include "util.h"
 #include "trace_report.h"
+#include "trace_stages.h"
 #include "trace_events.h"
 #include "trace_vhost.h"
 #include "trace_path.skel.h"

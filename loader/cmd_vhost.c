@@ -114,6 +114,7 @@ struct run {
 	uint64_t rebases, requeued, next_rebase;	/* --rebase-every */
 	uint64_t xdp_dropped;
 	bool xdp_dropped_ok;
+	bool xdp_attached;	/* --xdp-drop: ours on the TAP, detached at exit */
 	int inject_ifindex;		/* rx --via-xdp: the veth we send into */
 	/* RX reassembly of mergeable buffers */
 	unsigned int mrg_left;
@@ -190,7 +191,8 @@ static const struct vk_opt vhost_table[O_NR] = {
 		.help = "attach xdp_drop to the TAP: frames must be dropped, none may "
 			"reach the stack" },
 	[O_XDPOBJ] = { "xdp-obj", 0, VK_T_PATH, "PATH", .subs = TX,
-		.help = "the object for --xdp-drop" },
+		.help = "an XDP object of your own for --xdp-drop (its first program); "
+			"without it, vnetkit's built-in xdp_drop" },
 	[O_VIAXDP] = { "via-xdp", 0, VK_T_FLAG, .subs = RX,
 		.help = "send the frames into a veth whose multi-buffer XDP program "
 			"redirects them into the TAP, so they reach vhost-net as XDP "
@@ -1090,69 +1092,36 @@ out:
 
 /* ---- XDP on the TAP (tx --xdp-drop) ---- */
 
-static const char *xdp_obj_path(const struct opts *o, char *buf, size_t len)
+/* Our xdp_drop from the embedded skeleton, like every other XDP program
+ * vnetkit loads, or the object the user names with --xdp-obj. */
+static int xdp_attach(struct run *r, struct vk_xdp *x)
 {
-	static const char *const rel[] = { "bpf/xdp_drop.bpf.o",
-					   "../lib/vnetkit/bpf/xdp_drop.bpf.o" };
-	const char *dir = getenv("VNETKIT_BPF_DIR");
-	char exe[4096];
-	ssize_t n;
-
-	if (o->xdp_obj)
-		return o->xdp_obj;
-	if (dir) {
-		snprintf(buf, len, "%s/xdp_drop.bpf.o", dir);
-		return buf;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		*strrchr(exe, '/') = 0;
-		for (unsigned int i = 0; i < ARRAY_SIZE(rel); i++) {
-			snprintf(buf, len, "%s/%s", exe, rel[i]);
-			if (!access(buf, R_OK))
-				return buf;
-		}
-	}
-	return "/usr/lib/vnetkit/bpf/xdp_drop.bpf.o";
-}
-
-static int xdp_attach(struct run *r, struct bpf_object **objp)
-{
-	char buf[4200];
-	const char *path = xdp_obj_path(r->o, buf, sizeof(buf));
-	struct bpf_program *prog;
-	struct bpf_object *obj;
+	const char *path = r->o->xdp_obj;
+	const char *what = path ? path : "xdp_drop";
 	int err;
 
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj) {
-		vk_errf("--xdp-drop", "build it with make, or give --xdp-obj",
-			"cannot open %s: %s", path, strerror(errno));
+	err = path ? vk_xdp_open_file(x, path) : vk_xdp_open(x, VK_ACT_DROP);
+	if (err) {
+		vk_errf("--xdp-drop", NULL, "cannot open %s: %s", what,
+			err == -ENOENT && path ? "it has no program" : strerror(-err));
 		return -1;
 	}
-	*objp = obj;
-	prog = bpf_object__next_program(obj, NULL);
-	if (!prog) {
-		vk_errf("--xdp-drop", NULL, "%s has no program", path);
-		return -1;
-	}
-	bpf_program__set_type(prog, BPF_PROG_TYPE_XDP);
-	err = bpf_object__load(obj);
+	err = vk_xdp_load(x);
 	if (err) {
 		vk_errf("--xdp-drop", "VNETKIT_DEBUG=1 shows the verifier log",
-			"cannot load %s: %s", path, strerror(-err));
+			"cannot load %s: %s", what, strerror(-err));
 		return -1;
 	}
 	/* Native mode on the TAP: a drop in the generic path would not be
 	 * the path vhost-net uses, so no silent fallback. */
-	err = bpf_xdp_attach(r->vh.ifindex, bpf_program__fd(prog),
+	err = bpf_xdp_attach(r->vh.ifindex, bpf_program__fd(x->prog),
 			     XDP_FLAGS_DRV_MODE, NULL);
 	if (err) {
 		vk_errf("--xdp-drop", NULL, "native XDP attach to %s: %s",
 			r->vh.ifname, strerror(-err));
 		return -1;
 	}
+	r->xdp_attached = true;
 	return 0;
 }
 
@@ -1591,7 +1560,7 @@ static uint64_t auto_window(const struct opts *o, unsigned int hdr)
 int cmd_vhost(int argc, char **argv)
 {
 	struct vk_vhost_cfg cfg = { 0 };
-	struct bpf_object *xdp = NULL;
+	struct vk_xdp xdp = { 0 };
 	char vx_near[IF_NAMESIZE] = "", vx_far[IF_NAMESIZE] = "";
 	struct vk_xdp vx = { 0 };
 	uint8_t *scratch = NULL;
@@ -1726,7 +1695,7 @@ int cmd_vhost(int argc, char **argv)
 	}
 out:
 	/* The XDP program goes with the TAP (private netns) or here. */
-	if (xdp)
+	if (r.xdp_attached)
 		bpf_xdp_detach(r.vh.ifindex, XDP_FLAGS_DRV_MODE, NULL);
 	if (vx_near[0]) {
 		char msg[128];
@@ -1735,7 +1704,7 @@ out:
 	}
 	vk_xdp_close(&vx);
 	vk_vhost_close(&r.vh);
-	bpf_object__close(xdp);
+	vk_xdp_close(&xdp);
 out_free:
 	free(r.rtt);
 	free(r.seen);

@@ -39,6 +39,7 @@
 #include "trace_vhost.skel.h"
 #include "util.h"
 #include "xdp_obj.h"
+#include "nl.h"
 
 /* uapi/linux/netdev.h of 6.9+ (Debian 12's headers predate qstats). */
 #define VK_NETDEV_CMD_QSTATS_GET	12
@@ -473,13 +474,13 @@ static void collect_qstats(struct vk_export *e, struct vk_metrics *m, const char
 			   struct nl_cache *links)
 {
 	struct qs_ctx c = { e, m, ns, links };
-	struct nl_sock *s = nl_socket_alloc();
-	struct nl_msg *msg = NULL;
+	struct nl_sock *s = vk_nl_socket(NETLINK_GENERIC);
+	struct nl_msg *msg;
 	int fam, err;
 
-	if (!s || genl_connect(s)) {
+	if (!s) {
 		snprintf(e->qstats_reason, sizeof(e->qstats_reason), "cannot open a genetlink socket");
-		goto out;
+		return;
 	}
 	fam = genl_ctrl_resolve(s, "netdev");
 	if (fam < 0) {
@@ -491,20 +492,17 @@ static void collect_qstats(struct vk_export *e, struct vk_metrics *m, const char
 	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, fam, 0, NLM_F_DUMP,
 				 VK_NETDEV_CMD_QSTATS_GET, 1) ||
 	    nla_put_u32(msg, VK_QS_SCOPE, VK_NETDEV_QSTATS_SCOPE_QUEUE)) {
+		nlmsg_free(msg);
 		snprintf(e->qstats_reason, sizeof(e->qstats_reason), "out of memory");
 		goto out;
 	}
-	nl_socket_modify_cb(s, NL_CB_VALID, NL_CB_CUSTOM, qs_cb, &c);
-	err = nl_send_auto(s, msg);
-	if (err >= 0)
-		err = nl_recvmsgs_default(s);
-	if (err < 0)
+	err = vk_nl_exchange(s, msg, qs_cb, &c, NULL, 0);
+	if (err)
 		snprintf(e->qstats_reason, sizeof(e->qstats_reason),
-			 "NETDEV_CMD_QSTATS_GET failed: %s (kernel before 6.9?)", nl_geterror(err));
+			 "NETDEV_CMD_QSTATS_GET failed: %s (kernel before 6.9?)", strerror(-err));
 	else
 		e->qstats_reason[0] = '\0';
 out:
-	nlmsg_free(msg);
 	nl_socket_free(s);
 }
 
@@ -512,12 +510,11 @@ out:
 static int collect_ns(struct vk_export *e, struct vk_metrics *m, const char *ns,
 		      bool bpf_stats)
 {
-	struct nl_sock *s = nl_socket_alloc();
+	struct nl_sock *s = vk_nl_socket(NETLINK_ROUTE);
 	struct nl_cache *cache = NULL;
 	int err = -1;
 
-	if (!s || nl_connect(s, NETLINK_ROUTE) ||
-	    rtnl_link_alloc_cache(s, AF_UNSPEC, &cache))
+	if (!s || rtnl_link_alloc_cache(s, AF_UNSPEC, &cache))
 		goto out;
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_link *link = (struct rtnl_link *)o;

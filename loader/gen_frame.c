@@ -20,6 +20,14 @@ static uint16_t ip_csum(const void *data, size_t len)
 	return htons(~sum & 0xffff);
 }
 
+/* Byte i of the fill: a prime period, so a page (4096 B) of a multi-buffer
+ * frame that arrives shifted, repeated or swapped shows; a period of 256
+ * would hide it. */
+static uint8_t fill(size_t i)
+{
+	return (uint8_t)(i % 251);
+}
+
 void vk_gen_build(uint8_t *buf, size_t len, const struct vk_gen_flow *f)
 {
 	uint8_t full[VK_GEN_MIN_MARKED];
@@ -52,7 +60,7 @@ void vk_gen_build(uint8_t *buf, size_t len, const struct vk_gen_flow *f)
 
 	memcpy(buf, full, len < sizeof(full) ? len : sizeof(full));
 	for (size_t i = sizeof(full); i < len; i++)
-		buf[i] = (uint8_t)i;
+		buf[i] = fill(i);
 }
 
 bool vk_gen_intact(const uint8_t *buf, size_t len)
@@ -63,7 +71,7 @@ bool vk_gen_intact(const uint8_t *buf, size_t len)
 	    ntohs(ip->tot_len) + sizeof(struct ethhdr) != len)
 		return false;
 	for (size_t i = VK_GEN_MIN_MARKED; i < len; i++)
-		if (buf[i] != (uint8_t)i)
+		if (buf[i] != fill(i))
 			return false;
 	return true;
 }

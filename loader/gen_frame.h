@@ -4,7 +4,7 @@
  *
  *   offset 42: be32 magic "VKG1", be32 run id, be64 sequence number
  *
- * then a fill pattern up to the frame size. Frames shorter than 58 bytes
+ * then a fill pattern up to the frame size (byte i = i mod 251). Frames shorter than 58 bytes
  * cannot carry the whole marker; below 42 bytes even the headers are cut
  * (on purpose: malformed-frame tests). */
 #ifndef VNETKIT_GEN_FRAME_H

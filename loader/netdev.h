@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What an interface supports: XDP features (netdev genetlink family), its
- * driver, its veth peer, GRO. */
+ * driver, its veth peer, GRO. The netlink queries are in nl.c. */
 #ifndef VNETKIT_NETDEV_H
 #define VNETKIT_NETDEV_H
 

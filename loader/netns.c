@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
@@ -14,12 +13,8 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
-#include <linux/if_link.h>
 #include <linux/if_tun.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
-#include <linux/veth.h>
 
 #include "netdev.h"
 #include "netns.h"
@@ -178,203 +173,6 @@ int vk_netns_leave(int saved_fd)
 	int ret = setns(saved_fd, CLONE_NEWNET);
 
 	close(saved_fd);
-	return ret;
-}
-
-/* ---- rtnetlink ---- */
-
-struct nl_req {
-	struct nlmsghdr nh;
-	struct ifinfomsg ifi;
-	char attrs[512];
-};
-
-static struct rtattr *nl_put(struct nl_req *req, int type, const void *data,
-			     size_t len)
-{
-	struct nlmsghdr *nh = &req->nh;
-	struct rtattr *rta = (void *)((char *)req + NLMSG_ALIGN(nh->nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(rta), data, len);
-	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	return rta;
-}
-
-static void nl_end(struct nl_req *req, struct rtattr *nest)
-{
-	nest->rta_len = (char *)req + req->nh.nlmsg_len - (char *)nest;
-}
-
-/* Send one request and wait for its ACK; -errno on failure with the
- * kernel's extack message (if any) copied into msg. */
-static int nl_talk(struct nlmsghdr *nh, char *msg, size_t len)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char buf[4096];
-	int fd, one = 1, ret;
-	ssize_t n;
-
-	if (msg && len)
-		msg[0] = '\0';
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	nh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	nh->nlmsg_seq = 1;
-	if (sendto(fd, nh, nh->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		struct nlmsghdr *r;
-
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		for (r = (void *)buf; NLMSG_OK(r, (size_t)n); r = NLMSG_NEXT(r, n)) {
-			struct nlmsgerr *e;
-			struct rtattr *a;
-			int alen;
-
-			if (r->nlmsg_type != NLMSG_ERROR)
-				continue;
-			e = NLMSG_DATA(r);
-			ret = e->error;
-			if (!(r->nlmsg_flags & NLM_F_ACK_TLVS) || !msg)
-				goto out;
-			/* TLVs follow the echoed header (capped: no payload). */
-			a = (void *)((char *)e + sizeof(*e));
-			alen = r->nlmsg_len - NLMSG_HDRLEN - sizeof(*e);
-			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-				if (a->rta_type == NLMSGERR_ATTR_MSG)
-					snprintf(msg, len, "%s", (char *)RTA_DATA(a));
-			goto out;
-		}
-	}
-out:
-	close(fd);
-	return ret;
-}
-
-int vk_link_add_veth(const char *name, const char *peer, char *msg, size_t len)
-{
-	struct nl_req req = {
-		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.nh.nlmsg_type = RTM_NEWLINK,
-		.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
-		.ifi.ifi_family = AF_UNSPEC,
-	};
-	struct rtattr *linkinfo, *data, *peer_nest;
-	struct ifinfomsg peer_ifi = { .ifi_family = AF_UNSPEC };
-
-	nl_put(&req, IFLA_IFNAME, name, strlen(name) + 1);
-	linkinfo = nl_put(&req, IFLA_LINKINFO, NULL, 0);
-	nl_put(&req, IFLA_INFO_KIND, "veth", 5);
-	data = nl_put(&req, IFLA_INFO_DATA, NULL, 0);
-	peer_nest = nl_put(&req, VETH_INFO_PEER, &peer_ifi, sizeof(peer_ifi));
-	nl_put(&req, IFLA_IFNAME, peer, strlen(peer) + 1);
-	nl_end(&req, peer_nest);
-	nl_end(&req, data);
-	nl_end(&req, linkinfo);
-	return nl_talk(&req.nh, msg, len);
-}
-
-int vk_link_del(const char *name, char *msg, size_t len)
-{
-	struct nl_req req = {
-		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.nh.nlmsg_type = RTM_DELLINK,
-		.ifi.ifi_family = AF_UNSPEC,
-	};
-
-	req.ifi.ifi_index = if_nametoindex(name);
-	if (!req.ifi.ifi_index)
-		return -ENODEV;
-	return nl_talk(&req.nh, msg, len);
-}
-
-int vk_tun_flags(const char *name)
-{
-	struct nl_req req = {
-		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.nh.nlmsg_type = RTM_GETLINK,
-		.nh.nlmsg_flags = NLM_F_REQUEST,
-		.ifi.ifi_family = AF_UNSPEC,
-	};
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int fd, ret = -ENOENT, alen;
-	struct nlmsghdr *r;
-	struct rtattr *a;
-	char *buf;
-	ssize_t n;
-
-	req.ifi.ifi_index = if_nametoindex(name);
-	if (!req.ifi.ifi_index)
-		return -ENODEV;
-	buf = malloc(65536);
-	if (!buf)
-		return -ENOMEM;
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0) {
-		ret = -errno;
-		goto out_free;
-	}
-	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa,
-		   sizeof(sa)) < 0 || (n = recv(fd, buf, 65536, 0)) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	r = (void *)buf;
-	if (!NLMSG_OK(r, (size_t)n) || r->nlmsg_type != RTM_NEWLINK) {
-		ret = r->nlmsg_type == NLMSG_ERROR ?
-		      ((struct nlmsgerr *)NLMSG_DATA(r))->error : -EPROTO;
-		goto out;
-	}
-	a = IFLA_RTA(NLMSG_DATA(r));
-	alen = IFLA_PAYLOAD(r);
-	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-		struct rtattr *li = RTA_DATA(a), *d;
-		int llen = RTA_PAYLOAD(a), dlen;
-		bool tun = false;
-
-		if (a->rta_type != IFLA_LINKINFO)
-			continue;
-		for (; RTA_OK(li, llen); li = RTA_NEXT(li, llen)) {
-			if (li->rta_type == IFLA_INFO_KIND)
-				tun = !strcmp(RTA_DATA(li), "tun");
-			if (li->rta_type != IFLA_INFO_DATA || !tun)
-				continue;
-			ret = 0;
-			d = RTA_DATA(li);
-			dlen = RTA_PAYLOAD(li);
-			for (; RTA_OK(d, dlen); d = RTA_NEXT(d, dlen)) {
-				uint8_t v = *(uint8_t *)RTA_DATA(d);
-
-				if (d->rta_type == IFLA_TUN_TYPE)
-					ret |= v;	/* IFF_TUN or IFF_TAP */
-				else if (d->rta_type == IFLA_TUN_PI && !v)
-					ret |= IFF_NO_PI;
-				else if (d->rta_type == IFLA_TUN_VNET_HDR && v)
-					ret |= IFF_VNET_HDR;
-				else if (d->rta_type == IFLA_TUN_PERSIST && v)
-					ret |= IFF_PERSIST;
-				else if (d->rta_type == IFLA_TUN_MULTI_QUEUE && v)
-					ret |= IFF_MULTI_QUEUE;
-			}
-		}
-	}
-out:
-	close(fd);
-out_free:
-	free(buf);
 	return ret;
 }
 

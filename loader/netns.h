@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Named network namespaces (compatible with `ip netns`) and the few link
- * operations the testbed needs, done with syscalls and rtnetlink directly so
- * they also work where only busybox is installed (the QEMU guest). */
+ * operations the testbed needs, done with syscalls and rtnetlink (nl.c, libnl
+ * linked in) so they also work where only busybox is installed (the QEMU
+ * guest). */
 #ifndef VNETKIT_NETNS_H
 #define VNETKIT_NETNS_H
 

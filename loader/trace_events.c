@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vnetkit trace: count every tracepoint of a family found at run time.
  * libbpf 1.1 has no BPF cookie for raw tracepoints, so each event gets its
- * own eight-instruction program that bumps its slot of a per-CPU array. */
+ * own instance of bpf/trace_count.bpf.c, with its slot of the per-CPU array
+ * all instances share. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,10 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "trace_events.h"
+#include "trace_count.skel.h"
 
 static bool known(const struct vk_tp_events *e, const char *name)
 {
@@ -50,8 +53,10 @@ void vk_tp_events_find(struct vk_tp_events *e, struct btf *vmlinux,
 
 	e->n = 0;
 	e->map_fd = -1;
-	for (i = 0; i < VK_MAX_EVENTS; i++)
-		e->prog_fds[i] = e->link_fds[i] = -1;
+	for (i = 0; i < VK_MAX_EVENTS; i++) {
+		e->skels[i] = NULL;
+		e->links[i] = NULL;
+	}
 	if (!vmlinux) {
 		snprintf(e->status, sizeof(e->status), "kernel BTF unavailable");
 		return;
@@ -64,60 +69,52 @@ void vk_tp_events_find(struct vk_tp_events *e, struct btf *vmlinux,
 			 "kernel has no %s* tracepoints", e->prefix);
 }
 
-/* r1 = &key; r0 = lookup(map, &key); if (r0) *(u64 *)r0 += 1; return 0 */
-static int load_counter(int map_fd, __u32 slot)
+/* Instance slot counts into the map of instance 0. */
+static int load_counter(struct vk_tp_events *e, __u32 slot)
 {
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ST | BPF_MEM | BPF_W, .dst_reg = BPF_REG_10,
-		  .off = -4, .imm = (int)slot },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2,
-		  .src_reg = BPF_REG_10 },
-		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2,
-		  .imm = -4 },
-		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
-		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
-		{ 0 },
-		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_map_lookup_elem },
-		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = BPF_REG_0,
-		  .off = 2, .imm = 0 },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1,
-		  .imm = 1 },
-		/* atomic: a preempted or nested event may share the slot */
-		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_0,
-		  .src_reg = BPF_REG_1, .imm = BPF_ADD },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
+	struct trace_count_bpf *sk = trace_count_bpf__open();
+	int err;
 
-	return bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "vk_tp_count", "GPL",
-			     insns, sizeof(insns) / sizeof(insns[0]), NULL);
+	if (!sk)
+		return -errno;
+	e->skels[slot] = sk;
+	sk->rodata->slot = slot;
+	if (slot) {
+		err = bpf_map__reuse_fd(sk->maps.vk_tp_counts, e->map_fd);
+		if (err)
+			return err;
+	}
+	err = trace_count_bpf__load(sk);
+	if (err)
+		return err;
+	if (!slot)
+		e->map_fd = bpf_map__fd(sk->maps.vk_tp_counts);
+	return 0;
 }
 
 int vk_tp_events_attach(struct vk_tp_events *e, int ncpus)
 {
-	int i = 0, err;
+	int i, err = 0;
 
 	if (!e->n)
 		return 0;
 	e->ncpus = ncpus;
-	e->map_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "vk_tp_counts",
-				   sizeof(__u32), sizeof(__u64), VK_MAX_EVENTS, NULL);
-	if (e->map_fd < 0)
-		goto fail;
 	for (i = 0; i < e->n; i++) {
-		e->prog_fds[i] = load_counter(e->map_fd, i);
-		if (e->prog_fds[i] < 0)
-			goto fail;
-		e->link_fds[i] = bpf_raw_tracepoint_open(e->names[i], e->prog_fds[i]);
-		if (e->link_fds[i] < 0)
-			goto fail;
+		err = load_counter(e, i);
+		if (err)
+			break;
+		e->links[i] = bpf_program__attach_raw_tracepoint(e->skels[i]->progs.vk_tp_count,
+								 e->names[i]);
+		if (!e->links[i]) {
+			err = -errno;
+			break;
+		}
 	}
-	return 0;
-fail:
-	err = -errno;
+	if (!err)
+		return 0;
 	snprintf(e->status, sizeof(e->status), "cannot attach %s: %s",
-		 i < e->n ? e->names[i] : "counters", strerror(-err));
-	vk_tp_events_detach(e);
+		 e->names[i], strerror(-err));
+	vk_tp_events_free(e);
 	return err;
 }
 
@@ -126,9 +123,8 @@ void vk_tp_events_detach(struct vk_tp_events *e)
 	int i;
 
 	for (i = 0; i < VK_MAX_EVENTS; i++) {
-		if (e->link_fds[i] >= 0)
-			close(e->link_fds[i]);
-		e->link_fds[i] = -1;
+		bpf_link__destroy(e->links[i]);
+		e->links[i] = NULL;
 	}
 }
 
@@ -156,11 +152,8 @@ void vk_tp_events_free(struct vk_tp_events *e)
 
 	vk_tp_events_detach(e);
 	for (i = 0; i < VK_MAX_EVENTS; i++) {
-		if (e->prog_fds[i] >= 0)
-			close(e->prog_fds[i]);
-		e->prog_fds[i] = -1;
+		trace_count_bpf__destroy(e->skels[i]);
+		e->skels[i] = NULL;
 	}
-	if (e->map_fd >= 0)
-		close(e->map_fd);
 	e->map_fd = -1;
 }

@@ -6,19 +6,20 @@
 #define VNETKIT_TRACE_EVENTS_H
 
 #include <linux/types.h>
-
-#define VK_MAX_EVENTS 32
+#include "trace.h"
 
 struct btf;
+struct bpf_link;
+struct trace_count_bpf;
 
 struct vk_tp_events {
 	const char *prefix;		/* tracepoint name prefix, e.g. "vhost_" */
 	int n;
 	char names[VK_MAX_EVENTS][64];
 	__u64 counts[VK_MAX_EVENTS];
-	int prog_fds[VK_MAX_EVENTS];
-	int link_fds[VK_MAX_EVENTS];
-	int map_fd;
+	struct trace_count_bpf *skels[VK_MAX_EVENTS];	/* one instance per event */
+	struct bpf_link *links[VK_MAX_EVENTS];
+	int map_fd;			/* instance 0's, shared by all */
 	int ncpus;
 	char status[160];		/* "" when attached, else why not */
 };
@@ -26,7 +27,8 @@ struct vk_tp_events {
 /* Find the tracepoints named prefix* in kernel BTF (vmlinux and modules). */
 void vk_tp_events_find(struct vk_tp_events *e, struct btf *vmlinux,
 		       struct btf **mods, int nr_mods);
-/* One raw_tp counting program per event; 0 or a negative errno. */
+/* One raw_tp counting program per event (bpf/trace_count.bpf.c); 0 or a
+ * negative errno, with nothing left loaded. */
 int vk_tp_events_attach(struct vk_tp_events *e, int ncpus);
 void vk_tp_events_detach(struct vk_tp_events *e);
 void vk_tp_events_read(struct vk_tp_events *e);

@@ -7,32 +7,9 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "trace.h"
+#include "trace_stages.h"
 #include "trace_events.h"
 #include "trace_vhost.h"
-
-enum vk_unit {
-	VK_UNIT_PKT,		/* one call handles one packet */
-	VK_UNIT_BATCH,		/* packets per call = the batch size */
-	VK_UNIT_CALL,		/* per call, no packet count */
-};
-
-/* Tracepoint fallback a function stage may use when fentry and kprobes
- * are both refused. */
-enum vk_fallback {
-	VK_FB_NONE,
-	VK_FB_XMIT,		/* net_dev_start_xmit -> net_dev_xmit, ndo filter */
-	VK_FB_NAPI,		/* napi_poll, napi->poll filter */
-	VK_FB_SYSCALL,		/* write(2)/writev(2) on a TAP fd */
-};
-
-struct vk_stage_def {
-	const char *name;	/* CLI and report name */
-	const char *group;	/* tun, veth, virtio_net, vhost_net, xdp, net */
-	const char *func;	/* kernel function, NULL for tracepoint stages */
-	const char *tps[3];	/* tracepoints of a tracepoint stage */
-	enum vk_fallback fallback;
-	enum vk_unit unit;
-};
 
 struct vk_trace_stage {
 	const struct vk_stage_def *def;
@@ -66,11 +43,7 @@ struct vk_trace_run {
 	struct vk_vhost_trace *vhost;	/* NULL: not asked for (trace_vhost.c) */
 };
 
-extern const struct vk_stage_def vk_stage_defs[VK_ST_MAX];
-const char *vk_method_name(enum vk_method m);
-
 void vk_trace_print_text(FILE *f, const struct vk_trace_run *r);
-void vk_print_log2_hist(FILE *f, const __u64 *hist, int nslots, const char *unit);
 /* The --json report (schema vnetkit-trace/1); rc: the exit code. */
 void vk_trace_print_json(const struct vk_trace_run *r, int rc);
 void vk_trace_print_list(FILE *f, const struct vk_trace_run *r);

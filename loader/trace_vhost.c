@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "plot.h"
 #include "trace_report.h"
 #include "trace_vhost.h"
 #include "vjson.h"

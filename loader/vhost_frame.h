@@ -3,7 +3,8 @@
  * EtherType, so the host stack ignores them and the packet socket on the
  * TAP sees only ours. Every byte depends on the sequence number, so a
  * frame delivered twice, late, truncated or into the wrong buffer fails
- * verification.
+ * verification. Not gen_frame.h's IPv4/UDP frame: the host stack would
+ * route or answer that one, and its fill does not depend on the sequence.
  *
  *   0  dst MAC    6  src MAC    12 EtherType 0x88b5
  *   14 sequence (be64)          22 run cookie (be32)

@@ -97,6 +97,28 @@ int vk_xdp_open_variant(struct vk_xdp *x, enum vk_action act, bool frags)
 	return 0;
 }
 
+int vk_xdp_open_file(struct vk_xdp *x, const char *path)
+{
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	x->act = VK_NR_ACTIONS;
+	x->obj = bpf_object__open_file(path, NULL);
+	err = libbpf_get_error(x->obj);
+	if (err) {
+		x->obj = NULL;
+		return err;
+	}
+	x->prog = bpf_object__next_program(x->obj, NULL);
+	if (!x->prog) {
+		vk_xdp_close(x);
+		return -ENOENT;
+	}
+	/* Whatever its section says, it is attached as XDP. */
+	bpf_program__set_type(x->prog, BPF_PROG_TYPE_XDP);
+	return 0;
+}
+
 /* Set a `const volatile` global by name, through the object's BTF. */
 int vk_xdp_set_rodata(struct vk_xdp *x, const char *var, const void *val,
 		      size_t sz)

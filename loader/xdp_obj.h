@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Our XDP objects (bpf/xdp_*.bpf.c): open from the embedded skeleton bytes,
- * configure, load, find them again once attached, and read their counters. */
+/* Our XDP objects (bpf/xdp_*.bpf.c): open from the embedded skeleton bytes
+ * (or, for vhost --xdp-obj, a file the user names),
+ * configure, load, find them again once attached, and read their counters.
+ * Every BPF object vnetkit loads comes from a skeleton bpftool generated;
+ * the trace objects through their typed skeletons (one object, its own
+ * maps and programs), these ten through the generic API on the skeletons'
+ * bytes, since they share one layout and every command picks one at run
+ * time. */
 #ifndef VNETKIT_XDP_OBJ_H
 #define VNETKIT_XDP_OBJ_H
 
@@ -37,6 +43,10 @@ int vk_xdp_open(struct vk_xdp *x, enum vk_action act);
  * -EOPNOTSUPP for an action without one. */
 int vk_xdp_open_variant(struct vk_xdp *x, enum vk_action act, bool frags);
 bool vk_action_has_frags(enum vk_action act);
+/* An object the user names (vhost --xdp-obj): its first program, loaded as
+ * XDP; act is VK_NR_ACTIONS, stats and tx_port are NULL. -ENOENT when it
+ * has no program. */
+int vk_xdp_open_file(struct vk_xdp *x, const char *path);
 int vk_xdp_set_rodata(struct vk_xdp *x, const char *var, const void *val,
 		      size_t sz);
 int vk_xdp_load(struct vk_xdp *x);

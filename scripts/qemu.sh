@@ -30,8 +30,9 @@ QEMU=${QEMU:-qemu-system-x86_64}
 die() { echo "vnetkit: qemu: $*" >&2; exit 1; }
 
 # Programs every guest gets besides busybox: bash for the test scripts
-# (selftests/lib.sh needs it) and iproute2 for netns/veth/tuntap.
-BASE_BINS="/bin/bash /usr/bin/ip"
+# (selftests/lib.sh needs it), iproute2 for netns/veth/tuntap and jq for
+# vnetkit's --json documents (lib.sh's jv).
+BASE_BINS="/bin/bash /usr/bin/ip /usr/bin/jq"
 
 # copy_bin ROOT FILE [DEST]: a program and the shared libraries it needs.
 copy_bin() {

@@ -11,7 +11,7 @@ set -euo pipefail
 
 base_pkgs=(make gcc clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev bc ethtool util-linux
 	pkg-config iproute2 python3 jq xdp-tools gnuplot-nox linux-source-6.12 quilt)
-# vnetkit export: HTTP server, netlink (route, genl)
+# vnetkit export: HTTP server; netlink (route, genl) for every command (loader/nl.c)
 base_pkgs+=(libmicrohttpd-dev libnl-genl-3-dev libnl-route-3-dev)
 # Only the host tests use these: a real Prometheus server (and promtool) that
 # scrapes vnetkit export and curl to query it, capsh for the capability tests,

@@ -47,6 +47,31 @@ vk_interrupt() {
 	wait "$pid"
 }
 
+# jv PATH JSON: a value of a vnetkit --json document, through jq: PATH as
+# in .frames, .tx.used or .total.drop.packets; strings come bare; nothing
+# when the value is absent or null, or the document is not JSON.
+jv() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
+
+# vk_sink_start OUT SECONDS CMD...: start CMD, a `vnetkit gen --sink ...`
+# (--ready and --json are added), in the background: its document in OUT,
+# its stderr in OUT.err, its pid in VK_SINK. Returns once it is ready to
+# receive (frames sent earlier would be lost), 1 if it exited or was not
+# ready within SECONDS (a TCG guest on a loaded host can take many).
+vk_sink_start() {
+	local out=$1 secs=$2 i
+	shift 2
+	rm -f "$out.ready"
+	"$@" --ready "$out.ready" --json >"$out" 2>"$out.err" &
+	VK_SINK=$!
+	for ((i = 0; i < secs * 10; i++)); do
+		[ -e "$out.ready" ] && return 0
+		kill -0 $VK_SINK 2>/dev/null || break
+		sleep 0.1
+	done
+	diag "sink not ready after $((i / 10)) s: $* ($(cat "$out.err" 2>/dev/null))"
+	return 1
+}
+
 # expect_fail CODE "substring" command...: command must exit CODE and its
 # stderr must contain substring.
 expect_fail() {

@@ -11,7 +11,16 @@ V=$VNETKIT
 # file: in_ns also runs in $(...) subshells), so the end can check that each
 # one is gone without looking at programs other tools or tests loaded.
 ids=$(mktemp)
-at_exit "rm -f $ids"
+sink=$(mktemp)
+at_exit "rm -f $ids $sink $sink.err $sink.ready"
+# sink_tap DEV: N frames written into vktap0, caught by a sink on DEV; R is
+# its report.
+sink_tap() {
+	vk_sink_start $sink 5 in_ns $V gen --sink --dev "$1" --count $N --timeout 3
+	in_ns $V gen --tap vktap0 --count $N >/dev/null
+	wait $VK_SINK
+	R=$(cat $sink)
+}
 note_ids() {
 	ip netns exec $ns bpftool -j net show 2>/dev/null |
 		jq -r '.[].xdp[]?.id' >>"$ids" 2>/dev/null || true
@@ -70,15 +79,9 @@ in_ns ethtool -K vkveth1 gro off >/dev/null 2>&1
 in_ns $V xdp attach --dev vkveth1 --action pass >/dev/null
 err=$(in_ns $V xdp attach --dev vktap0 --action redirect --to vkveth0 2>&1 >/dev/null)
 check "redirect to a veth whose peer has XDP attaches without warning" test -z "$err"
-rdy=$(mktemp -u)
-in_ns $V gen --sink --dev vkveth1 --count $N --timeout 3 --ready "$rdy" --json >"$rdy.out" &
-sink=$!
-for _ in $(seq 50); do [ -e "$rdy" ] && break; sleep 0.1; done
-in_ns $V gen --tap vktap0 --count $N >/dev/null
-wait $sink
-r=$(cat "$rdy.out"); rm -f "$rdy" "$rdy.out"
+sink_tap vkveth1
 check "redirect TAP -> veth: $N frames arrive at an AF_PACKET socket on the peer" \
-	test "$(json '(d["unique"], d["duplicates"])' <<<"$r")" = "($N, 0)"
+	test "$(json '(d["unique"], d["duplicates"])' <<<"$R")" = "($N, 0)"
 s=$(in_ns $V xdp stats --dev vktap0 --json)
 check "redirect counter == $N" test "$(json 'd["total"]["redirect"]["packets"]' <<<"$s")" = $N
 s=$(in_ns $V xdp stats --dev vkveth1 --json)
@@ -96,15 +99,9 @@ check "attach cpu to TAP names the CPU" grep -q "redirecting to CPU $cpu" <<<"$o
 mid=$(in_ns bpftool -j map show 2>/dev/null | jq -r '[.[] | select(.type == "cpumap" and .name == "vk_tx_port")] | last | .id')
 check "the CPUMAP has a kernel thread on CPU $cpu (cpumap/$cpu/map:$mid)" \
 	test -n "$(pgrep -x "cpumap/$cpu/map:$mid")"
-rdy=$(mktemp -u)
-in_ns $V gen --sink --dev vktap0 --count $N --timeout 3 --ready "$rdy" --json >"$rdy.out" &
-sink=$!
-for _ in $(seq 50); do [ -e "$rdy" ] && break; sleep 0.1; done
-in_ns $V gen --tap vktap0 --count $N >/dev/null
-wait $sink
-r=$(cat "$rdy.out"); rm -f "$rdy" "$rdy.out"
+sink_tap vktap0
 check "cpu TAP -> CPU $cpu: $N frames arrive at an AF_PACKET socket on the TAP" \
-	test "$(json '(d["unique"], d["duplicates"])' <<<"$r")" = "($N, 0)"
+	test "$(json '(d["unique"], d["duplicates"])' <<<"$R")" = "($N, 0)"
 s=$(in_ns $V xdp stats --dev vktap0 --json)
 check "cpu: redirect counter == $N, no_target 0" \
 	test "$(json '(d["total"]["redirect"]["packets"], d["total"]["no_target"]["packets"])' <<<"$s")" = "($N, 0)"

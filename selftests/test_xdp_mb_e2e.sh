@@ -27,13 +27,13 @@ for d in vkm0 vkm1 vkm2 vkm3 vkmt0; do
 	ip -n $NS link set $d mtu 9000 up
 done
 
-# sink_start DEV RUN: an AF_PACKET sink for N frames of run RUN on DEV.
-sink_start() {
-	rm -f $T/ready
-	in_ns $V gen --sink --dev "$1" --count $N --run-id "$2" --timeout 3 --ready $T/ready \
-		--json >$T/sink 2>$T/sink.err &
-	SINK=$!
-	for _ in $(seq 100); do [ -e $T/ready ] && break; sleep 0.05; done
+# sink_gen DEV RUN: N 9000 B frames of run RUN sent into vkm0, caught by an
+# AF_PACKET sink on DEV; S is its report.
+sink_gen() {
+	vk_sink_start $T/sink 5 in_ns $V gen --sink --dev "$1" --count $N --run-id "$2" --timeout 3
+	in_ns $V gen --dev vkm0 --size 9000 --count $N --run-id "$2" --rate 20000 >/dev/null
+	wait $VK_SINK
+	S=$(cat $T/sink)
 }
 
 # A single-buffer program cannot run natively under a 9000-byte MTU.
@@ -54,12 +54,9 @@ check "detach: the frags variant is vnetkit's own and comes off ($out)" \
 # needs an XDP program to receive XDP frames).
 in_ns $V xdp attach --dev vkm0 --action pass --mode native --frags >/dev/null
 in_ns $V xdp attach --dev vkm1 --action tx --mode native --frags >/dev/null
-sink_start vkm0 901
-in_ns $V gen --dev vkm0 --size 9000 --count $N --run-id 901 --rate 20000 >/dev/null
-wait $SINK
-s=$(cat $T/sink)
-check "frags tx on veth: $N 9000 B frames bounced back whole (unique $(jnum unique "$s"), corrupt $(jnum corrupt "$s"), bytes $(jnum bytes "$s"))" \
-	test "$(jnum unique "$s") $(jnum corrupt "$s") $(jnum bytes "$s")" = "$N 0 $((N * 9000))"
+sink_gen vkm0 901
+check "frags tx on veth: $N 9000 B frames bounced back whole (unique $(jnum unique "$S"), corrupt $(jnum corrupt "$S"), bytes $(jnum bytes "$S"))" \
+	test "$(jnum unique "$S") $(jnum corrupt "$S") $(jnum bytes "$S")" = "$N 0 $((N * 9000))"
 in_ns $V xdp detach --dev vkm1 >/dev/null
 in_ns $V xdp detach --dev vkm0 >/dev/null
 
@@ -68,12 +65,9 @@ in_ns $V xdp attach --dev vkm3 --action pass --mode native --frags >/dev/null
 out=$(in_ns $V xdp attach --dev vkm1 --action redirect --to vkm2 --mode native --frags 2>&1)
 check "attach --frags redirect to a veth: no ndo_xmit_sg warning" \
 	test -z "$(grep ndo_xmit_sg <<<"$out")"
-sink_start vkm3 902
-in_ns $V gen --dev vkm0 --size 9000 --count $N --run-id 902 --rate 20000 >/dev/null
-wait $SINK
-s=$(cat $T/sink)
-check "frags redirect veth -> veth: $N 9000 B frames arrive whole (unique $(jnum unique "$s"), corrupt $(jnum corrupt "$s"), bytes $(jnum bytes "$s"))" \
-	test "$(jnum unique "$s") $(jnum corrupt "$s") $(jnum bytes "$s")" = "$N 0 $((N * 9000))"
+sink_gen vkm3 902
+check "frags redirect veth -> veth: $N 9000 B frames arrive whole (unique $(jnum unique "$S"), corrupt $(jnum corrupt "$S"), bytes $(jnum bytes "$S"))" \
+	test "$(jnum unique "$S") $(jnum corrupt "$S") $(jnum bytes "$S")" = "$N 0 $((N * 9000))"
 in_ns $V xdp detach --dev vkm1 >/dev/null
 in_ns $V xdp detach --dev vkm3 >/dev/null
 

@@ -18,30 +18,18 @@
 #include <linux/if_link.h>
 
 #include "util.h"
-#include "xdp_obj.h"
+#include "gen_frame.h"
+#include "xdp_harness.h"
 
 #define MAX_FRAME	65535
 
-static int failures;
-
-#define CHECK(cond, fmt, ...) do {					\
-	if (cond)							\
-		printf("ok - " fmt "\n", ##__VA_ARGS__);		\
-	else {								\
-		printf("not ok - " fmt "\n", ##__VA_ARGS__);		\
-		failures++;						\
-	}								\
-} while (0)
-
 static unsigned char frame[MAX_FRAME], out[MAX_FRAME + 4096];
 
-/* Ethernet header with distinct MACs, then a pattern that differs at every
- * offset modulo 251 (a prime), so a shifted or repeated page shows. */
+/* vnetkit gen's frame, whose fill pattern has a prime period (251), so a
+ * shifted or repeated page shows. */
 static void init_frame(void)
 {
-	for (size_t i = 0; i < sizeof(frame); i++)
-		frame[i] = (unsigned char)(i % 251);
-	memcpy(frame, "\x02\xdd\xdd\xdd\xdd\x01\x02\x55\x55\x55\x55\x02\x08\x00", 14);
+	vkt_frame(frame, sizeof(frame));
 }
 
 /* One frame of @len bytes whose linear area holds @linear of them (the
@@ -50,33 +38,7 @@ static void init_frame(void)
 static int run_mb(struct vk_xdp *x, unsigned int len, unsigned int linear,
 		  __u32 *out_len)
 {
-	struct xdp_md ctx = { .data_end = linear ? linear : len };
-	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame, .data_size_in = len,
-		    .data_out = out, .data_size_out = sizeof(out),
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
-
-	if (bpf_prog_test_run_opts(bpf_program__fd(x->prog), &t))
-		return -errno;
-	*out_len = t.data_size_out;
-	return t.retval;
-}
-
-static int load(struct vk_xdp *x, enum vk_action act, bool frags, __u32 target)
-{
-	int err = vk_xdp_open_variant(x, act, frags);
-
-	if (!err)
-		err = vk_xdp_load(x);
-	if (!err && target) {
-		__u32 key = 0;
-
-		err = bpf_map__update_elem(x->tx_port, &key, sizeof(key), &target,
-					   sizeof(target), 0);
-	}
-	if (err)
-		printf("# loading %s%s failed: %s\n", vk_action_name(act),
-		       frags ? " (frags)" : "", strerror(-err));
-	return err;
+	return vkt_run(x, frame, len, linear ? linear : len, 0, 0, out, sizeof(out), out_len);
 }
 
 /* The frame after the program: unchanged, or (tx) with the MACs swapped. */
@@ -103,7 +65,7 @@ static void test_action(enum vk_action act, int verdict, __u32 target)
 	struct vk_stats s;
 	int bad_verdict = 0, bad_frame = 0, errs = 0;
 
-	if (load(&x, act, true, target)) {
+	if (vkt_load(&x, act, true, target)) {
 		CHECK(0, "frags %s: loads", name);
 		return;
 	}
@@ -156,7 +118,7 @@ static void test_single_buffer_contrast(void)
 	__u32 out_len;
 	int v;
 
-	if (load(&x, VK_ACT_DROP, false, 0)) {
+	if (vkt_load(&x, VK_ACT_DROP, false, 0)) {
 		CHECK(0, "single-buffer drop: loads");
 		return;
 	}
@@ -178,7 +140,7 @@ static void test_redirect_no_target(void)
 	__u32 out_len;
 	int v;
 
-	if (load(&x, VK_ACT_REDIRECT, true, 0)) {
+	if (vkt_load(&x, VK_ACT_REDIRECT, true, 0)) {
 		CHECK(0, "frags redirect: loads");
 		return;
 	}
@@ -196,49 +158,39 @@ static void test_redirect_no_target(void)
 
 /* Random sizes 14..65535, random linear areas, random bytes: never
  * XDP_ABORTED, every frame counted once with its whole length. */
+static int fuzz_one(struct vk_xdp *x, __u64 i, __u32 *len)
+{
+	unsigned int linear;
+	__u32 out_len;
+
+	*len = 14 + (unsigned int)rand() % (MAX_FRAME - 13);
+	linear = 1 + (unsigned int)rand() % *len;
+	for (unsigned int b = 0; b < 64; b++)
+		frame[rand() % *len] = rand();
+	return run_mb(x, *len, linear, &out_len);
+}
+
 static void test_fuzz(enum vk_action act, __u32 target)
 {
-	__u64 n = 400, bytes = 0, cnt_pkts = 0, cnt_bytes = 0;
-	struct vk_xdp x;
-	struct vk_stats s;
-	int errs = 0, aborted = 0;
-
-	if (load(&x, act, true, target)) {
-		CHECK(0, "fuzz frags %s: loads", vk_action_name(act));
-		return;
-	}
-	vk_stats_init(&s);
 	srand(4321 + act);
-	for (__u64 i = 0; i < n; i++) {
-		unsigned int len = 14 + (unsigned int)rand() % (MAX_FRAME - 13);
-		unsigned int linear = 1 + (unsigned int)rand() % len;
-		__u32 out_len;
-		int v;
-
-		for (unsigned int b = 0; b < 64; b++)
-			frame[rand() % len] = rand();
-		v = run_mb(&x, len, linear, &out_len);
-		if (v < 0)
-			errs++;
-		else if (v == XDP_ABORTED)
-			aborted++;
-		bytes += len;
-	}
-	vk_stats_read(bpf_map__fd(x.stats), &s);
-	for (int v = 0; v < VK_NR_VERDICTS; v++) {
-		cnt_pkts += s.total[v].packets;
-		cnt_bytes += s.total[v].bytes;
-	}
-	CHECK(!errs && !aborted, "fuzz frags %s: %llu random frames of 14..65535 B with "
-	      "random linear areas, none refused or aborted", vk_action_name(act),
-	      (unsigned long long)n);
-	CHECK(cnt_pkts == n && cnt_bytes == bytes,
-	      "fuzz frags %s: every frame counted once (%llu/%llu packets, %llu/%llu bytes)",
-	      vk_action_name(act), (unsigned long long)cnt_pkts, (unsigned long long)n,
-	      (unsigned long long)cnt_bytes, (unsigned long long)bytes);
-	vk_stats_free(&s);
-	vk_xdp_close(&x);
+	vkt_fuzz(act, true, target, 400, "random frames of 14..65535 B with random linear areas",
+		 fuzz_one);
 	init_frame();
+}
+
+/* gen --sink checks each frame byte for byte (vk_gen_intact): a page of a
+ * multi-buffer frame delivered in the place of another must fail it. */
+static void test_gen_check_sees_pages(void)
+{
+	static unsigned char f[9000];
+	bool whole;
+
+	vkt_frame(f, sizeof(f));
+	whole = vk_gen_intact(f, sizeof(f));
+	memcpy(f + 8192, f + 4096, sizeof(f) - 8192);
+	CHECK(whole && !vk_gen_intact(f, sizeof(f)),
+	      "gen frame check: a 9000 B frame is intact, and no longer once its third "
+	      "page repeats the second");
 }
 
 int main(void)
@@ -249,6 +201,7 @@ int main(void)
 	vk_setup_libbpf_logging();
 	CHECK(!vk_action_has_frags(VK_ACT_EMPTY) && vk_action_has_frags(VK_ACT_DROP),
 	      "frags variants exist for drop/pass/tx/redirect, not for the bench floor");
+	test_gen_check_sees_pages();
 	test_action(VK_ACT_DROP, XDP_DROP, 0);
 	test_action(VK_ACT_PASS, XDP_PASS, 0);
 	test_action(VK_ACT_TX, XDP_TX, 0);
@@ -259,5 +212,5 @@ int main(void)
 	test_fuzz(VK_ACT_PASS, 0);
 	test_fuzz(VK_ACT_TX, 0);
 	test_fuzz(VK_ACT_REDIRECT, lo);
-	return failures ? 1 : 0;
+	return vkt_failures ? 1 : 0;
 }

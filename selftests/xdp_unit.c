@@ -19,32 +19,13 @@
 #include <linux/if_link.h>
 
 #include "util.h"
-#include "xdp_obj.h"
-
-static int failures;
-
-#define CHECK(cond, fmt, ...) do {					\
-	if (cond)							\
-		printf("ok - " fmt "\n", ##__VA_ARGS__);		\
-	else {								\
-		printf("not ok - " fmt "\n", ##__VA_ARGS__);		\
-		failures++;						\
-	}								\
-} while (0)
+#include "xdp_harness.h"
 
 static unsigned char base_frame[128];
 
 static void init_frame(void)
 {
-	static const unsigned char hdr[] = {
-		0x02, 0xdd, 0xdd, 0xdd, 0xdd, 0x01, 0x02, 0x55, 0x55, 0x55, 0x55, 0x02,
-		0x08, 0x00, 0x45, 0x00, 0x00, 0x32, 0, 0, 0, 0, 64, 17, 0, 0,
-		10, 77, 0, 1, 10, 77, 0, 2, 0x30, 0x39, 0x30, 0x3a, 0, 0x1e, 0, 0,
-	};
-
-	for (size_t i = 0; i < sizeof(base_frame); i++)
-		base_frame[i] = (unsigned char)(i * 7 + 3);
-	memcpy(base_frame, hdr, sizeof(hdr));
+	vkt_frame(base_frame, sizeof(base_frame));
 }
 
 /* Run one frame of @len bytes; returns the verdict or -errno. out (optional)
@@ -55,47 +36,17 @@ static void init_frame(void)
 static int run1(struct vk_xdp *x, const unsigned char *pkt, unsigned int len,
 		__u32 ifindex, __u32 rxq, unsigned char *out, __u32 *out_len)
 {
-	unsigned char in[256] = {};
-	unsigned char obuf[256];
-	struct xdp_md ctx = {};
-	unsigned int size = len < 14 ? 14 : len;
-	int err;
+	unsigned char in[256] = {}, obuf[256];
+	__u32 n;
+	int v;
 
 	memcpy(in, pkt, len);
-	ctx.data_end = len;
-	ctx.ingress_ifindex = ifindex;
-	ctx.rx_queue_index = rxq;
-	{
-		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = in, .data_size_in = size,
-			    .data_out = obuf, .data_size_out = sizeof(obuf),
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
-
-		err = bpf_prog_test_run_opts(bpf_program__fd(x->prog), &t);
-		if (err)
-			return -errno;
-		if (out) {
-			*out_len = t.data_size_out;
-			memcpy(out, obuf, *out_len);
-		}
-		return t.retval;
+	v = vkt_run(x, in, len < 14 ? 14 : len, len, ifindex, rxq, obuf, sizeof(obuf), &n);
+	if (v >= 0 && out) {
+		*out_len = n;
+		memcpy(out, obuf, n);
 	}
-}
-
-static int load(struct vk_xdp *x, enum vk_action act, __u32 target)
-{
-	int err = vk_xdp_open(x, act);
-
-	if (!err)
-		err = vk_xdp_load(x);
-	if (!err && target) {
-		__u32 key = 0;
-
-		err = bpf_map__update_elem(x->tx_port, &key, sizeof(key), &target,
-					   sizeof(target), 0);
-	}
-	if (err)
-		printf("# loading %s failed: %s\n", vk_action_name(act), strerror(-err));
-	return err;
+	return v;
 }
 
 static void read_stats(struct vk_xdp *x, struct vk_stats *s)
@@ -131,7 +82,7 @@ static void test_simple(enum vk_action act, int verdict)
 	struct vk_stats s;
 	int bad = 0;
 
-	if (load(&x, act, 0)) {
+	if (vkt_load(&x, act, false, 0)) {
 		CHECK(0, "%s: loads", vk_action_name(act));
 		return;
 	}
@@ -156,7 +107,7 @@ static void test_tx(void)
 	__u32 out_len = 0;
 	int v;
 
-	if (load(&x, VK_ACT_TX, 0)) {
+	if (vkt_load(&x, VK_ACT_TX, false, 0)) {
 		CHECK(0, "tx: loads");
 		return;
 	}
@@ -189,7 +140,7 @@ static void test_redirect(void)
 	struct vk_stats s;
 	int v, bad = 0;
 
-	if (load(&x, VK_ACT_REDIRECT, 0)) {
+	if (vkt_load(&x, VK_ACT_REDIRECT, false, 0)) {
 		CHECK(0, "redirect: loads");
 		return;
 	}
@@ -201,7 +152,7 @@ static void test_redirect(void)
 	      "redirect: empty slot counted as drop + no_target");
 	vk_xdp_close(&x);
 
-	if (load(&x, VK_ACT_REDIRECT, lo)) {
+	if (vkt_load(&x, VK_ACT_REDIRECT, false, lo)) {
 		CHECK(0, "redirect: loads with a target");
 		return;
 	}
@@ -233,7 +184,7 @@ static void test_rxq(const char *ifname)
 		CHECK(0, "rxq: interface %s exists", ifname);
 		return;
 	}
-	if (load(&x, VK_ACT_DROP, 0)) {
+	if (vkt_load(&x, VK_ACT_DROP, false, 0)) {
 		CHECK(0, "rxq: drop loads");
 		return;
 	}
@@ -254,49 +205,22 @@ static void test_rxq(const char *ifname)
 
 /* Random content and lengths 0..128: never XDP_ABORTED, every frame counted
  * exactly once under its verdict, bytes add up. */
-static void test_fuzz(enum vk_action act, __u32 target)
+static int fuzz_one(struct vk_xdp *x, __u64 i, __u32 *len)
 {
 	unsigned char pkt[128];
-	__u64 bytes = 0, n = 5000, verdict_pkts = 0, verdict_bytes = 0;
-	struct vk_xdp x;
-	struct vk_stats s;
-	int aborted = 0, errors = 0;
 
-	if (load(&x, act, target)) {
-		CHECK(0, "fuzz %s: loads", vk_action_name(act));
-		return;
-	}
-	vk_stats_init(&s);
+	*len = i < 129 ? i : (unsigned int)(rand() % 129);
+	for (unsigned int b = 0; b < *len; b++)
+		pkt[b] = rand();
+	if (i % 3 == 0 && *len >= 14)
+		memcpy(pkt, base_frame, *len < 42 ? *len : 42);	/* truncated headers */
+	return run1(x, pkt, *len, 0, 0, NULL, NULL);
+}
+
+static void test_fuzz(enum vk_action act, __u32 target)
+{
 	srand(1234 + act);
-	for (__u64 i = 0; i < n; i++) {
-		unsigned int len = i < 129 ? i : (unsigned int)(rand() % 129);
-		int v;
-
-		for (unsigned int b = 0; b < len; b++)
-			pkt[b] = rand();
-		if (i % 3 == 0 && len >= 14)
-			memcpy(pkt, base_frame, len < 42 ? len : 42);	/* truncated headers */
-		v = run1(&x, pkt, len, 0, 0, NULL, NULL);
-		if (v < 0)
-			errors++;
-		else if (v == XDP_ABORTED)
-			aborted++;
-		bytes += len;
-	}
-	read_stats(&x, &s);
-	for (int v = 0; v < VK_NR_VERDICTS; v++) {
-		verdict_pkts += s.total[v].packets;
-		verdict_bytes += s.total[v].bytes;
-	}
-	CHECK(!errors && !aborted && !s.total[XDP_ABORTED].packets,
-	      "fuzz %s: %llu random/truncated frames of 0..128 bytes, none aborted",
-	      vk_action_name(act), (unsigned long long)n);
-	CHECK(verdict_pkts == n && verdict_bytes == bytes,
-	      "fuzz %s: every frame counted once (%llu/%llu packets, %llu/%llu bytes)",
-	      vk_action_name(act), (unsigned long long)verdict_pkts, (unsigned long long)n,
-	      (unsigned long long)verdict_bytes, (unsigned long long)bytes);
-	vk_stats_free(&s);
-	vk_xdp_close(&x);
+	vkt_fuzz(act, false, target, 5000, "random/truncated frames of 0..128 bytes", fuzz_one);
 }
 
 int main(int argc, char **argv)
@@ -314,5 +238,5 @@ int main(int argc, char **argv)
 	test_fuzz(VK_ACT_TX, 0);
 	test_fuzz(VK_ACT_REDIRECT, if_nametoindex("lo"));
 	test_fuzz(VK_ACT_REDIRECT, 0);
-	return failures ? 1 : 0;
+	return vkt_failures ? 1 : 0;
 }

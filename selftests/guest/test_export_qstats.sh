@@ -48,7 +48,7 @@ done
 rxp0=$(cat /sys/class/net/$RX/statistics/rx_packets) rxb0=$(cat /sys/class/net/$RX/statistics/rx_bytes)
 g=$($V gen --dev $TXDEV --count $N --src-mac "$TXMAC" --dst-mac "$RXMAC" --json 2>$D/gen.err)
 check "export qstats: gen sent $N frames on $TXDEV" \
-	test "$(sed -n 's/.*"frames":\([0-9]*\).*/\1/p' <<<"$g")" = $N
+	test "$(jv .frames "$g")" = $N
 # Frames cross QEMU asynchronously: wait until the link counter has them.
 for _ in $(seq 50); do
 	[ $(($(cat /sys/class/net/$RX/statistics/rx_packets) - rxp0)) -ge $N ] && break
@@ -67,6 +67,6 @@ check "export qstats: $TXDEV queue 0 tx packets grew by $N ($(d "$(q packets $TX
 check "export qstats: $RX rx packets and bytes equal the kernel's link statistics ($rxp, $rxb)" \
 	eval '[ "$(d "$(q packets $RX rx)")" = "$rxp" ] && [ "$(d "$(q bytes $RX rx)")" = "$rxb" ]'
 check "export qstats: $TXDEV tx bytes grew by what gen sent" \
-	test "$(d "$(q bytes $TXDEV tx)")" = "$(sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' <<<"$g")"
+	test "$(d "$(q bytes $TXDEV tx)")" = "$(jv .bytes "$g")"
 diag "export qstats: $N frames eth1 -> eth0: rx $rxp packets, $rxb bytes on queue 0"
 exit 0

@@ -17,8 +17,6 @@ D=$(mktemp -d)
 F=$D/vnetkit.prom
 at_exit "rm -rf $D"
 
-# jvq FIELD QUEUE JSON: a field of the "tx" or "rx" queue object.
-jvq() { echo "$3" | sed -n "s/.*\"$2\":{\([^}]*\)}.*/\1/p" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 # m NAME{LABELS}: the value of one sample of the current textfile ("" if none).
 m() { awk -v k="$1" 'index($0, k " ") == 1 { print $2 }' "$F"; }
 # fresh: wait until export has rewritten the textfile after now.
@@ -99,7 +97,7 @@ else
 	sum=$(m "vnetkit_vhost_used_batch_size_sum{$l}")
 	cnt=$(m "vnetkit_vhost_used_batch_size_count{$l}")
 	inf=$(m "vnetkit_vhost_used_batch_size_bucket{$l,le=\"+Inf\"}")
-	used=$(jvq used tx "$OUT")
+	used=$(jv .tx.used "$OUT")
 	check "export: vq 1 used entries == $N frames sent == $used reaped by the driver (got $sum)" \
 		eval '[ "$sum" = "$N" ] && [ "$used" = "$N" ]'
 	check "export: the batch-size histogram's +Inf bucket is its count ($inf = $cnt)" \
@@ -117,7 +115,7 @@ else
 	supp=$(m "vnetkit_vhost_signals_total{$l,decision=\"suppressed\"}")
 	tsent=$(ev vhost_signal vq=1 signalled=1 | wc -l)
 	tsupp=$(ev vhost_signal vq=1 signalled=0 | wc -l)
-	irq=$(jvq interrupts tx "$OUT")
+	irq=$(jv .tx.interrupts "$OUT")
 	check "export: signal decisions == traced ($sent sent, $supp suppressed; traced $tsent, $tsupp)" \
 		eval '[ "$sent" = "$tsent" ] && [ "$supp" = "$tsupp" ]'
 	check "export: one signal decision per used-ring update ($sent + $supp = $cnt)" \
@@ -132,7 +130,7 @@ else
 	tq=$(ev vhost_work_queue fn=handle_tx_kick)
 	tkicks=$(printf '%s' "$tq" | grep -vc '^ *vhost-')
 	treq=$(printf '%s' "$tq" | grep -c '^ *vhost-')
-	dkicks=$(jvq kicks tx "$OUT")
+	dkicks=$(jv .tx.kicks "$OUT")
 	check "export: kicks and re-queues of vq 1 == traced queueings of handle_tx_kick ($kicks + $req; traced $tkicks + $treq)" \
 		eval '[ -n "$kicks" ] && [ "$kicks" = "$tkicks" ] && [ "$req" = "$treq" ]'
 	check "export: kicks that woke the handler ($kicks) are within the driver's kicks ($dkicks)" \

@@ -27,27 +27,17 @@ TRACE=/sys/kernel/tracing
 KP=vktm_generic_$$
 
 in_ns() { ip netns exec "$NS" "$@"; }
-# sink_ready: wait for the sink's --ready file. A TCG guest on a loaded host
-# can take seconds to start it; frames sent earlier would be lost. The
-# sinks' --timeout (idle time before the first frame too) is 30 s for the
-# same reason: a sink exits as soon as its N frames arrived.
-sink_ready() {
-	local i
-	for ((i = 0; i < 600; i++)); do [ -e "$T/ready" ] && return 0; sleep 0.1; done
-	diag "tap_mb: the sink did not become ready in 60 s"
-}
-jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
-jbool() { sed -n "s/.*\"$1\":\([a-z]*\).*/\1/p" <<<"$2" | head -1; }
-# slot VERDICT FIELD JSON: packets or bytes of a verdict in xdp stats --json.
-slot() { sed -n 's/.*"total":{\(.*\)},"rxq".*/\1/p' <<<"$3" |
-	sed -n "s/.*\"$1\":{\"packets\":\([0-9]*\),\"bytes\":\([0-9]*\)}.*/\\$2/p"; }
+# A TCG guest on a loaded host can take seconds to start a sink: it is
+# given 60 s to get ready, and its --timeout (idle time before the first
+# frame too) is 30 s for the same reason: it exits as soon as its N frames
+# arrived.
 stat() { in_ns cat "/sys/class/net/$1/statistics/$2"; }
 # trace_gen SIZE: N frames written under vnetkit trace; tcalls STAGE: calls.
 trace_gen() {
 	TR=$(in_ns "$V" trace --dev $TAP --stages xdp_prog,xdp_generic --counters none --json \
 		-- "$V" gen --tap $TAP --size "$1" --count $N 2>"$T/trace.err")
 }
-tcalls() { grep -o "\"name\": \"$1\"[^}]*\"calls\": [0-9]*" <<<"$TR" | sed 's/.*: //'; }
+tcalls() { jv ".stages[] | select(.name == \"$1\") | .calls" "$TR"; }
 
 if [ ! -e /dev/net/tun ]; then
 	fail "tap_mb: /dev/net/tun missing in the guest (CONFIG_TUN)"
@@ -101,23 +91,19 @@ check "no ndo_xmit_sg warning for the TAP target" \
 run=700
 for size in 1500 4000 9000; do
 	run=$((run + 1))
-	rm -f "$T/ready"
-	in_ns "$V" gen --sink --tap $TAP --count $N --run-id $run --timeout 30 \
-		--ready "$T/ready" --json >"$T/sink" 2>"$T/sink.err" &
-	sink=$!
-	sink_ready
+	vk_sink_start "$T/sink" 60 in_ns "$V" gen --sink --tap $TAP --count $N --run-id $run --timeout 30
 	s0=$(in_ns "$V" xdp stats --dev vktm1 --json)
 	in_ns "$V" gen --dev vktm0 --size $size --count $N --run-id $run --rate 20000 \
 		>/dev/null 2>"$T/gen.err"
-	wait $sink
+	wait $VK_SINK
 	s=$(cat "$T/sink")
 	s1=$(in_ns "$V" xdp stats --dev vktm1 --json)
-	check "redirect veth -> TAP, $size B: $N/$N frames through the TAP fd (unique $(jnum unique "$s"), corrupt $(jnum corrupt "$s"))" \
-		test "$(jnum unique "$s") $(jnum corrupt "$s") $(jnum duplicates "$s")" = "$N 0 0"
+	check "redirect veth -> TAP, $size B: $N/$N frames through the TAP fd (unique $(jv .unique "$s"), corrupt $(jv .corrupt "$s"))" \
+		test "$(jv .unique "$s") $(jv .corrupt "$s") $(jv .duplicates "$s")" = "$N 0 0"
 	check "redirect veth -> TAP, $size B: $((N * size)) bytes read, byte for byte as sent" \
-		test "$(jnum bytes "$s")" = $((N * size))
-	p=$(($(slot redirect 1 "$s1") - $(slot redirect 1 "$s0")))
-	b=$(($(slot redirect 2 "$s1") - $(slot redirect 2 "$s0")))
+		test "$(jv .bytes "$s")" = $((N * size))
+	p=$(($(jv .total.redirect.packets "$s1") - $(jv .total.redirect.packets "$s0")))
+	b=$(($(jv .total.redirect.bytes "$s1") - $(jv .total.redirect.bytes "$s0")))
 	check "redirect veth -> TAP, $size B: program counted $p redirects, $b bytes (whole frames)" \
 		test "$p $b" = "$N $((N * size))"
 done
@@ -143,14 +129,14 @@ for size in 1500 4000 9000; do
 	s0=$(in_ns "$V" xdp stats --dev $TAP --json)
 	gen_tap $size
 	s1=$(in_ns "$V" xdp stats --dev $TAP --json)
-	p=$(($(slot drop 1 "$s1") - $(slot drop 1 "$s0")))
-	b=$(($(slot drop 2 "$s1") - $(slot drop 2 "$s0")))
+	p=$(($(jv .total.drop.packets "$s1") - $(jv .total.drop.packets "$s0")))
+	b=$(($(jv .total.drop.bytes "$s1") - $(jv .total.drop.bytes "$s0")))
 	check "frags drop, $size B writes: $p/$N dropped, $b bytes counted (whole frames)" \
 		test "$p $b" = "$N $((N * size))"
 	check "frags drop, $size B: native path (do_xdp_generic $GEN times, rx_dropped +$DROPPED, $FREES skbs freed)" \
 		test "$GEN $DROPPED $FREES" = "0 $N 0"
-	check "frags drop, $size B: vnetkit gen names the native path ($(jnum frames "$G") written)" \
-		test "$(jbool native_xdp_path "$G") $(jnum frames "$G")" = "true $N"
+	check "frags drop, $size B: vnetkit gen names the native path ($(jv .frames "$G") written)" \
+		test "$(jv .native_xdp_path "$G") $(jv .frames "$G")" = "true $N"
 done
 trace_gen 9000
 check "vnetkit trace, frags drop, 9000 B: xdp_prog $(tcalls xdp_prog) runs, xdp_generic $(tcalls xdp_generic) (native)" \
@@ -162,17 +148,13 @@ in_ns "$V" xdp attach --dev $TAP --action pass --mode native --frags >/dev/null
 run=800
 for size in 1500 4000 9000; do
 	run=$((run + 1))
-	rm -f "$T/ready"
-	in_ns "$V" gen --sink --dev $TAP --count $N --run-id $run --timeout 30 \
-		--ready "$T/ready" --json >"$T/sink" 2>"$T/sink.err" &
-	sink=$!
-	sink_ready
+	vk_sink_start "$T/sink" 60 in_ns "$V" gen --sink --dev $TAP --count $N --run-id $run --timeout 30
 	r0=$(stat $TAP rx_bytes)
 	gen_tap $size --run-id $run
-	wait $sink
+	wait $VK_SINK
 	s=$(cat "$T/sink")
-	check "frags pass, $size B: $N/$N frames reach the stack whole (unique $(jnum unique "$s"), corrupt $(jnum corrupt "$s"), bytes $(jnum bytes "$s"))" \
-		test "$(jnum unique "$s") $(jnum corrupt "$s") $(jnum bytes "$s")" = "$N 0 $((N * size))"
+	check "frags pass, $size B: $N/$N frames reach the stack whole (unique $(jv .unique "$s"), corrupt $(jv .corrupt "$s"), bytes $(jv .bytes "$s"))" \
+		test "$(jv .unique "$s") $(jv .corrupt "$s") $(jv .bytes "$s")" = "$N 0 $((N * size))"
 	check "frags pass, $size B: native path (do_xdp_generic $GEN times), rx_bytes +$(($(stat $TAP rx_bytes) - r0))" \
 		test "$GEN $(($(stat $TAP rx_bytes) - r0))" = "0 $((N * size))"
 done
@@ -182,8 +164,8 @@ in_ns "$V" xdp detach --dev $TAP >/dev/null
 in_ns "$V" xdp attach --dev $TAP --action tx --mode native --frags >/dev/null
 for size in 1500 4000 9000; do
 	gen_tap $size --recv --timeout 3
-	check "frags tx, $size B: $N/$N came back out of the TAP fd, MACs swapped, intact (returned $(jnum returned "$G"), swapped $(jnum mac_swapped "$G"), corrupt $(jnum corrupt "$G"))" \
-		test "$(jnum returned "$G") $(jnum mac_swapped "$G") $(jnum corrupt "$G")" = "$N $N 0"
+	check "frags tx, $size B: $N/$N came back out of the TAP fd, MACs swapped, intact (returned $(jv .returned "$G"), swapped $(jv .mac_swapped "$G"), corrupt $(jv .corrupt "$G"))" \
+		test "$(jv .returned "$G") $(jv .mac_swapped "$G") $(jv .corrupt "$G")" = "$N $N 0"
 	check "frags tx, $size B: native path (do_xdp_generic $GEN times)" test "$GEN" = 0
 done
 in_ns "$V" xdp detach --dev $TAP >/dev/null
@@ -194,7 +176,7 @@ for size in 1500 9000; do
 	s0=$(in_ns "$V" xdp stats --dev $TAP --json)
 	gen_tap $size
 	s1=$(in_ns "$V" xdp stats --dev $TAP --json)
-	p=$(($(slot drop 1 "$s1") - $(slot drop 1 "$s0")))
+	p=$(($(jv .total.drop.packets "$s1") - $(jv .total.drop.packets "$s0")))
 	if [ $size -le 3456 ]; then
 		want="0 $N 0" path=native
 	else
@@ -204,7 +186,7 @@ for size in 1500 9000; do
 		test "$GEN $DROPPED $FREES $p" = "$want $N"
 done
 check "vnetkit gen names the generic path for 9000 B and a single-buffer program" \
-	test "$(jbool native_xdp_path "$G")" = false
+	test "$(jv .native_xdp_path "$G")" = false
 trace_gen 9000
 check "vnetkit trace, single-buffer drop, 9000 B: xdp_generic $(tcalls xdp_generic) of $N frames" \
 	test "$(tcalls xdp_generic)" = "$N"
@@ -218,15 +200,15 @@ for size in $(seq 0 64); do
 	g=$(in_ns "$V" gen --tap $TAP --size $size --count 3 --json 2>/dev/null)
 	if [ $size -lt 14 ]; then
 		# tun refuses a frame without a whole Ethernet header.
-		[ "$(jnum frames "$g") $(jnum EINVAL "$g")" = "0 3" ] || bad+=" $size"
+		[ "$(jv .frames "$g") $(jv .error_kinds.EINVAL "$g")" = "0 3" ] || bad+=" $size"
 	else
-		[ "$(jnum frames "$g")" = 3 ] || bad+=" $size"
+		[ "$(jv .frames "$g")" = 3 ] || bad+=" $size"
 		want_p=$((want_p + 3)) want_b=$((want_b + 3 * size))
 	fi
 done
 s1=$(in_ns "$V" xdp stats --dev $TAP --json)
-p=$(($(slot drop 1 "$s1") - $(slot drop 1 "$s0")))
-b=$(($(slot drop 2 "$s1") - $(slot drop 2 "$s0")))
+p=$(($(jv .total.drop.packets "$s1") - $(jv .total.drop.packets "$s0")))
+b=$(($(jv .total.drop.bytes "$s1") - $(jv .total.drop.bytes "$s0")))
 check "writes of 0..13 B refused by tun (EINVAL), 14..64 B written${bad:+; wrong for sizes$bad}" \
 	test -z "$bad"
 check "frags drop, 0..64 B writes: each frame counted once with its exact length ($p/$want_p frames, $b/$want_b bytes)" \

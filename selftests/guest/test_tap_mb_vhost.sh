@@ -11,11 +11,11 @@ F=${TAP_MB_VHOST_FRAMES:-2000}
 for size in 1500 4000 9000; do
 	run_ok "vhost rx via XDP_REDIRECT, $size B frames over 2 KiB mergeable buffers" \
 		rx --via-xdp --frames $F --size $size --rx-buf 2048
-	used=$(echo "$LAST" | sed -n 's/.*"rx":{[^}]*"used":\([0-9]*\).*/\1/p')
+	used=$(jv .rx.used "$LAST")
 	# The veth's own traffic (IPv6 link-up: router solicitation, MLD) is
 	# redirected too and reaches the ring as foreign frames of one 2 KiB
 	# buffer each: ours need exactly ceil((size + 12) / 2048) each.
-	foreign=$(jget foreign "$LAST")
+	foreign=$(jv .foreign "$LAST")
 	want=$(((size + 12 + 2047) / 2048 * F + ${foreign:-0}))
 	check "vhost rx via XDP_REDIRECT, $size B: $used buffers used for $F frames + $foreign foreign (want $want)" \
 		test "${used:-0}" = $want

@@ -13,10 +13,6 @@ T=/tmp/tapx.$$
 mkdir -p $T
 at_exit "rm -rf $T"
 
-slot() { sed -n 's/.*"total":{\(.*\)},"rxq".*/\1/p' <<<"$2" |
-	sed -n "s/.*\"$1\":{\"packets\":\([0-9]*\).*/\1/p"; }
-jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
-jword() { sed -n "s/.*\"$1\":\([a-z]*\).*/\1/p" <<<"$2" | head -1; }
 in_ns() { ip netns exec $NS "$@"; }
 
 at_exit "$V testbed down --name $NS"
@@ -30,18 +26,18 @@ out=$(in_ns $V xdp attach --dev vktap0 --action drop --mode native 2>&1)
 check "attach drop on the TAP in native mode" grep -q "native mode" <<<"$out"
 g=$(in_ns $V gen --tap vktap0 --count $N --json)
 check "gen wrote $N frames through the native XDP path (non-blocking fd)" \
-	test "$(jnum frames "$g") $(jword native_xdp_path "$g")" = "$N true"
+	test "$(jv .frames "$g") $(jv .native_xdp_path "$g")" = "$N true"
 s=$(in_ns $V xdp stats --dev vktap0 --json)
-check "TAP native drop: drop counter == $N (got $(slot drop "$s"))" test "$(slot drop "$s")" = $N
+check "TAP native drop: drop counter == $N (got $(jv .total.drop.packets "$s"))" test "$(jv .total.drop.packets "$s")" = $N
 in_ns $V xdp detach --dev vktap0 >/dev/null
 
 # 2. tx
 in_ns $V xdp attach --dev vktap0 --action tx --mode native >/dev/null
 g=$(in_ns $V gen --tap vktap0 --count $N --recv --json)
-check "TAP XDP_TX: all $N frames read back, MACs swapped (returned $(jnum returned "$g"), swapped $(jnum mac_swapped "$g"))" \
-	test "$(jnum returned "$g") $(jnum mac_swapped "$g")" = "$N $N"
+check "TAP XDP_TX: all $N frames read back, MACs swapped (returned $(jv .returned "$g"), swapped $(jv .mac_swapped "$g"))" \
+	test "$(jv .returned "$g") $(jv .mac_swapped "$g")" = "$N $N"
 s=$(in_ns $V xdp stats --dev vktap0 --json)
-check "TAP XDP_TX: tx counter == $N" test "$(slot tx "$s")" = $N
+check "TAP XDP_TX: tx counter == $N" test "$(jv .total.tx.packets "$s")" = $N
 in_ns $V xdp detach --dev vktap0 >/dev/null
 
 # 3. redirect TAP -> veth
@@ -55,8 +51,8 @@ for _ in $(seq 50); do [ -e $T/ready ] && break; sleep 0.1; done
 in_ns $V gen --tap vktap0 --count $N --run-id 44 >/dev/null
 wait $sink
 s=$(cat $T/sink.out)
-check "TAP redirect: all $N frames reach the veth peer (unique $(jnum unique "$s"))" \
-	test "$(jnum unique "$s")" = $N
+check "TAP redirect: all $N frames reach the veth peer (unique $(jv .unique "$s"))" \
+	test "$(jv .unique "$s")" = $N
 s=$(in_ns $V xdp stats --dev vktap0 --json)
-check "TAP redirect: redirect counter == $N" test "$(slot redirect "$s")" = $N
+check "TAP redirect: redirect counter == $N" test "$(jv .total.redirect.packets "$s")" = $N
 exit 0

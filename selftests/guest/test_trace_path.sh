@@ -17,13 +17,13 @@ mkdir -p $T
 at_exit "rm -rf $T"
 at_exit "$V testbed down --name $NS"
 
-# stage NAME FILE: the line of stage NAME in a --json report (one per line).
-stage() { grep "\"name\": \"$1\"" "$2"; }
-# field KEY LINE: first number or string after "KEY": in LINE.
-field() { echo "$2" | sed -n "s/.*\"$1\": \"\{0,1\}\([^,\"}]*\).*/\1/p" | head -1; }
-# lat KEY LINE: a field of the latency_ns object.
-lat() { echo "$2" | sed -n "s/.*\"latency_ns\": {[^}]*\"$1\": \([0-9]*\).*/\1/p"; }
-verdict() { echo "$2" | sed -n "s/.*\"verdicts\": {[^}]*\"$1\": \([0-9]*\).*/\1/p"; }
+# stage NAME FILE: the object of stage NAME in a --json report (jq -c).
+stage() { jq -c --arg n "$1" '.stages[] | select(.name == $n)' "$2" 2>/dev/null; }
+# field KEY STAGE, lat KEY STAGE, verdict KEY STAGE: a field of the stage,
+# of its latency_ns, of its verdicts.
+field() { jv ".$1" "$2"; }
+lat() { jv ".latency_ns.$1" "$2"; }
+verdict() { jv ".verdicts.$1" "$2"; }
 
 $V trace --list >$T/list 2>&1
 diag "$(cat $T/list)"
@@ -73,7 +73,7 @@ for m in fentry kprobe; do
 			fail "trace ($m): latency p50=$p50 p99=$p99 max=$max"
 		fi
 		check "trace ($m): cpu-clock counter read per packet" \
-			sh -c "echo '$l' | grep -q '\"cpu-clock-ns\": [1-9]'"
+			test "$(jv '.counters.values["cpu-clock-ns"] > 0' "$l")" = true
 	fi
 done
 
@@ -128,8 +128,7 @@ if [ -e /dev/vhost-net ]; then
 	u=$(stage vhost_add_used $T/vhost.json)
 	check "trace: vhost_add_used_n put exactly $N used entries in batches" \
 		test "$(field packets "$u")" = $N
-	diag "$(grep -E '"name": "(handle_tx|tun_sendmsg|vhost_get_vq_desc|vhost_add_used|vhost_signal)"' \
-		$T/vhost.json | sed 's/"log2_hist": \[[^]]*\]//g')"
+	diag "$(jq -c '.stages[] | select(.name | test("^(handle_tx|tun_sendmsg|vhost_get_vq_desc|vhost_add_used|vhost_signal)$")) | del(.. | .log2_hist?)' $T/vhost.json 2>/dev/null)"
 else
 	skip "trace: vhost_net stages" "no /dev/vhost-net in this guest kernel"
 fi

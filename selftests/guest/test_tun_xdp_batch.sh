@@ -17,8 +17,6 @@ at_exit "rm -rf $TMP"
 TRACE=/sys/kernel/tracing
 EV=$TRACE/events/xdp/xdp_devmap_xmit
 
-# jget FIELD JSON: a top-level number, bool or string of a vnetkit report.
-jget() { echo "$2" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" | head -1; }
 in_ns() { ip netns exec "$NS" "$@"; }
 
 if [ ! -e /dev/net/tun ]; then
@@ -127,17 +125,17 @@ for mode in threaded softirq; do
 	js=$(cat "$TMP/sink1.json")
 	# A veth whose own ring is full refuses a frame (ENOBUFS to gen, which
 	# then reuses its sequence number): count only what was written.
-	written=$(jget frames "$gout")
+	written=$(jv .frames "$gout")
 	d1=$(txdrop vkbt0)
 	diag "$mode: gen wrote $written (exit $grc); tun_xdp_xmit calls $calls," \
 		"frames $sent, dropped $drops, calls with >1 frame $multi, largest $max"
 	if [ "$lost" != 0 ]; then
 		fail "tun_xdp_batch: $mode: the trace buffer lost events; counts unusable"
-	elif [ "${written:-0}" -gt $((N1 / 2)) ] && [ "$(jget unique "$js")" = "$written" ] &&
-	     [ "$(jget received "$js")" = "$written" ] &&
-	     [ "$(jget duplicates "$js")" = 0 ] && [ "$(jget out_of_order "$js")" = 0 ] &&
-	     [ "$(jget last_seq "$js")" = $((written - 1)) ] &&
-	     [ "$sent" = $((written + $(jget foreign "$js"))) ] &&
+	elif [ "${written:-0}" -gt $((N1 / 2)) ] && [ "$(jv .unique "$js")" = "$written" ] &&
+	     [ "$(jv .received "$js")" = "$written" ] &&
+	     [ "$(jv .duplicates "$js")" = 0 ] && [ "$(jv .out_of_order "$js")" = 0 ] &&
+	     [ "$(jv .last_seq "$js")" = $((written - 1)) ] &&
+	     [ "$sent" = $((written + $(jv .foreign "$js"))) ] &&
 	     [ "$drops" = 0 ] && [ "$d1" = "$d0" ]; then
 		ok "tun_xdp_batch: $mode NAPI: $written frames redirected veth -> TAP, each read once, in order, none dropped"
 	else
@@ -173,7 +171,7 @@ for mode in softirq threaded; do
 	gout=$(in_ns "$V" gen --dev vkb0 --count $N2 --json 2>"$TMP/gen.err"); grc=$?
 	sleep 1
 	read -r calls sent drops multi max lost <<<"$(trace_sum "$to")"
-	written=$(jget frames "$gout")
+	written=$(jv .frames "$gout")
 	d1=$(txdrop vkbt0)
 	kill -CONT $SINK
 	wait $SINK; src=$?
@@ -181,9 +179,9 @@ for mode in softirq threaded; do
 	diag "$mode, ring of $QLEN: tun_xdp_xmit calls $calls, frames in $sent," \
 		"dropped $drops, tx_dropped +$((d1 - d0)), calls with >1 frame $multi"
 	failing=$((d1 - d0))
-	if [ "$lost" = 0 ] && [ "$(jget unique "$js")" = $QLEN ] &&
-	   [ "$(jget first_seq "$js")" = 0 ] && [ "$(jget last_seq "$js")" = $((QLEN - 1)) ] &&
-	   [ "$(jget duplicates "$js")" = 0 ] && [ "$(jget out_of_order "$js")" = 0 ] &&
+	if [ "$lost" = 0 ] && [ "$(jv .unique "$js")" = $QLEN ] &&
+	   [ "$(jv .first_seq "$js")" = 0 ] && [ "$(jv .last_seq "$js")" = $((QLEN - 1)) ] &&
+	   [ "$(jv .duplicates "$js")" = 0 ] && [ "$(jv .out_of_order "$js")" = 0 ] &&
 	   [ "$sent" = $QLEN ] && [ $((sent + drops)) = "$written" ]; then
 		ok "tun_xdp_batch: $mode NAPI, full ring: frames 0..$((QLEN - 1)) read, the other $drops reported dropped"
 	else

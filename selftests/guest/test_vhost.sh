@@ -25,9 +25,9 @@ run_ok "vhost tx: one frame per kick" tx --frames 10000 --batch 1
 for pub in 1 4; do
 	run_ok "vhost tx: --lockstep, publish per $pub" tx --frames 2000 --batch 4 \
 		--publish-every $pub --lockstep
-	m=$(echo "$LAST" | sed -n 's/.*"tx":{[^}]*"max_used_per_reap":\([0-9]*\).*/\1/p')
-	k=$(echo "$LAST" | sed -n 's/.*"tx":{[^}]*"kicks_per_frame":\([0-9.]*\).*/\1/p')
-	if [ "$(jget lockstep "$LAST")" = true ] && [ "${m:-99}" -le "$pub" ] &&
+	m=$(jv .tx.max_used_per_reap "$LAST")
+	k=$(jv .tx.kicks_per_frame "$LAST")
+	if [ "$(jv .lockstep "$LAST")" = true ] && [ "${m:-99}" -le "$pub" ] &&
 	   awk -v k="${k:-0}" -v p=$pub 'BEGIN { exit !(k >= 0.9 / p) }'; then
 		ok "vhost tx: --lockstep per $pub: at most $m used per reap, $k kicks per frame"
 	else

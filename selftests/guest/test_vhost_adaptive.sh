@@ -91,7 +91,7 @@ traced() {
 		/vhost_net_busy_poll_end:/ { print f("vq"), "end", f("window"), f("reason") }
 		/vhost_net_busy_poll_adapt:/ { print f("vq"), "adapt", f("gap"), f("old"), f("window") }')
 	OVR=$(cat $T/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
-	if [ $RC -ne 0 ] || ! echo "$OUT" | grep -q '"result":"ok"'; then
+	if [ $RC -ne 0 ] || [ "$(jv .result "$OUT")" != ok ]; then
 		fail "vnetkit vhost $* failed (exit $RC: $(head -c 300 /tmp/vhost_adaptive.err))"
 		return 1
 	fi

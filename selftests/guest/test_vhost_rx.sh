@@ -22,7 +22,7 @@ fi
 # Mergeable buffers for real: 1500 B frames over 512 B buffers (3 each).
 run_ok "vhost rx: 1500 B frames merged from 512 B buffers" rx --frames 10000 \
 	--size 1500 --rx-buf 512
-merged=$(echo "$LAST" | sed -n 's/.*"rx":{[^}]*"used":\([0-9]*\).*/\1/p')
+merged=$(jv .rx.used "$LAST")
 check "vhost rx: mergeable frames took 3 buffers each ($merged for 10000)" \
 	[ "${merged:-0}" -ge 30000 ]
 run_ok "vhost rx: 1500 B frames in one buffer without MRG_RXBUF" rx \

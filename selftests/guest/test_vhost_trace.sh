@@ -25,10 +25,6 @@ if [ ! -d $T/events/vhost ]; then
 	exit 0
 fi
 
-# jget FIELD JSON: a top-level number or string of a vnetkit JSON report.
-jget() { echo "$2" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" | head -1; }
-# jvq FIELD QUEUE JSON: a field of the "tx" or "rx" queue object.
-jvq() { echo "$3" | sed -n "s/.*\"$2\":{\([^}]*\)}.*/\1/p" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 
 tracing_off() {
 	echo 0 >$T/tracing_on
@@ -84,7 +80,7 @@ run_traced() {	# run_traced DESC ARGS...: the run itself must succeed
 	local d=$1
 	shift
 	traced "$@"
-	if [ $RC -ne 0 ] || [ "$(jget result "$OUT")" != ok ]; then
+	if [ $RC -ne 0 ] || [ "$(jv .result "$OUT")" != ok ]; then
 		fail "$d: vnetkit vhost $* failed (exit $RC: $(head -c 300 /tmp/vhost_trace.err))"
 		return 1
 	fi
@@ -105,19 +101,19 @@ evfield() {
 if run_traced "tx" tx --frames "$N" --batch 32; then
 	sum=$(evsum vhost_net_used_batch 1 count)
 	nb=$(evcount vhost_net_used_batch vq=1)
-	used=$(jvq used tx "$OUT")
+	used=$(jv .tx.used "$OUT")
 	check "tx: vhost_net_used_batch counts on vq 1 sum to the $N frames ($sum in $nb batches)" \
 		[ "$sum" = "$N" ]
 	check "tx: batch sum equals the used entries vnetkit reaped ($used)" [ "$sum" = "$used" ]
 	sig=$(evcount vhost_signal vq=1)
 	sent=$(evcount vhost_signal signalled=1)
 	check "tx: one vhost_signal decision per used batch ($sig for $nb)" [ "$sig" = "$nb" ]
-	irq=$(jvq interrupts tx "$OUT")
+	irq=$(jv .tx.interrupts "$OUT")
 	check "tx: signals sent ($sent) cover the interrupts vnetkit took ($irq), suppressed $((sig - sent))" \
 		eval '[ "$sent" -ge "$irq" ] && [ "$sent" -gt 0 ]'
 	q=$(evcount vhost_work_queue) r=$(evcount vhost_work_run)
 	check "tx: every queued work item ran ($q queued, $r run)" eval '[ "$q" = "$r" ] && [ "$q" -gt 0 ]'
-	kicks=$(jvq kicks tx "$OUT")
+	kicks=$(jv .tx.kicks "$OUT")
 	check "tx: no vhost_vq_err on a clean run" [ "$(evcount vhost_vq_err)" = 0 ]
 	diag "tx: $N frames, $nb batches (mean $((sum / (nb ? nb : 1)))), $sent of $sig signals sent, $q work items, $kicks kicks"
 	# identity: one device, owned by this vnetkit process, of type net
@@ -181,7 +177,7 @@ elif run_traced "zerocopy tx" tx --frames 2000 --size 1000 --batch 32; then
 	sum=$(evsum vhost_net_used_batch 1 count)
 	nb=$(evcount vhost_net_used_batch vq=1)
 	ones=$(echo "$EV" | grep 'vhost_net_used_batch:' | grep -c ' vq=1 count=1$')
-	used=$(jvq used tx "$OUT")
+	used=$(jv .tx.used "$OUT")
 	check "zerocopy tx: vhost_net_used_batch counts on vq 1 sum to the 2000 frames ($sum in $nb batches, $ones of one)" \
 		eval '[ "$sum" = 2000 ] && [ "$sum" = "$used" ]'
 fi
@@ -190,8 +186,8 @@ fi
 if run_traced "rx" rx --frames "$N" --batch 32; then
 	sum=$(evsum vhost_net_used_batch 0 count)
 	nb=$(evcount vhost_net_used_batch vq=0)
-	used=$(jvq used rx "$OUT")
-	verified=$(jget verified "$OUT")
+	used=$(jv .rx.used "$OUT")
+	verified=$(jv .verified "$OUT")
 	check "rx: vhost_net_used_batch counts on vq 0 sum to the used entries vnetkit reaped ($sum = $used)" \
 		[ "$sum" = "$used" ]
 	check "rx: and cover the $verified verified frames" eval '[ "$sum" -ge "$verified" ] && [ "$verified" = "$N" ]'
@@ -242,12 +238,11 @@ check "trace --list: the vhost per-device report is available ($l)" \
 	grep -q 'raw_tp  per-device report (7 of 7 events)' <<<"$l"
 rep=$($V trace --stages vhost_net --counters none --json -- \
 	sh -c "$V vhost tx --frames $N --batch 32 >/dev/null" 2>/tmp/vhost_trace.err)
-vq1=$(echo "$rep" | tr -d '\n' |
-	sed -n 's/.*"vhost": {"status": "ok".*{"dev": [0-9]*, "type": "net", "tgid": [0-9]*, "vq": 1, \([^}]*\)}.*/\1/p')
-ent=$(echo "$vq1" | sed -n 's/.*"entries": \([0-9]*\).*/\1/p')
-nb=$(echo "$vq1" | sed -n 's/.*"batches": \([0-9]*\).*/\1/p')
-sg=$(echo "$vq1" | sed -n 's/.*"signalled": \([0-9]*\).*/\1/p')
-su=$(echo "$vq1" | sed -n 's/.*"suppressed": \([0-9]*\).*/\1/p')
+vq1=$(jq -c '[.vhost | select(.status == "ok") | .queues[] | select(.type == "net" and .vq == 1)] | last' <<<"$rep" 2>/dev/null)
+ent=$(jv .entries "$vq1")
+nb=$(jv .batches "$vq1")
+sg=$(jv .signalled "$vq1")
+su=$(jv .suppressed "$vq1")
 check "trace: vq 1 used entries are the $N frames sent ($ent in $nb batches)" [ "$ent" = "$N" ]
 check "trace: one signal decision per batch on vq 1 ($sg sent + $su suppressed)" \
 	eval '[ -n "$sg" ] && [ $((sg + su)) = "$nb" ]'

@@ -16,29 +16,24 @@ T=/tmp/xdpv.$$
 mkdir -p $T
 at_exit "rm -rf $T"
 
-# slot SLOT JSON: packets of a verdict in `vnetkit xdp stats --json`.
-slot() { sed -n 's/.*"total":{\(.*\)},"rxq".*/\1/p' <<<"$2" |
-	sed -n "s/.*\"$1\":{\"packets\":\([0-9]*\).*/\1/p"; }
-# jnum KEY JSON: a top-level number of a vnetkit JSON report.
-jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
 # wait_slot DEV SLOT COUNT: poll the counters (frames cross QEMU
 # asynchronously) until COUNT or 5 s; prints the last value.
 wait_slot() {
 	local v i
 	for i in $(seq 50); do
-		v=$(slot "$2" "$($V xdp stats --dev "$1" --json 2>/dev/null)")
+		v=$(jv ".total.$2.packets" "$($V xdp stats --dev "$1" --json 2>/dev/null)")
 		[ "${v:-0}" -ge "$3" ] && break
 		sleep 0.1
 	done
 	sleep 0.3	# late extra frames would show up now
-	slot "$2" "$($V xdp stats --dev "$1" --json 2>/dev/null)"
+	jv ".total.$2.packets" "$($V xdp stats --dev "$1" --json 2>/dev/null)"
 }
 # send: N frames on eth1; checks every one was handed to the driver.
 send() {
 	local g
 	g=$($V gen --dev $TXDEV --count $N --run-id "$1" --src-mac "$TXMAC" \
 		--dst-mac "$RXMAC" --json 2>$T/gen.err)
-	if [ "$(jnum frames "$g")" = $N ] && [ "$(jnum errors "$g")" = 0 ]; then
+	if [ "$(jv .frames "$g")" = $N ] && [ "$(jv .errors "$g")" = 0 ]; then
 		return 0
 	fi
 	diag "gen: $g $(cat $T/gen.err)"
@@ -78,7 +73,8 @@ at_exit "$V xdp detach --dev $RX"
 out=$($V xdp attach --dev $RX --action drop --mode native 2>&1)
 check "attach drop on virtio_net eth0 in native mode" grep -q "native mode" <<<"$out"
 st=$($V xdp status --dev $RX --json)
-check "status: eth0 runs the program in native (driver) mode" grep -q '"mode":"native"' <<<"$st"
+check "status: eth0 runs the program in native (driver) mode" \
+	test "$(jv '.interfaces[0].mode' "$st")" = native
 check "send $N frames on eth1 into the QEMU hub" send 11
 got=$(wait_slot $RX drop $N)
 check "virtio_net native drop: drop counter == $N frames from QEMU (got ${got:-none})" \
@@ -96,7 +92,7 @@ sink_start $TXDEV 22 $NB
 for b in $(seq $((N / NB))); do
 	g=$($V gen --dev $TXDEV --count $NB --run-id $((22 + b - 1)) --src-mac "$TXMAC" \
 		--dst-mac "$RXMAC" --json 2>&1)
-	sent=$((sent + $(jnum frames "$g"))) want=$((want + NB))
+	sent=$((sent + $(jv .frames "$g"))) want=$((want + NB))
 	for _ in $(seq 50); do [ $(($(rxp) - base)) -ge $want ] && break; sleep 0.1; done
 done
 wait $SINK
@@ -107,8 +103,8 @@ check "send $N frames for XDP_TX in bursts of $NB (sent $sent)" test $sent = $N
 check "virtio_net XDP_TX: tx counter == $N (got ${got:-none})" test "${got:-0}" = $N
 check "virtio_net XDP_TX: eth1 received all $N bounced frames through QEMU (got $back)" \
 	test $back = $N
-check "virtio_net XDP_TX: the first burst's $NB frames arrive whole, addressed to eth1 (unique $(jnum unique "$s"))" \
-	test "$(jnum unique "$s")" = $NB
+check "virtio_net XDP_TX: the first burst's $NB frames arrive whole, addressed to eth1 (unique $(jv .unique "$s"))" \
+	test "$(jv .unique "$s")" = $NB
 $V xdp detach --dev $RX >/dev/null
 
 # 3. redirect eth0 -> veth; `pass` on the peer so the veth accepts frames.
@@ -124,6 +120,6 @@ wait $SINK
 s=$(cat $T/sink.out)
 got=$(wait_slot $RX redirect $N)
 check "virtio_net redirect: redirect counter == $N (got ${got:-none})" test "${got:-0}" = $N
-check "virtio_net redirect: all $N frames reach the veth peer (unique $(jnum unique "$s"))" \
-	test "$(jnum unique "$s")" = $N
+check "virtio_net redirect: all $N frames reach the veth peer (unique $(jv .unique "$s"))" \
+	test "$(jv .unique "$s")" = $N
 exit 0

@@ -7,7 +7,7 @@ run_exact() {
 	local d=$1 r
 	shift
 	run_ok "$d: verified" "$@"
-	r="reordered $(jget reordered "$LAST") duplicate $(jget duplicate "$LAST") bad_used $(jget bad_used "$LAST")"
+	r="reordered $(jv .reordered "$LAST") duplicate $(jv .duplicate "$LAST") bad_used $(jv .bad_used "$LAST")"
 	check "$d: in order, each once ($r)" \
 		[ "$r" = "reordered 0 duplicate 0 bad_used 0" ]
 }
@@ -21,9 +21,9 @@ run_exact_rebase() {
 	local d="vhost batch: restarts, $1" count req mis
 	shift
 	run_exact "$d" "$@"
-	count=$(jget count "$LAST")
-	req=$(jget requeued "$LAST")
-	mis=$(jget misordered "$LAST")
+	count=$(jv .rebase.count "$LAST")
+	req=$(jv .rebase.requeued "$LAST")
+	mis=$(jv .rebase.misordered "$LAST")
 	check "$d: restarts with buffers in flight ($count restarts, $req buffers re-posted)" \
 		[ "${count:-0}" -gt 0 -a "${req:-0}" -gt 0 ]
 	check "$d: used entries in avail order ($mis out of order)" [ "$mis" = 0 ]

@@ -12,8 +12,6 @@ if [ ! -e /dev/vhost-net ]; then
 	exit 0
 fi
 
-# jget FIELD JSON: a top-level number (or string) of a vnetkit JSON report.
-jget() { echo "$2" | sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p" | head -1; }
 
 # run_ok DESC ARGS...: the run must exit 0 with result ok and every frame
 # verified; prints a one-line diagnostic with its per-frame counts.
@@ -23,12 +21,11 @@ run_ok() {
 	out=$($V vhost "$@" --json 2>/tmp/vhost.err); rc=$?
 	frames=$(echo " $* " | sed -n 's/.* --frames \([0-9]*\) .*/\1/p')
 	frames=${frames:-$N}
-	if [ $rc -eq 0 ] && [ "$(jget result "$out")" = ok ] &&
-	   [ "$(jget verified "$out")" = "$frames" ] &&
-	   [ "$(jget corrupt "$out")" = 0 ] && [ "$(jget lost "$out")" = 0 ]; then
+	if [ $rc -eq 0 ] && [ "$(jv .result "$out")" = ok ] &&
+	   [ "$(jv .verified "$out")" = "$frames" ] &&
+	   [ "$(jv .corrupt "$out")" = 0 ] && [ "$(jv .lost "$out")" = 0 ]; then
 		ok "$d"
-		diag "$(echo "$out" | sed -e 's/.*"pps":\([0-9.]*\).*/pps \1/') $(echo "$out" |
-			sed -n 's/.*"tx":{"kicks":\([0-9]*\).*"interrupts":\([0-9]*\).*"used_per_reap":\([0-9.]*\).*"rx":{"kicks":\([0-9]*\).*"interrupts":\([0-9]*\).*"used_per_reap":\([0-9.]*\).*/tx kicks \1 irqs \2 used\/reap \3; rx kicks \4 irqs \5 used\/reap \6/p')"
+		diag "$(jq -r '"pps \(.pps) tx kicks \(.tx.kicks) irqs \(.tx.interrupts) used/reap \(.tx.used_per_reap); rx kicks \(.rx.kicks) irqs \(.rx.interrupts) used/reap \(.rx.used_per_reap)"' <<<"$out" 2>/dev/null)"
 	else
 		fail "$d (exit $rc: $(head -c 300 /tmp/vhost.err) $(echo "$out" | head -c 300))"
 	fi
