@@ -4,10 +4,12 @@
 #
 #   scripts/cost.sh run [--workloads W[,W..]] [--frames N] [--runs n]
 #                       [--a base|DIR|image:DIR] [--b DIR|image:DIR]
-#                       [--out DIR] [--name NAME]
+#                       [--out DIR] [--name NAME]   (make's NAME=: COST_NAME)
 #   scripts/cost.sh smoke        one short workload on the patched kernel
 #                                (make kernel-check)
 #   scripts/cost.sh check        the instrument's proofs (make kernel-cost-check)
+#   scripts/cost.sh workloads W  the workloads W stands for (presets expanded),
+#                                checked, one a line; boots nothing
 #
 # A workload is NAME[:key=value:...], NAME one of vhost-tx, vhost-rx,
 # vhost-pingpong, tun-redirect, tap-xdp-drop; keys busyloop=US (vhost),
@@ -19,7 +21,9 @@
 # tap-xdp-drop:size=9000:frags=1), export=1 (vnetkit export runs in the guest
 # with every source on, started before the window), export=2 (with its
 # default sources: no BPF statistics) or export=b (export=1 only in side B's
-# boots: A=B=patches gives the exporter's cost as B/A). Each (workload,
+# boots: A=B=patches gives the exporter's cost as B/A). Preset:
+# tap-xdp-jumbo = tap-xdp-drop:size=9000:frags=1 and
+# tun-redirect:size=9000:frags=1 (keys given with it go to both). Each (workload,
 # kernel, run) is one boot:
 #   qemu -accel tcg,thread=single -icount shift=0,sleep=off -smp 2
 #        -plugin vk_cost.so,out=...,sym=System.map,sym=vnetkit-static.nm,
@@ -58,13 +62,47 @@ default_frames() {
 	esac
 }
 
+# Presets: a name that stands for one or more workloads with set keys.
+# tap-xdp-jumbo (issue 17): 9000-byte frames with the xdp.frags program on
+# the TAP write path (native multi-buffer XDP drop with the series, generic
+# XDP before it) and on the veth -> TAP redirect path (delivered with the
+# series, dropped at the devmap before it).
+declare -A PRESETS=(
+	[tap-xdp-jumbo]="tap-xdp-drop:size=9000:frags=1 tun-redirect:size=9000:frags=1"
+)
+
+# expand_workload SPEC: the workloads SPEC stands for, one a line. A preset
+# expands to its workloads; keys given with it are added to each, and
+# replace the preset's own (tap-xdp-jumbo:size=4000:frames=5000).
+expand_workload() {
+	local spec=$1 name w k out
+	local -a kv pk
+	name=${spec%%:*}
+	if [ -z "${PRESETS[$name]:-}" ]; then
+		echo "$spec"
+		return
+	fi
+	kv=()
+	[ "$spec" = "$name" ] || IFS=: read -ra kv <<<"${spec#*:}"
+	for w in ${PRESETS[$name]}; do
+		out=${w%%:*}
+		pk=()
+		[ "$w" = "$out" ] || IFS=: read -ra pk <<<"${w#*:}"
+		for k in "${pk[@]}"; do
+			[[ " ${kv[*]} " == *" ${k%%=*}="* ]] || out+=":$k"
+		done
+		for k in "${kv[@]}"; do out+=":$k"; done
+		echo "$out"
+	done
+}
+
 # check_workload SPEC: NAME[:key=value...] with known names and keys.
 check_workload() {
 	local spec=$1 name kv k
 	name=${spec%%:*}
 	case " $ALL_WORKLOADS " in
 	*" $name "*) ;;
-	*) usage_err "W=$spec: unknown workload '$name' (one of: ${ALL_WORKLOADS// /, })" ;;
+	*) usage_err "W=$spec: unknown workload '$name' (one of: ${ALL_WORKLOADS// /, }; presets: ${!PRESETS[*]})" ;;
 	esac
 	[ "$spec" = "$name" ] && return 0
 	IFS=: read -ra kv <<<"${spec#*:}"
@@ -154,7 +192,7 @@ one_boot() {
 
 cmd_run() {
 	local workloads=${W:-} frames=${FRAMES:-} runs=${RUNS:-1} a=${A:-base} b=${B:-$top/patches}
-	local name=cost outdir="" w spec f side r img sysmap rc=0 dir
+	local name=${COST_NAME:-cost} outdir="" w spec f side r img sysmap rc=0 dir
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--workloads) workloads=$2; shift ;;
@@ -168,11 +206,12 @@ cmd_run() {
 		esac
 		shift
 	done
+	[[ "$name" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || usage_err "NAME=$name: letters, digits, '.', '_' and '-' only (a directory under build/cost/)"
 	[ -n "$workloads" ] || workloads=${ALL_WORKLOADS// /,}
 	[[ "$runs" =~ ^[1-9][0-9]?$ ]] || usage_err "RUNS=$runs: expected 1..99"
 	[ -z "$frames" ] || [[ "$frames" =~ ^[1-9][0-9]*$ ]] || usage_err "FRAMES=$frames: expected a positive number"
 	local -a wl
-	IFS=, read -ra wl <<<"$workloads"
+	mapfile -t wl < <(IFS=, read -ra w <<<"$workloads"; for f in "${w[@]}"; do expand_workload "$f"; done)
 	for w in "${wl[@]}"; do check_workload "$w"; done
 	for spec in "A=$a" "B=$b"; do
 		[[ "$spec" == ?=image:* ]] || continue
@@ -369,5 +408,10 @@ case "$cmd" in
 run) cmd_run "$@" ;;
 smoke) cmd_smoke ;;
 check) cmd_check "$@" ;;
-*) usage_err "unknown command '$cmd' (run, smoke, check)" ;;
+workloads)
+	[ $# -eq 1 ] || usage_err "workloads: expected one W (e.g. scripts/cost.sh workloads tap-xdp-jumbo)"
+	mapfile -t wl < <(IFS=, read -ra w <<<"$1"; for f in "${w[@]}"; do expand_workload "$f"; done)
+	for w in "${wl[@]}"; do check_workload "$w"; done
+	printf '%s\n' "${wl[@]}" ;;
+*) usage_err "unknown command '$cmd' (run, smoke, check, workloads)" ;;
 esac
