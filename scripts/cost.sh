@@ -12,13 +12,15 @@
 #                                checked, one a line; boots nothing
 #
 # A workload is NAME[:key=value:...], NAME one of vhost-tx, vhost-rx,
-# vhost-pingpong, tun-redirect, tap-xdp-drop; keys busyloop=US (vhost),
+# vhost-pingpong, tun-redirect, tap-xdp-drop, cpu-redirect (veth -> XDP ->
+# cpumap: bq_flush_to_queue() on vCPU 0, the cpumap kthread on vCPU 1);
+# keys busyloop=US (vhost),
 # publish=N, batch=N and lockstep=0|1 (vhost-tx), interval=US (vhost-pingpong:
 # one frame every US us, paced by spinning), adaptive=1 (vhost: with busyloop,
 # --busyloop-adaptive), trace=1 (vhost: under vnetkit trace --stages
 # vhost_net), frames=N, size=B and frags=1 (the frame size and the xdp.frags
-# program variant of tap-xdp-drop and tun-redirect:
-# tap-xdp-drop:size=9000:frags=1), export=1 (vnetkit export runs in the guest
+# program variant of tap-xdp-drop and tun-redirect, e.g.
+# tap-xdp-drop:size=9000:frags=1; size= also for cpu-redirect), export=1 (vnetkit export runs in the guest
 # with every source on, started before the window), export=2 (with its
 # default sources: no BPF statistics) or export=b (export=1 only in side B's
 # boots: A=B=patches gives the exporter's cost as B/A). Preset:
@@ -45,7 +47,7 @@ build=$top/build
 out_root=$build/cost
 PLUGIN=$out_root/vk_cost.so
 VSTATIC=$build/vnetkit-static
-ALL_WORKLOADS="vhost-tx vhost-rx vhost-pingpong tun-redirect tap-xdp-drop"
+ALL_WORKLOADS="vhost-tx vhost-rx vhost-pingpong tun-redirect tap-xdp-drop cpu-redirect"
 QEMU_ACCEL_COST="-accel tcg,thread=single"
 ICOUNT="shift=0,sleep=off"
 
@@ -161,6 +163,8 @@ one_boot() {
 	mkdir -p "$dir"
 	rm -f "$dir/report.tsv"
 	cmd="nokaslr kunit.enable=0 vnetkit.cost.w=$name vnetkit.cost.frames=$frames"
+	# COST_CMDLINE: more kernel parameters for every cost boot (both sides).
+	cmd+=${COST_CMDLINE:+ $COST_CMDLINE}
 	if [ "$spec" != "$name" ]; then
 		IFS=: read -ra kv <<<"${spec#*:}"
 		for k in "${kv[@]}"; do

@@ -40,6 +40,9 @@ got=$("$C" workloads vhost-tx,tap-xdp-jumbo 2>&1 | tr '\n' ' ')
 [ "$got" = "vhost-tx tap-xdp-drop:size=9000:frags=1 tun-redirect:size=9000:frags=1 " ] &&
 	ok "kernel-cost: tap-xdp-jumbo is the 9000-byte frags write and redirect workloads" ||
 	fail "kernel-cost: W=vhost-tx,tap-xdp-jumbo expanded to '$got'"
+got=$("$C" workloads cpu-redirect:size=1500 2>&1)
+[ "$got" = cpu-redirect:size=1500 ] && ok "kernel-cost: cpu-redirect is a workload (cpumap's producer path)" ||
+	fail "kernel-cost: W=cpu-redirect:size=1500: '$got'"
 got=$("$C" workloads tap-xdp-jumbo:size=4000:export=b 2>&1 | tr '\n' ' ')
 [ "$got" = "tap-xdp-drop:frags=1:size=4000:export=b tun-redirect:frags=1:size=4000:export=b " ] &&
 	ok "kernel-cost: keys given with a preset go to each workload and replace the preset's" ||
