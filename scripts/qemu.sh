@@ -20,7 +20,8 @@
 # "-accel tcg"), QEMU_ARGS (more QEMU arguments, e.g. -icount and -plugin),
 # QEMU_SMP (vCPUs, default 2; QEMU_SMP=1 checks what a single CPU does, e.g.
 # KUnit skips), KBENCH_KERNELS (kernel-bench: "base patched" by default),
-# KBENCH_FILTER (kernel-bench: only bench_*.sh whose name contains it).
+# KBENCH_FILTER (kernel-bench: only bench_*.sh whose name contains it),
+# QEMU_CPU (default "-cpu qemu64,+rdrand -seed 1", below).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
@@ -175,6 +176,21 @@ parse_results() {
 	return 0
 }
 
+# The guest CPU: QEMU's default qemu64 with RDRAND, which TCG emulates from
+# a generator that -seed makes deterministic. The kernel trusts it
+# (random.trust_cpu defaults to on), so its random pool is ready at boot
+# (0.03 s) and seeded alike in every boot. Without it the guest's first read
+# of randomness (getrandom(), or /dev/urandom: jansson seeds its hash table
+# from it, vnetkit gen its run id) runs the kernel's jitter entropy loop,
+# try_to_generate_entropy(): the reader spins in schedule() until 256 timer
+# ticks on the other CPU have credited a bit each, over 1 s of guest time.
+# Under -icount sleep=off that is 1e9 emulated instructions (minutes of wall
+# time under the cost plugin); when it overlapped the TSC's clocksource
+# switch (1.55 s), the other vCPU waited in stop_machine() with interrupts
+# off for 21 s of guest time (an RCU stall report from multi_cpu_stop()),
+# the reader's vCPU still in the entropy loop.
+QEMU_CPU=${QEMU_CPU--cpu qemu64,+rdrand -seed 1}
+
 # boot IMAGE INITRD OUTDIR TIMEOUT CMDLINE: run QEMU, leave console.log and
 # results.log in OUTDIR; sets QEMU_RC, TIMED_OUT, WALL.
 boot() {
@@ -182,8 +198,8 @@ boot() {
 	rm -f "$dir/console.log" "$dir/results.log"
 	: >"$dir/results.log"
 	t0=$(date +%s.%N)
-	# shellcheck disable=SC2086 # QEMU_ACCEL and QEMU_ARGS are word lists
-	timeout -k 5 "$limit" "$QEMU" ${QEMU_ACCEL:--accel tcg} ${QEMU_ARGS:-} \
+	# shellcheck disable=SC2086 # QEMU_ACCEL, QEMU_CPU and QEMU_ARGS are word lists
+	timeout -k 5 "$limit" "$QEMU" ${QEMU_ACCEL:--accel tcg} $QEMU_CPU ${QEMU_ARGS:-} \
 		-m 1G -smp "${QEMU_SMP:-2}" -nographic -no-reboot \
 		-monitor none -serial stdio -serial "file:$dir/results.log" \
 		-kernel "$img" -initrd "$initrd" \

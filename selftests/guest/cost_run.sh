@@ -204,6 +204,28 @@ export_stop() {
 		fail "cost $W: export exited with an error: $(tail -c 300 $T/exp.err)"
 }
 
+# clock_settle: wait until the TSC's refined calibration has replaced the
+# early TSC clocksource. It does so once, 1 s of guest time after the early
+# one was registered (1.55 s of uptime here), and switches through
+# stop_machine() on every CPU: 1.5 ms of guest time (1.5M instructions) from
+# its message to the switch, which must not land in a window (a 20000-frame
+# vhost-tx window holds about 60M instructions per vCPU). Idle guest time
+# costs no wall time under -icount sleep=off.
+clock_settle() {
+	local cs=/sys/devices/system/clocksource/clocksource0/current_clocksource i c
+	for ((i = 0; i < 100; i++)); do
+		c=$(cat $cs)
+		if [ "$c" != tsc-early ]; then
+			diag "cost $W: clocksource $c from $(cut -d' ' -f1 /proc/uptime) s of uptime on"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "cost $W: clocksource still $c after 10 s of guest time (the TSC's refined calibration never ran)"
+	return 1
+}
+
+clock_settle || exit 0
 export_start || exit 0
 # cpu-redirect: gen (CPU 0) -> AF_PACKET -> veth -> XDP_REDIRECT into a
 # CPUMAP entry for CPU 1 -> cpumap kthread on CPU 1, which builds the skbs
