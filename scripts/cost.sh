@@ -49,9 +49,10 @@ PLUGIN=$out_root/vk_cost.so
 VSTATIC=$build/vnetkit-static
 ALL_WORKLOADS="vhost-tx vhost-rx vhost-pingpong tun-redirect tap-xdp-drop cpu-redirect"
 QEMU_ACCEL_COST="-accel tcg,thread=single"
-# COST_ICOUNT=off boots without -icount (no virtual time figures): the XDP
-# workloads (tap-xdp-drop, tun-redirect, cpu-redirect) stall under -icount
-# after their program is attached, with or without the plugin.
+# COST_ICOUNT=off boots without -icount (no virtual time figures; timer
+# ticks then follow host time). Before the guest CPU had RDRAND (qemu.sh)
+# the XDP workloads stalled under -icount; the README's figures made
+# without it say so.
 ICOUNT=${COST_ICOUNT:-shift=0,sleep=off}
 [ "$ICOUNT" = off ] && ICOUNT=
 
