@@ -8,7 +8,7 @@
 #                                         kunit.py run on UML (one CPU)
 #   make kernel-bench                     base vs patched guest benchmarks
 #   make kernel-cost [W=workload,...] [FRAMES=N] [RUNS=n] [A=base|DIR|image:DIR] [B=DIR|image:DIR]
-#                                         exact per-frame counts, A vs B
+#                    [NAME=name]          exact per-frame counts, A vs B (in build/cost/NAME/)
 #   make kernel-cost-check                the cost instrument's proofs
 # Areas that need more programs in the guest append their paths to
 # GUEST_BINS in their own .mk fragment (shared libraries come along):
@@ -56,7 +56,7 @@ kernel-bench: $(GUEST_DEPS)
 kernel-cost: $(COST_DEPS)
 	$(Q)scripts/setup.sh kernel
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" W="$(W)" FRAMES="$(FRAMES)" RUNS="$(RUNS)" \
-		A="$(A)" B="$(B)" scripts/cost.sh run
+		A="$(A)" B="$(B)" COST_NAME="$(NAME)" scripts/cost.sh run
 
 kernel-cost-check: $(COST_DEPS)
 	$(Q)scripts/setup.sh kernel

@@ -28,6 +28,25 @@ expect_fail 2 "A=$TMP/none: 'base' or a directory with a series file" \
 expect_fail 2 "A=image:$TMP/none: no bzImage and System.map in $TMP/none" \
 	"kernel-cost: A=image:DIR without a kernel in it refused" env A=image:$TMP/none "$C" run
 expect_fail 2 "unknown command 'fly'" "kernel-cost: unknown command" "$C" fly
+expect_fail 2 "NAME=../x: letters, digits" "kernel-cost: a NAME that is not one directory name refused" \
+	env COST_NAME=../x "$C" run
+expect_fail 2 "bad parameter 'speed=3'" "kernel-cost: a preset's keys are checked like a workload's" \
+	"$C" workloads tap-xdp-jumbo:speed=3
+expect_fail 2 "presets: tap-xdp-jumbo" "kernel-cost: an unknown name lists the presets" \
+	"$C" workloads tap-xdp-jumb
+
+# --- presets ------------------------------------------------------------------
+got=$("$C" workloads vhost-tx,tap-xdp-jumbo 2>&1 | tr '\n' ' ')
+[ "$got" = "vhost-tx tap-xdp-drop:size=9000:frags=1 tun-redirect:size=9000:frags=1 " ] &&
+	ok "kernel-cost: tap-xdp-jumbo is the 9000-byte frags write and redirect workloads" ||
+	fail "kernel-cost: W=vhost-tx,tap-xdp-jumbo expanded to '$got'"
+got=$("$C" workloads cpu-redirect:size=1500 2>&1)
+[ "$got" = cpu-redirect:size=1500 ] && ok "kernel-cost: cpu-redirect is a workload (cpumap's producer path)" ||
+	fail "kernel-cost: W=cpu-redirect:size=1500: '$got'"
+got=$("$C" workloads tap-xdp-jumbo:size=4000:export=b 2>&1 | tr '\n' ' ')
+[ "$got" = "tap-xdp-drop:frags=1:size=4000:export=b tun-redirect:frags=1:size=4000:export=b " ] &&
+	ok "kernel-cost: keys given with a preset go to each workload and replace the preset's" ||
+	fail "kernel-cost: W=tap-xdp-jumbo:size=4000:export=b expanded to '$got'"
 
 # --- one build directory per series -------------------------------------------
 mkdir -p $TMP/s1 $TMP/s2 && touch $TMP/s1/series $TMP/s2/series

@@ -9,7 +9,7 @@
 #   vk-cost json {...}                              the workload's own report
 # Parameters (kernel command line vnetkit.cost.KEY=VALUE, see init):
 #   VK_COST_W          vhost-tx | vhost-rx | vhost-pingpong | tun-redirect |
-#                      tap-xdp-drop
+#                      tap-xdp-drop | cpu-redirect
 #   VK_COST_FRAMES     frames in the run (the window excludes the warm-up)
 #   VK_COST_BUSYLOOP   vhost: --busyloop-timeout US
 #   VK_COST_PUBLISH    vhost-tx: --publish-every N
@@ -227,6 +227,29 @@ clock_settle() {
 
 clock_settle || exit 0
 export_start || exit 0
+# cpu-redirect: gen (CPU 0) -> AF_PACKET -> veth -> XDP_REDIRECT into a
+# CPUMAP entry for CPU 1 -> cpumap kthread on CPU 1, which builds the skbs
+# and passes them up the stack (which drops them: not for this host). The
+# peer's NAPI runs threaded on CPU 0 beside gen, so that one poll meets the
+# frames gen queued meanwhile and bq_flush_to_queue() (the producer path,
+# vCPU 0) flushes bulks of up to 8 into the cpumap's ptr_ring.
+cpu_redirect() {
+	local js pid
+	netns_up || { fail "cost $W: set-up failed"; return; }
+	ip netns exec $NS $V xdp attach --dev vkc1 --action cpu --cpu 1 \
+		--mode native >/dev/null || { fail "cost $W: XDP attach failed"; return; }
+	ip netns exec $NS sh -c 'echo 1 >/sys/class/net/vkc1/threaded'
+	for pid in /proc/[0-9]*; do
+		case "$(cat "$pid/comm" 2>/dev/null)" in
+		napi/vkc1*) taskset -p -c 0 "${pid#/proc/}" >/dev/null ;;
+		esac
+	done
+	js=$(ip netns exec $NS taskset -c 0 $V gen --dev vkc0 --size "$SIZE" --count "$F" --json 2>$T/err)
+	[ -n "$js" ] || { fail "cost $W: gen failed: $(head -c 300 $T/err)"; return; }
+	diag "cost $W: gen sent $(jnum frames "$js") of $F frames; $(ip netns exec $NS $V xdp status --dev vkc1 2>/dev/null | grep -i -m2 'cpu\|redirect' | tr '\n' ' ')"
+	report "$js"
+}
+
 case "$W" in
 vhost-tx) vhost tx ${VK_COST_PUBLISH:+--publish-every $VK_COST_PUBLISH} \
 	${VK_COST_BATCH:+--batch $VK_COST_BATCH} \
@@ -235,7 +258,8 @@ vhost-rx) vhost rx ;;
 vhost-pingpong) vhost pingpong ${VK_COST_INTERVAL:+--interval $VK_COST_INTERVAL --pace spin} ;;
 tap-xdp-drop) tap_xdp_drop ;;
 tun-redirect) tun_redirect ;;
-*) fail "cost: unknown workload '$W' (vhost-tx, vhost-rx, vhost-pingpong, tun-redirect, tap-xdp-drop)" ;;
+cpu-redirect) cpu_redirect ;;
+*) fail "cost: unknown workload '$W' (vhost-tx, vhost-rx, vhost-pingpong, tun-redirect, tap-xdp-drop, cpu-redirect)" ;;
 esac
 export_stop
 exit 0
