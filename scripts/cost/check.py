@@ -28,6 +28,12 @@ import report  # noqa: E402  (read_report: the plugin's vk_cost/1 format)
 
 INSN_BOUND = 0.01
 MISS_BOUND = 0.03
+# A miss figure is judged against MISS_BOUND only when the window holds at
+# least this many of those misses: boots of one kernel differ in where the
+# host lets a timer interrupt land, and each landing moves a handful of
+# capacity misses (tap-xdp-drop's driver side: 191 and 212 L1D misses in
+# 11M instructions, 10 % apart). Below it the spread is printed, not judged.
+MIN_EVENTS = 1000
 FAILED = False
 
 
@@ -92,9 +98,19 @@ def repeat(doc):
         for side, rep in w["repeatability"].items():
             runs = raw_runs(doc, w, side)
             ins = max(v for k, v in rep["spread"].items() if k.endswith("insns"))
-            mis = max(v for k, v in rep["spread"].items() if not k.endswith("insns"))
-            worst = max(((k, v) for k, v in rep["spread"].items() if not k.endswith("insns")),
-                        key=lambda kv: kv[1])
+            frames_min = min((f for f, _ in runs), default=0)
+
+            def events(k):
+                role, m = k.split(".", 1)
+                return w["per_frame"][side].get(role, {}).get(m, 0) * frames_min
+            judged = {k: v for k, v in rep["spread"].items()
+                      if not k.endswith("insns") and events(k) >= MIN_EVENTS}
+            for k, v in sorted(rep["spread"].items()):
+                if not k.endswith("insns") and k not in judged and v > 0:
+                    print(f"#   too few to judge: {k} spread {v * 100:.4f} % over about "
+                          f"{events(k):.0f} misses in the window (judged from {MIN_EVENTS})")
+            mis = max(judged.values(), default=0.0)
+            worst = max(judged.items(), key=lambda kv: kv[1], default=("none", 0.0))
             keys = set().union(*(set(r) for _, r in runs)) if runs else set()
             differ = sorted(k for k in keys
                             if len({tuple(sorted(r.get(k, {}).items())) for _, r in runs}) > 1)
@@ -108,9 +124,16 @@ def repeat(doc):
             ok(ins <= INSN_BOUND,
                f"repeatability {w['workload']} kernel {side}: {rep['runs']} runs, instructions "
                f"per frame spread {ins * 100:.4f} % (bound 1 %); {how}")
-            ok(mis <= MISS_BOUND,
-               f"repeatability {w['workload']} kernel {side}: misses per frame spread "
-               f"{mis * 100:.4f} % (bound 3 %; largest: {worst[0]} {worst[1] * 100:.4f} %)")
+            if not judged:
+                print(f"#   repeatability {w['workload']} kernel {side}: no miss figure reaches "
+                      f"{MIN_EVENTS} in the window, none judged (the talk's same-kernel boots "
+                      f"judge misses)")
+            else:
+                ok(mis <= MISS_BOUND,
+                   f"repeatability {w['workload']} kernel {side}: misses per frame spread "
+                   f"{mis * 100:.4f} % (bound 3 % on the {len(judged)} figures with at least "
+                   f"{MIN_EVENTS} misses in the window; largest: {worst[0]} "
+                   f"{worst[1] * 100:.4f} %)")
             for vc in ("0", "1"):
                 t = [r.get(("total", vc, "-"), {}) for _, r in runs]
                 if any(t):
