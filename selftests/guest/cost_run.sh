@@ -51,14 +51,11 @@ MTU=1500
 T=$(mktemp -d)
 at_exit "rm -rf $T"
 
-# jnum FIELD JSON: the first number named FIELD (busybox: no jq here).
-jnum() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -1 | cut -d: -f2; }
 # report JSON: the window line from the workload's cost_window object.
 report() {
 	local js=$1 cw frames warm opened
-	cw=$(sed -n 's/.*"cost_window":{\([^}]*\)}.*/\1/p' <<<"$js")
-	frames=$(jnum in_window "{$cw}") warm=$(jnum warmup "{$cw}")
-	opened=$(sed -n 's/.*"opened":\([a-z]*\).*/\1/p' <<<"$cw")
+	cw=$(jq -c '.cost_window | values' <<<"$js" 2>/dev/null)
+	frames=$(jv .in_window "$cw") warm=$(jv .warmup "$cw") opened=$(jv .opened "$cw")
 	echo "vk-cost json $js"
 	if [ "$opened" = true ] && [ "${frames:-0}" -gt 0 ]; then
 		echo "vk-cost workload=$W frames=$frames warmup=$warm"
@@ -89,7 +86,7 @@ vhost() {	# vhost MODE ARGS...
 		wait $tp
 		diag "cost $W: under vnetkit trace (exit $?): $(head -c 300 $T/trace.json)"
 	fi
-	if [ "$(sed -n 's/.*"result":"\([a-z_]*\)".*/\1/p' <<<"$js")" != ok ]; then
+	if [ "$(jv .result "$js")" != ok ]; then
 		fail "cost $W: vnetkit vhost $1 failed: $(head -c 300 $T/err) $(head -c 300 <<<"$js")"
 		return
 	fi
@@ -114,9 +111,9 @@ tap_xdp_drop() {
 	ip netns exec $NS $V xdp attach --dev vkct0 --action drop --mode native $FRAGS >/dev/null ||
 		{ fail "cost $W: XDP attach failed"; return; }
 	js=$(ip netns exec $NS taskset -c 0 $V gen --tap vkct0 --size "$SIZE" --count "$F" --json 2>$T/err)
-	diag "cost $W: $SIZE B frames, path: $(sed -n 's/.*"path":"\([^"]*\)".*/\1/p' <<<"$js")"
-	[ "$(jnum frames "$js")" = "$F" ] ||
-		{ fail "cost $W: gen wrote $(jnum frames "$js")/$F: $(head -c 300 $T/err)"; return; }
+	diag "cost $W: $SIZE B frames, path: $(jv .path "$js")"
+	[ "$(jv .frames "$js")" = "$F" ] ||
+		{ fail "cost $W: gen wrote $(jv .frames "$js")/$F: $(head -c 300 $T/err)"; return; }
 	report "$js"
 }
 
@@ -144,7 +141,7 @@ tun_redirect() {
 	# (TAP ring full) was still sent, so losses are reported, not fatal.
 	# A multi-buffer frame is dropped at the devmap when the TAP does not
 	# advertise ndo_xmit_sg: all lost is then the measured behaviour.
-	got=$(jnum unique "$(cat $T/sink.json)")
+	got=$(jv .unique "$(cat $T/sink.json)")
 	if [ "${got:-0}" -eq 0 ] &&
 	   ip netns exec $NS $V xdp status --dev vkct0 2>/dev/null | grep -q 'xdp features:.*ndo_xmit_sg'; then
 		fail "cost $W: no frame reached the TAP reader: $(head -c 300 $T/sink.err)"
@@ -246,7 +243,7 @@ cpu_redirect() {
 	done
 	js=$(ip netns exec $NS taskset -c 0 $V gen --dev vkc0 --size "$SIZE" --count "$F" --json 2>$T/err)
 	[ -n "$js" ] || { fail "cost $W: gen failed: $(head -c 300 $T/err)"; return; }
-	diag "cost $W: gen sent $(jnum frames "$js") of $F frames; $(ip netns exec $NS $V xdp status --dev vkc1 2>/dev/null | grep -i -m2 'cpu\|redirect' | tr '\n' ' ')"
+	diag "cost $W: gen sent $(jv .frames "$js") of $F frames; $(ip netns exec $NS $V xdp status --dev vkc1 2>/dev/null | grep -i -m2 'cpu\|redirect' | tr '\n' ' ')"
 	report "$js"
 }
 
