@@ -247,6 +247,11 @@ run_guest() {
 	# read-only once booted.
 	cmd="vnetkit.mode=$mode no_timer_check vhost_net.experimental_zcopytx=1"
 	[ "$debug" = 1 ] && cmd+=" watchdog_thresh=60"
+	# Each guest script's own limit (the guest's init: 300 s) grows with
+	# the run's: KASAN under TCG moves vhost frames about 4x slower, and
+	# test_vhost's 100000 frames then outlast 300 s without anything wrong.
+	[ "$debug" = 1 ] && cmd+=" vnetkit.timeout=1200"
+	[ "$debug" = kcsan ] && cmd+=" vnetkit.timeout=600"
 	# KCSAN instruments only the ptr_ring suite (scripts/kernel.sh): watch
 	# more of its accesses than the default one in 4000.
 	[ "$debug" = kcsan ] && cmd+=" kcsan.skip_watch=${KCSAN_SKIP_WATCH:-500}"
