@@ -29,7 +29,9 @@ if [ ! -e /dev/net/tun ]; then
 fi
 echo "# bench_tun_redirect: TCG guest: absolute figures are emulation, compare ratios"
 
-num() { echo "$2" | sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" | head -1; }
+# jp PATH JSON: the value at a jq path of one of vnetkit's --json
+# documents (empty when absent or null); jq is in every guest.
+jp() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
 in_ns() { ip netns exec "$NS" "$@"; }
 
 # stats NAME UNIT DIR VALUES...: median, min, max of the rounds.
@@ -83,8 +85,8 @@ one_round() {
 	fi
 	wait $sink
 	js=$(cat "$TMP/sink.json")
-	[ "$(num duplicates "$js")" = 0 ] || return 1
-	num pps "$js"
+	[ "$(jp .duplicates "$js")" = 0 ] || return 1
+	jp .pps "$js"
 }
 
 if ! setup; then
@@ -103,15 +105,14 @@ stats tun_redirect_softirq_pps pps higher "${sirq[@]}"
 # Traced rounds: time inside tun_xdp_xmit() per frame, frames per call.
 for ((r = 0; r < ROUNDS; r++)); do
 	one_round 1 trace >/dev/null
-	line=$(grep '"name": "tun_xdp_xmit"' "$TMP/trace.json" 2>/dev/null)
-	if ! echo "$line" | grep -q '"status": "ok"'; then
-		echo "# tun_xdp_xmit trace: unavailable ($(echo "$line" |
-			sed -n 's/.*"reason": "\([^"]*\)".*/\1/p')$(head -c 200 "$TMP/trace.err"))"
+	line=$(jq -c '.stages[]? | select(.name == "tun_xdp_xmit")' "$TMP/trace.json" 2>/dev/null)
+	if [ "$(jp .status "$line")" != ok ]; then
+		echo "# tun_xdp_xmit trace: unavailable ($(jp .reason "$line")$(head -c 200 "$TMP/trace.err"))"
 		break
 	fi
-	calls=$(num calls "$line")
-	pkts=$(num packets "$line")
-	lat=$(echo "$line" | sed -n 's/.*"latency_ns": {"count": [0-9]*, "avg": \([0-9.]*\).*/\1/p')
+	calls=$(jp .calls "$line")
+	pkts=$(jp .packets "$line")
+	lat=$(jp .latency_ns.avg "$line")
 	[ -n "$calls" ] && [ -n "$pkts" ] && [ -n "$lat" ] && [ "$pkts" -gt 0 ] || continue
 	nsf+=("$(awk -v l="$lat" -v c="$calls" -v p="$pkts" 'BEGIN { printf "%.1f", l * c / p }')")
 	fpc+=("$(awk -v c="$calls" -v p="$pkts" 'BEGIN { printf "%.2f", p / c }')")

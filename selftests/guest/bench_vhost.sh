@@ -22,10 +22,9 @@ fi
 echo "# bench_vhost: TCG guest: absolute figures are emulation, compare ratios;"
 echo "# kicks, interrupts and used/reap per frame do not depend on the CPU"
 
-# num FIELD JSON: first number after "FIELD": (nested fields: the first).
-num() { echo "$2" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | head -1; }
-# vq FIELD QUEUE JSON: a field of the "tx" or "rx" queue object.
-vq() { echo "$3" | sed -n "s/.*\"$2\":{\([^}]*\)}.*/\1/p" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+# jp PATH JSON: the value at a jq path of one of vnetkit's --json
+# documents (empty when absent or null); jq is in every guest.
+jp() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
 
 # stats NAME UNIT DIR VALUES...: median, min, max of the rounds.
 stats() {
@@ -49,21 +48,21 @@ bench() {
 	shift
 	for ((i = 0; i < ROUNDS; i++)); do
 		out=$($V vhost "$@" --json 2>&1)
-		if [ "$(echo "$out" | sed -n 's/.*"result":"\([a-z_]*\)".*/\1/p')" != ok ]; then
+		if [ "$(jp .result "$out")" != ok ]; then
 			echo "# $name: round $i failed: $(echo "$out" | head -c 300)"
 			continue
 		fi
-		pps+=("$(num pps "$out")")
-		nsf+=("$(num ns_per_frame "$out")")
-		wk+=("$(num cpu_ns_per_frame "$out")")
-		tk+=("$(vq kicks_per_frame tx "$out")")
-		ti+=("$(vq interrupts_per_frame tx "$out")")
-		tr+=("$(vq used_per_reap tx "$out")")
-		rk+=("$(vq kicks_per_frame rx "$out")")
-		ri+=("$(vq interrupts_per_frame rx "$out")")
-		rr+=("$(vq used_per_reap rx "$out")")
-		p50+=("$(num p50 "$out")")
-		p99+=("$(num p99 "$out")")
+		pps+=("$(jp .pps "$out")")
+		nsf+=("$(jp .ns_per_frame "$out")")
+		wk+=("$(jp .vhost_worker.cpu_ns_per_frame "$out")")
+		tk+=("$(jp .tx.kicks_per_frame "$out")")
+		ti+=("$(jp .tx.interrupts_per_frame "$out")")
+		tr+=("$(jp .tx.used_per_reap "$out")")
+		rk+=("$(jp .rx.kicks_per_frame "$out")")
+		ri+=("$(jp .rx.interrupts_per_frame "$out")")
+		rr+=("$(jp .rx.used_per_reap "$out")")
+		p50+=("$(jp .latency_ns.p50 "$out")")
+		p99+=("$(jp .latency_ns.p99 "$out")")
 	done
 	stats "vhost.$name.pps" pps higher "${pps[@]}"
 	stats "vhost.$name.ns_per_frame" ns lower "${nsf[@]}"

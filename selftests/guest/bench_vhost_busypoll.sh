@@ -57,8 +57,9 @@ echo "# bench_vhost_busypoll: compare within one boot; only -icount virtual time
 echo "# loads: sparse 1 frame / $SPARSE us, medium 1 frame / $MEDIUM us, saturated back to back, idle 1 frame / $IDLE us (sleeping)"
 [ -d $E ] && echo 8192 >$T/buffer_size_kb
 
-# num FIELD JSON: first number after "FIELD": (nested fields: the first).
-num() { echo "$2" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | head -1; }
+# jp PATH JSON: the value at a jq path of one of vnetkit's --json
+# documents (empty when absent or null); jq is in every guest.
+jp() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
 
 declare -A MED
 # stats NAME UNIT DIR VALUES...: median, min, max of the rounds (MED[NAME]).
@@ -116,9 +117,9 @@ one() {
 		echo "# $name: a round failed: $(echo "$out" | head -c 300)"
 		return
 	fi
-	SAMPLES[$name.rtt_p50]+=" $(num p50 "$out")"
-	SAMPLES[$name.rtt_p99]+=" $(num p99 "$out")"
-	SAMPLES[$name.worker_cpu_ns_per_frame]+=" $(num cpu_ns_per_frame "$out")"
+	SAMPLES[$name.rtt_p50]+=" $(jp .latency_ns.p50 "$out")"
+	SAMPLES[$name.rtt_p99]+=" $(jp .latency_ns.p99 "$out")"
+	SAMPLES[$name.worker_cpu_ns_per_frame]+=" $(jp .vhost_worker.cpu_ns_per_frame "$out")"
 	if [ "$to" != 0 ] && [ -d $E ]; then
 		read -r s h <<<"$(grep -v '^#' $T/trace | awk -v f="$frames" '
 			/vhost_net_busy_poll_end:/ { n++

@@ -18,8 +18,9 @@ if [ ! -e /dev/vhost-net ]; then
 	exit 0
 fi
 
-# num FIELD JSON: first number after "FIELD":.
-num() { echo "$2" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | head -1; }
+# jp PATH JSON: the value at a jq path of one of vnetkit's --json
+# documents (empty when absent or null); jq is in every guest.
+jp() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
 
 # run MODE: one tx run; prints ns per frame.
 run() {
@@ -37,7 +38,7 @@ run() {
 		echo 0 >$T/events/vhost/enable
 	fi
 	echo "$out" | grep -q '"result":"ok"' || { echo "# bench_vhost_trace_cost: a $1 run failed: $(echo "$out" | head -c 200)" >&2; return; }
-	num ns_per_frame "$out"
+	jp .ns_per_frame "$out"
 }
 
 # median VALUES...
