@@ -117,20 +117,26 @@ tap_xdp_drop() {
 	report "$js"
 }
 
+# napi_threaded_on CPU: vkc1's NAPI in a kthread of its own, pinned to CPU
+# (busybox here has no pgrep: the kthreads by their comm).
+napi_threaded_on() {
+	local pid
+	ip netns exec $NS sh -c 'echo 1 >/sys/class/net/vkc1/threaded'
+	for pid in /proc/[0-9]*; do
+		case "$(cat "$pid/comm" 2>/dev/null)" in
+		napi/vkc1*) taskset -p -c "$1" "${pid#/proc/}" >/dev/null ;;
+		esac
+	done
+}
+
 # tun-redirect: gen (CPU 0) -> AF_PACKET -> veth -> XDP_REDIRECT (threaded
 # NAPI of the peer, CPU 1) -> tun_xdp_xmit -> TAP -> gen --sink (CPU 1).
 tun_redirect() {
-	local js sink i pid got
+	local js sink i got
 	netns_up || { fail "cost $W: set-up failed"; return; }
 	ip netns exec $NS $V xdp attach --dev vkc1 --action redirect --to vkct0 \
 		--mode native $FRAGS >/dev/null || { fail "cost $W: XDP attach failed"; return; }
-	ip netns exec $NS sh -c 'echo 1 >/sys/class/net/vkc1/threaded'
-	# busybox here has no pgrep: the NAPI kthreads by their comm
-	for pid in /proc/[0-9]*; do
-		case "$(cat "$pid/comm" 2>/dev/null)" in
-		napi/vkc1*) taskset -p -c 1 "${pid#/proc/}" >/dev/null ;;
-		esac
-	done
+	napi_threaded_on 1
 	ip netns exec $NS taskset -c 1 $V gen --sink --tap vkct0 --count "$F" --timeout 5 \
 		--ready $T/ready --json >$T/sink.json 2>$T/sink.err &
 	sink=$!
@@ -231,16 +237,11 @@ export_start || exit 0
 # frames gen queued meanwhile and bq_flush_to_queue() (the producer path,
 # vCPU 0) flushes bulks of up to 8 into the cpumap's ptr_ring.
 cpu_redirect() {
-	local js pid
+	local js
 	netns_up || { fail "cost $W: set-up failed"; return; }
 	ip netns exec $NS $V xdp attach --dev vkc1 --action cpu --cpu 1 \
 		--mode native >/dev/null || { fail "cost $W: XDP attach failed"; return; }
-	ip netns exec $NS sh -c 'echo 1 >/sys/class/net/vkc1/threaded'
-	for pid in /proc/[0-9]*; do
-		case "$(cat "$pid/comm" 2>/dev/null)" in
-		napi/vkc1*) taskset -p -c 0 "${pid#/proc/}" >/dev/null ;;
-		esac
-	done
+	napi_threaded_on 0
 	js=$(ip netns exec $NS taskset -c 0 $V gen --dev vkc0 --size "$SIZE" --count "$F" --json 2>$T/err)
 	[ -n "$js" ] || { fail "cost $W: gen failed: $(head -c 300 $T/err)"; return; }
 	diag "cost $W: gen sent $(jv .frames "$js") of $F frames; $(ip netns exec $NS $V xdp status --dev vkc1 2>/dev/null | grep -i -m2 'cpu\|redirect' | tr '\n' ' ')"
