@@ -19,7 +19,7 @@ expect_fail 2 "bad parameter 'speed=3'" "kernel-cost: unknown workload parameter
 	env W=vhost-tx:speed=3 "$C" run
 expect_fail 2 "bad parameter 'adaptive=2'" "kernel-cost: adaptive=2 refused (0 or 1)" \
 	env W=vhost-pingpong:busyloop=50:adaptive=2 "$C" run
-expect_fail 2 "bad parameter 'export=3'" "kernel-cost: export= takes 0, 1, 2 or b only" \
+expect_fail 2 "bad parameter 'export=3'" "kernel-cost: export= takes 0, 1, 2, b or b2 only" \
 	env W=tap-xdp-drop:export=3 "$C" run
 expect_fail 2 "RUNS=0: expected 1..99" "kernel-cost: RUNS=0 refused" env RUNS=0 "$C" run
 expect_fail 2 "FRAMES=abc" "kernel-cost: FRAMES=abc refused" env FRAMES=abc "$C" run
@@ -43,6 +43,18 @@ got=$("$C" workloads vhost-tx,tap-xdp-jumbo 2>&1 | tr '\n' ' ')
 got=$("$C" workloads cpu-redirect:size=1500 2>&1)
 [ "$got" = cpu-redirect:size=1500 ] && ok "kernel-cost: cpu-redirect is a workload (cpumap's producer path)" ||
 	fail "kernel-cost: W=cpu-redirect:size=1500: '$got'"
+# export=b / b2: the exporter only in side B's boots, every source / the
+# default sources; side A boots without it.
+got=$("$C" workloads tap-xdp-drop:export=b2,tun-redirect:export=b:frames=9 A 2>&1 | tr '\n' ' ')
+[ "$got" = "tap-xdp-drop:export=0 tun-redirect:export=0:frames=9 " ] &&
+	ok "kernel-cost: export=b and b2 boot side A without the exporter" ||
+	fail "kernel-cost: side A of export=b,b2 runs '$got'"
+got=$("$C" workloads tap-xdp-drop:export=b2,tun-redirect:export=b:frames=9 B 2>&1 | tr '\n' ' ')
+[ "$got" = "tap-xdp-drop:export=2 tun-redirect:export=1:frames=9 " ] &&
+	ok "kernel-cost: export=b2 boots side B with the default sources, export=b with every source" ||
+	fail "kernel-cost: side B of export=b,b2 runs '$got'"
+expect_fail 2 "workloads: expected W [A|B]" "kernel-cost: workloads with a side other than A or B refused" \
+	"$C" workloads tap-xdp-drop C
 got=$("$C" workloads tap-xdp-jumbo:size=4000:export=b 2>&1 | tr '\n' ' ')
 [ "$got" = "tap-xdp-drop:frags=1:size=4000:export=b tun-redirect:frags=1:size=4000:export=b " ] &&
 	ok "kernel-cost: keys given with a preset go to each workload and replace the preset's" ||
