@@ -57,7 +57,7 @@ static const struct vk_opt export_table[O_NR] = {
 			"sampled by --bpf-stats-duty (every BPF program pays two clock "
 			"reads per run while they are on)" },
 	[O_BPF_DUTY] = { "bpf-stats-duty", 0, VK_T_INT, "PCT", .min = 1, .max = 100,
-		.unit = "%", .def = "5",
+		.unit = "%", .def = "2",
 		.help = "with --enable-bpf-stats: hold them on for PCT % of each "
 			"--bpf-stats-period (100: always; --once: always)" },
 	[O_BPF_PERIOD] = { "bpf-stats-period", 0, VK_T_DURATION, "S", .fmin = 0.1,

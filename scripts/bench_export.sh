@@ -7,7 +7,7 @@
 #     (ten times Prometheus' usual rate) ("on"), and with --enable-bpf-stats
 #     held on throughout (--bpf-stats-duty 100: every source this kernel
 #     has; every BPF program then pays a clock read pair; by default export
-#     holds them 5 % of the time) ("all"). Each round runs off, on, all, off, the
+#     holds them 2 % of the time) ("all"). Each round runs off, on, all, off, the
 #     middle reversed every other round; a round's ratios are against the
 #     mean of its two off runs, which cancels drift that is linear over the
 #     round, and the second off against the first is the null ratio: the
@@ -114,7 +114,7 @@ print("%-30s %9s  %-35s %9s  %s" % ("", "pps", "pps ratio", "ns/frame", "cpu ns/
 print("%-30s %9.0f  %-35s %9.1f" % ("off (baseline)", st.median(pps[0] + pps[1]), "",
                                      st.median(ns[0] + ns[1])))
 for i, name in [(1, "null: off again / off"), (2, "on (10 Hz scrapes)"),
-                (3, "all (on + bpf stats held on)")]:
+                (3, "all (on + --enable-bpf-stats)")]:
     print("%-30s %9.0f  %-35s %9.1f  %s" % (name, st.median(pps[i]), summary(ratios(pps, i)),
                                             st.median(ns[i]), summary(ratios(ns, i))))
 rp, nul = ratios(pps, 3), ratios(pps, 1)

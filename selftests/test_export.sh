@@ -257,7 +257,7 @@ if [ "$bs0" = 0 ]; then
 	check "export: statistics off again after exit: run count stays 1000 after 500 more frames (got $v)" \
 		test "$v" = 1000
 
-	# Sampled (the default duty is 5 %): held on half of each 1 s period.
+	# Sampled (the default duty is 2 %): held on half of each 1 s period.
 	# Probe 20 frames at a time: the run count must grow in some probes and
 	# stand still in others, and the held time must be a share of the run.
 	start_exporter --enable-bpf-stats --bpf-stats-duty 50 --bpf-stats-period 1

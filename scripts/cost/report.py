@@ -99,9 +99,15 @@ def ratio(a, b):
 
 
 def fmt(v, w=10, p=1):
+    """v right-aligned in w columns with p decimals, fewer if it would not
+    leave a space before it (a ratio over a near-zero A: 9002.0)."""
     if v is None:
         return "-".rjust(w)
-    return f"{v:{w}.{p}f}"
+    for q in range(p, -1, -1):
+        s = f"{v:.{q}f}"
+        if len(s) < w:
+            return s.rjust(w)
+    return " " + f"{v:.3g}"
 
 
 def virtual_time(js):
