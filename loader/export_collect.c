@@ -25,7 +25,6 @@
 #include <sys/stat.h>
 #include <linux/if_tun.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <netlink/netlink.h>
 #include <netlink/genl/genl.h>
@@ -33,6 +32,7 @@
 #include <netlink/route/link.h>
 
 #include "export.h"
+#include "kernel_syms.h"
 #include "netdev.h"
 #include "netns.h"
 #include "trace_vhost.h"
@@ -120,39 +120,22 @@ static int read_bpf_stats_enabled(void)
 
 static void detect_vhost(struct vk_export *e, bool verbose)
 {
-	struct btf *vmlinux, *mods[64];
-	int nr = 0;
-	struct dirent *de;
-	DIR *d;
+	/* vhost and vhost_net are the only modules that can hold them. */
+	static const char *const mods[] = { "vhost", "vhost_net", NULL };
+	struct vk_kbtf btf;
 
 	/* Attached programs keep counting across reloads: never re-attach. */
 	if (e->vhost.skel)
 		return;
-	vmlinux = btf__load_vmlinux_btf();
-	d = vmlinux ? opendir("/sys/kernel/btf") : NULL;
-	while (d && (de = readdir(d)) && nr < (int)ARRAY_SIZE(mods)) {
-		char path[300];
-
-		/* vhost and vhost_net are the only modules that can hold them. */
-		if (strcmp(de->d_name, "vhost") && strcmp(de->d_name, "vhost_net"))
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", de->d_name);
-		mods[nr] = btf__parse_split(path, vmlinux);
-		if (mods[nr])
-			nr++;
-	}
-	if (d)
-		closedir(d);
+	vk_kbtf_load(&btf, mods);
 	/* Sets the status (the reason) when none is found or attach fails. */
-	vk_vhost_trace_find(&e->vhost, vmlinux, mods, nr);
+	vk_vhost_trace_find(&e->vhost, &btf);
 	if (e->vhost.n)
 		vk_vhost_trace_attach(&e->vhost);
-	else if (vmlinux)
+	else if (btf.vmlinux)
 		snprintf(e->vhost.status, sizeof(e->vhost.status),
 			 "no vhost tracepoints in this kernel (patches/0004 not applied, or vhost_net not loaded)");
-	while (nr--)
-		btf__free(mods[nr]);
-	btf__free(vmlinux);
+	vk_kbtf_free(&btf);
 	if (verbose)
 		fprintf(stderr, "vnetkit export: vhost tracepoints: %s\n",
 			e->vhost.skel ? "attached" : e->vhost.status);
