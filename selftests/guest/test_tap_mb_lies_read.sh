@@ -16,12 +16,15 @@ attach $TAP --action tx $FR
 in_ns "$TF" -t $TAP drain:0 >/dev/null
 sizes="64 3456 3457 4097 7552 7553 9000 65535 73088" short=9000
 [ -n "$HOST" ] && sizes="64 3456" short=3456
+# One case per size (the rx_bytes of each), the short reads in one (each
+# read's own line judged).
 for n in $sizes; do
 	WANT="w $n ok=1 fail=0 errno=0
 r $((n + 112)) $n ret=$((n + 12)) match=1 swapped=1" \
 	case_ "tx, $n B: back out of the TAP fd whole, MACs swapped, rx_bytes +$n" \
 		"w:$n r:$((n + 112)):$n" "prog_tx_p=1 prog_tx_b=$n rx_packets=1 rx_bytes=$n mbuf=$(mb $n)"
 done
+cmds= w= k=0 bufs=
 for b in 11 12 100 3467 3468 3469 4108 7564 7565 9011; do
 	[ $b -lt $((short + 12)) ] || continue
 	if [ $b -lt 12 ]; then
@@ -29,11 +32,12 @@ for b in 11 12 100 3467 3468 3469 4108 7564 7565 9011; do
 	else
 		r="r $b $short ret=$b match=1 swapped=$([ $b -ge 24 ] && echo 1 || echo 0)"
 	fi
-	WANT="w $short ok=1 fail=0 errno=0
-$r" \
-	case_ "tx, $short B read into $b B: $([ $b -lt 12 ] && echo EINVAL || echo "its first $b B, nothing past the buffer")" \
-		"w:$short r:$b:$short" "prog_tx_p=1 prog_tx_b=$short rx_packets=1 rx_bytes=$short mbuf=$(mb $short)"
+	cmds+=" w:$short r:$b:$short" k=$((k + 1)) bufs+=" $b"
+	w+="w $short ok=1 fail=0 errno=0"$'\n'"$r"$'\n'
 done
+WANT=${w%$'\n'} \
+case_ "tx, $k frames of $short B read into$bufs B: each its first bytes (EINVAL below the vnet header), nothing past the buffer" \
+	"$cmds" "prog_tx_p=$k prog_tx_b=$((k * short)) rx_packets=$k rx_bytes=$((k * short)) mbuf=$((k * $(mb $short)))"
 
 # --- redir: veth -> TAP (0007) -------------------------------------------
 # vktl1 sends, vktl2's program redirects to the TAP; with frags its frames
@@ -47,11 +51,14 @@ attach vktl2 --action redirect --to $TAP $FR
 in_ns "$TF" -t $TAP drain:0 >/dev/null
 sizes="60 1500 3456 3457 3520 3521 4097 7617 9000 65535" short=9000
 [ -n "$HOST" ] && sizes="60 1514" short=1514
+cmds= w=
 for n in $sizes; do
-	WANT="s $n ok=1 fail=0 errno=0
-r $((n + 112)) $n ret=$((n + 12)) match=1 swapped=0" \
-	case_ "redirect veth -> TAP, $n B: through the TAP fd whole" "s:$n r:$((n + 112)):$n" ""
+	cmds+=" s:$n r:$((n + 112)):$n"
+	w+="s $n ok=1 fail=0 errno=0"$'\n'"r $((n + 112)) $n ret=$((n + 12)) match=1 swapped=0"$'\n'
 done
+WANT=${w%$'\n'} \
+case_ "redirect veth -> TAP, ${sizes// /, } B: each through the TAP fd whole" "$cmds" ""
+cmds= w=
 for b in 11 12 100 1000 3468 3532 3533 4108 7629 9011; do
 	[ $b -lt $((short + 12)) ] || continue
 	if [ $b -lt 12 ]; then
@@ -59,11 +66,12 @@ for b in 11 12 100 1000 3468 3532 3533 4108 7629 9011; do
 	else
 		r="r $b $short ret=$b match=1 swapped=0"
 	fi
-	WANT="s $short ok=1 fail=0 errno=0
-$r" \
-	case_ "redirect veth -> TAP, $short B read into $b B: $([ $b -lt 12 ] && echo EINVAL || echo "its first $b B")" \
-		"s:$short r:$b:$short" ""
+	cmds+=" s:$short r:$b:$short"
+	w+="s $short ok=1 fail=0 errno=0"$'\n'"$r"$'\n'
 done
+WANT=${w%$'\n'} \
+case_ "redirect veth -> TAP, $short B frames read into short buffers: each its first bytes (EINVAL below the vnet header)" \
+	"$cmds" ""
 m=4000
 [ -n "$HOST" ] && m=1000
 ip -n "$NS" link set $TAP mtu $m
