@@ -6,7 +6,8 @@
 source "$(dirname "$0")/tap_mb_lies_lib.sh"
 
 # --- tx: XDP_TX frames of the bound sizes come back whole ------------------
-# rx_bytes counts the whole frame (0008: xdp_get_buff_len(), not the head).
+# rx_bytes counts the whole frame (0008: xdp_get_buff_len(), not the head;
+# a mutant run counting the head failed every case above 3456 B: README).
 # Reads into buffers shorter than the frame get its start and the length
 # read (0007's frag walk stops where the buffer does: an equivalent mutant
 # is to drop its "ret == size" condition, copy_page_to_iter() into a full

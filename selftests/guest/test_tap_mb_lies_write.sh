@@ -78,7 +78,7 @@ case_ "single-buffer drop, 73088 B: generic" "w:73088" "prog_drop_p=1 prog_drop_
 # XDP, a gso_size larger than the frame is not GSO and runs generic XDP.
 # Without the gso_type check in 0008 the 3457 and 9000 B ones would be
 # native drops (rx_dropped 1, generic 0) and the bad ones dropped instead
-# of refused.
+# of refused (a mutant run without it failed exactly those 5: README).
 # The host kernel (6.18) checks hdr_len against what is left after the
 # first 10 bytes of the 12-byte header (tun_vnet_hdr_get()), so it takes
 # hdr_len up to the frame + 2: those cases run on 6.12 only.
