@@ -23,3 +23,19 @@ check "control: a payload race fails it" \
 	grep -q "killed.*ptr_ring_test_check_payload" <<<"$(row control)"
 out=$(MUTANTS_DIR=$d "$top/scripts/mutants.sh" --kcsan --judge fill-wrap 2>&1)
 check "a mutant without a console log is reported as not run" grep -q "not run" <<<"$(row fill-wrap)"
+
+# The plain kernel cannot show a barrier mutant (x86 keeps stores in
+# order): it is listed unjudged there and does not fail the run, while any
+# other surviving mutant still does.
+p=$(mktemp -d)
+at_exit "rm -rf $p"
+for n in control no-wmb index-count; do
+	printf '    ok 1 ptr_ring_test_produce_consume\nok 1 ptr_ring\n' >"$p/$n.console"
+	echo "0 1.0 1" >"$p/$n.console.run"
+done
+out=$(MUTANTS_DIR=$p "$top/scripts/mutants.sh" --judge no-wmb 2>&1); rc=$?
+check "plain: a surviving barrier mutant is unjudged, the run passes" \
+	test "$rc" = 0 -a -n "$(awk '$1 == "no-wmb" && $2 == "unjudged"' <<<"$out")"
+out=$(MUTANTS_DIR=$p "$top/scripts/mutants.sh" --judge no-wmb index-count 2>&1); rc=$?
+check "plain: a surviving index-count mutant still fails the run" \
+	test "$rc" = 1 -a -n "$(awk '$1 == "index-count" && $2 == "survived"' <<<"$out")"
