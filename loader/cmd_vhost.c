@@ -21,6 +21,10 @@
  *   [rebase {every, count, requeued, misordered}] (--rebase-every: queue
  *   restarts done, buffers re-posted in them under other heads, used
  *   entries out of avail order),
+ *   [busyloop_changes {every, count, readback_mismatches, log [[frame,
+ *   t0_ns, t1_ns, timeout_us, adaptive], ...]}] (--busyloop-change-every:
+ *   the settings applied to both rings while the frames ran, between
+ *   CLOCK_MONOTONIC t0 and t1, and how many read back otherwise),
  *   elapsed_s, pps, ns_per_frame,
  *   tx and rx: {kicks, kicks_suppressed, kicks_per_frame, interrupts
  *   (call eventfd signals), interrupts_per_frame, reaps (driver passes that
@@ -29,6 +33,8 @@
  *   vhost_worker {cpu_ns, cpu_ns_per_frame, source "schedstat"|"sched"|"stat"} or
  *   {unavailable: reason}, driver_cpu_ns,
  *   [latency_ns {samples, min, p50, p99, max}] (pingpong),
+ *   [latency_after_warmup_ns {warmup, samples, min, p50, p99, max}]
+ *   (pingpong: the frames after the first --warmup),
  *   publish_every (avail index stores per batch: 0 = once per batch),
  *   lockstep (one avail index update in flight, --lockstep),
  *   pin {driver, worker} (CPUs, -1: not pinned),
@@ -78,7 +84,7 @@ static const char *const inject_names[] = { "none", "bad-addr", "loop" };
 struct opts {
 	enum mode mode;
 	uint64_t frames, size, ring, batch, busyloop, rx_buf, window, interval;
-	uint64_t warmup, publish, rebase;
+	uint64_t warmup, publish, rebase, change_every;
 	int pin_drv, pin_worker;	/* -1: not pinned */
 	double timeout;
 	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin, lockstep;
@@ -88,6 +94,7 @@ struct opts {
 	bool xdp_drop;
 	const char *xdp_obj;
 	bool via_xdp;
+	const char *rtt_log;
 };
 
 struct run {
@@ -105,13 +112,20 @@ struct run {
 	uint64_t worker0, worker1, drv0, drv1;
 	const char *wsrc, *wwhy;
 	bool wok;
-	uint64_t *rtt;
+	uint64_t *rtt, *rtt_start;	/* round trips, and when each began */
+	uint64_t *rtt_w, rtt_w_n;	/* those after --warmup, sorted */
+	FILE *rtt_file;			/* --rtt-log, opened before the run */
 	uint64_t rtt_n;
 	bool vhost_error, stalled, interrupted;
 	int err_q;
 	uint64_t later_sent, later_done;	/* frames after an injected chain */
 	uint64_t pkt_drops;			/* packet socket overflow */
 	uint64_t rebases, requeued, next_rebase;	/* --rebase-every */
+	/* --busyloop-change-every: the next frame to change at, the changes
+	 * made (log: 5 numbers each, see busyloop_change()) and how many of
+	 * them read back something else */
+	uint64_t next_change, changes, change_bad;
+	uint64_t *change_log;
 	uint64_t xdp_dropped;
 	bool xdp_dropped_ok;
 	bool xdp_attached;	/* --xdp-drop: ours on the TAP, detached at exit */
@@ -129,7 +143,7 @@ struct run {
 enum { O_FRAMES, O_SIZE, O_RING, O_BATCH, O_BUSY, O_ADAPTIVE, O_PACE, O_RXBUF,
        O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_VIAXDP, O_INJ,
        O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_INTERVAL, O_SPIN, O_WARMUP, O_PIN,
-       O_PUBLISH, O_LOCKSTEP, O_REBASE, O_NR };
+       O_PUBLISH, O_LOCKSTEP, O_REBASE, O_CHANGE, O_RTTLOG, O_NR };
 
 #define TX VK_SUB(M_TX)
 #define RX VK_SUB(M_RX)
@@ -239,6 +253,16 @@ static const struct vk_opt vhost_table[O_NR] = {
 			"re-post the buffers vhost had not taken under other heads, "
 			"VHOST_SET_VRING_BASE, attach again; used entries must follow "
 			"avail order" },
+	[O_CHANGE] = { "busyloop-change-every", 0, VK_T_INT, "N", .min = 1,
+		.max = UINT32_MAX, .unit = "frames", .subs = RUNS,
+		.help = "after every N frames, while frames are in flight, change both "
+			"rings' busy polling to the next of: adaptive with the timeout, "
+			"fixed, adaptive with half the timeout, timeout 0; each read "
+			"back (needs --busyloop-timeout)" },
+	[O_RTTLOG] = { "rtt-log", 0, VK_T_PATH, "FILE", .subs = PP,
+		.help = "write every round trip to FILE, one line per frame: the frame, "
+			"its start (CLOCK_MONOTONIC ns, the tracing clock 'mono') and "
+			"its round-trip time in ns" },
 };
 
 static const char *const vhost_examples[] = {
@@ -330,6 +354,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->publish = v[O_PUBLISH].u;
 	o->lockstep = v[O_LOCKSTEP].set;
 	o->rebase = v[O_REBASE].set ? v[O_REBASE].u : 0;
+	o->change_every = v[O_CHANGE].set ? v[O_CHANGE].u : 0;
+	o->rtt_log = vk_val_str(&v[O_RTTLOG]);
 	if (v[O_PIN].set && parse_pin(v[O_PIN].s, o))
 		return EXIT_USAGE;
 	o->frames = v[O_FRAMES].set ? v[O_FRAMES].u :
@@ -365,6 +391,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	if (o->busy_adaptive && !o->busyloop) {
 		vk_err("--busyloop-adaptive",
 		       "needs --busyloop-timeout US, the ceiling of the window", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->change_every && !o->busyloop) {
+		vk_err("--busyloop-change-every",
+		       "needs --busyloop-timeout US, the timeout its settings start from",
+		       NULL);
 		return EXIT_USAGE;
 	}
 	if (o->xdp_obj && !o->xdp_drop) {
@@ -684,6 +716,46 @@ out:
 	return ret;
 }
 
+/* --busyloop-change-every: at frame count done, apply the next setting of
+ * the cycle to both rings (the TX ring first) with frames in flight, and
+ * read it back. The cycle covers every transition the ioctls allow: on
+ * (which also restarts the window), off, a lower ceiling, no polling. */
+static int busyloop_change(struct run *r, uint64_t done)
+{
+	const struct opts *o = r->o;
+	const unsigned int half = o->busyloop / 2 ? o->busyloop / 2 : 1;
+	const struct { unsigned int us; bool adaptive; } cycle[] = {
+		{ o->busyloop, true }, { o->busyloop, false }, { half, true }, { 0, true },
+	};
+	unsigned int k = r->changes % 4, got_us;
+	uint64_t *log, t0;
+	bool got_ad, bad = false;
+
+	if (!o->change_every || done < r->next_change)
+		return 0;
+	r->next_change = done + o->change_every;
+	log = realloc(r->change_log, (r->changes + 1) * 5 * sizeof(*log));
+	if (!log)
+		return -1;
+	r->change_log = log;
+	t0 = vk_now_ns();
+	for (int q = VK_VQ_TX; q >= VK_VQ_RX; q--) {
+		if (vk_vhost_busyloop_set(&r->vh, q, cycle[k].us, cycle[k].adaptive,
+					  &got_us, &got_ad))
+			return -1;
+		bad |= got_us != cycle[k].us || got_ad != cycle[k].adaptive;
+	}
+	log += r->changes * 5;
+	log[0] = done;
+	log[1] = t0;
+	log[2] = vk_now_ns();
+	log[3] = cycle[k].us;
+	log[4] = cycle[k].adaptive;
+	r->changes++;
+	r->change_bad += bad;
+	return 0;
+}
+
 static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 {
 	struct vk_vring *vr = &r->vh.vq[VK_VQ_TX];
@@ -727,6 +799,8 @@ static int run_tx(struct run *r, uint8_t *rbuf, size_t rblen)
 			if (ring_rebase(r, VK_VQ_TX))
 				return -1;
 		}
+		if (next < stop_at && busyloop_change(r, r->submitted))
+			return -1;
 		if (drain_sock(r, rbuf, rblen))
 			progress = true;
 		cost_tick(r);
@@ -938,6 +1012,8 @@ static int run_rx(struct run *r, uint8_t *fb)
 			if (ring_rebase(r, VK_VQ_RX))
 				return -1;
 		}
+		if (r->host_frames < o->frames && busyloop_change(r, r->host_frames))
+			return -1;
 		if (done >= o->frames) {
 			cost_end(r);
 			break;
@@ -1016,7 +1092,8 @@ static int run_pingpong(struct run *r)
 	int ret = 0;
 
 	r->rtt = calloc(o->frames, sizeof(*r->rtt));
-	if (!r->rtt)
+	r->rtt_start = calloc(o->frames, sizeof(*r->rtt_start));
+	if (!r->rtt || !r->rtt_start)
 		return -1;
 	if (pthread_create(&th, NULL, reflect_fn, &rf)) {
 		vk_err("vhost", "cannot start the reflector thread", NULL);
@@ -1049,6 +1126,10 @@ static int run_pingpong(struct run *r)
 			r->interrupted = true;
 			break;
 		}
+		if (busyloop_change(r, i)) {
+			ret = -1;
+			goto out;
+		}
 		reap_tx(r);
 		while (!tx->num_free) {
 			if (!vk_vring_enable_cb(tx, 0) && !wait_events(r, false, true, false))
@@ -1075,6 +1156,7 @@ static int run_pingpong(struct run *r)
 				goto out;
 			vk_vring_disable_cb(rx);
 		}
+		r->rtt_start[r->rtt_n] = t0;
 		r->rtt[r->rtt_n++] = vk_now_ns() - t0;
 		cost_tick(r);
 	}
@@ -1230,6 +1312,24 @@ static double per(uint64_t a, uint64_t b)
 	return b ? (double)a / b : 0;
 }
 
+/* --rtt-log: the round trips done, in frame order, before they are sorted. */
+static int write_rtt_log(struct run *r)
+{
+	FILE *f = r->rtt_file;
+
+	r->rtt_file = NULL;
+	for (uint64_t i = 0; i < r->rtt_n; i++)
+		fprintf(f, "%llu %llu %llu\n", (unsigned long long)i,
+			(unsigned long long)r->rtt_start[i],
+			(unsigned long long)r->rtt[i]);
+	if (fclose(f)) {
+		vk_errf("--rtt-log", NULL, "writing %s: %s", r->o->rtt_log,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static const char *outcome(const struct run *r)
 {
 	if (r->vhost_error)
@@ -1243,6 +1343,9 @@ static const char *outcome(const struct run *r)
 	if (r->corrupt || r->dup || r->lost || r->bad_used || r->pkt_drops)
 		return "verify_failed";
 	if (r->o->xdp_drop && !r->xdp_dropped_ok)
+		return "verify_failed";
+	/* The kernel kept another busy-poll setting than the one set. */
+	if (r->change_bad)
 		return "verify_failed";
 	return "ok";
 }
@@ -1347,12 +1450,33 @@ static void print_json(struct run *r, int rc)
 			"requeued", (json_int_t)r->requeued, "misordered",
 			(json_int_t)(r->vh.vq[VK_VQ_RX].misordered +
 				     r->vh.vq[VK_VQ_TX].misordered)));
+	if (o->change_every) {
+		json_t *log = json_array();
+
+		for (uint64_t i = 0; log && i < r->changes * 5; i += 5)
+			json_array_append_new(log, json_pack("[I, I, I, I, I]",
+				(json_int_t)r->change_log[i], (json_int_t)r->change_log[i + 1],
+				(json_int_t)r->change_log[i + 2], (json_int_t)r->change_log[i + 3],
+				(json_int_t)r->change_log[i + 4]));
+		vk_jset(doc, "busyloop_changes", json_pack("{s:I, s:I, s:I, s:o*}",
+			"every", (json_int_t)o->change_every, "count", (json_int_t)r->changes,
+			"readback_mismatches", (json_int_t)r->change_bad, "log", log));
+	}
 	if (o->mode == M_PINGPONG && r->rtt_n)
 		vk_jset(doc, "latency_ns", json_pack("{s:I, s:I, s:I, s:I, s:I}",
 			"samples", (json_int_t)r->rtt_n, "min", (json_int_t)r->rtt[0],
 			"p50", (json_int_t)pct(r->rtt, r->rtt_n, 0.5),
 			"p99", (json_int_t)pct(r->rtt, r->rtt_n, 0.99),
 			"max", (json_int_t)r->rtt[r->rtt_n - 1]));
+	/* The same without the first --warmup frames: the cost window's, and
+	 * those of a steady state (an adaptive busy-poll window starts at 0). */
+	if (o->mode == M_PINGPONG && r->rtt_w_n)
+		vk_jset(doc, "latency_after_warmup_ns", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+			"warmup", (json_int_t)o->warmup,
+			"samples", (json_int_t)r->rtt_w_n, "min", (json_int_t)r->rtt_w[0],
+			"p50", (json_int_t)pct(r->rtt_w, r->rtt_w_n, 0.5),
+			"p99", (json_int_t)pct(r->rtt_w, r->rtt_w_n, 0.99),
+			"max", (json_int_t)r->rtt_w[r->rtt_w_n - 1]));
 	vk_json_print(doc, rc);
 }
 
@@ -1407,6 +1531,11 @@ static void print_human(struct run *r)
 		       (unsigned long long)r->requeued,
 		       (unsigned long long)(r->vh.vq[VK_VQ_RX].misordered +
 					    r->vh.vq[VK_VQ_TX].misordered));
+	if (o->change_every)
+		printf("busyloop   %llu changes (every %llu frames), %llu read back "
+		       "otherwise\n", (unsigned long long)r->changes,
+		       (unsigned long long)o->change_every,
+		       (unsigned long long)r->change_bad);
 	printf("rate       %s pps, %.0f ns/frame, %.3f s\n",
 	       vk_fmt_rate(rate, sizeof(rate), el > 0 ? fr / el : 0),
 	       fr ? el * 1e9 / fr : 0, el);
@@ -1614,6 +1743,15 @@ int cmd_vhost(int argc, char **argv)
 	r.o = &o;
 	r.window = o.window ? o.window : auto_window(&o, hdr);
 	r.next_rebase = o.rebase;
+	r.next_change = o.change_every;
+	if (o.rtt_log) {
+		r.rtt_file = fopen(o.rtt_log, "w");
+		if (!r.rtt_file) {
+			vk_errf("--rtt-log", NULL, "cannot create %s: %s", o.rtt_log,
+				strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
 	r.seen = calloc(o.frames / 8 + 1, 1);
 	rblen = o.size + 64;
 	scratch = malloc(RECV_BATCH * rblen);
@@ -1677,6 +1815,18 @@ int cmd_vhost(int argc, char **argv)
 
 		r.lost = seen < o.frames ? o.frames - seen : 0;
 	}
+	if (r.rtt_file && write_rtt_log(&r))
+		ret = -1;
+	if (o.mode == M_PINGPONG && r.rtt_n > o.warmup) {
+		r.rtt_w_n = r.rtt_n - o.warmup;
+		r.rtt_w = malloc(r.rtt_w_n * sizeof(*r.rtt_w));
+		if (r.rtt_w) {
+			memcpy(r.rtt_w, r.rtt + o.warmup, r.rtt_w_n * sizeof(*r.rtt_w));
+			qsort(r.rtt_w, r.rtt_w_n, sizeof(*r.rtt_w), cmp_u64);
+		} else {
+			r.rtt_w_n = 0;
+		}
+	}
 	if (o.mode == M_PINGPONG)
 		qsort(r.rtt, r.rtt_n, sizeof(*r.rtt), cmp_u64);
 	if (ret) {
@@ -1706,7 +1856,13 @@ out:
 	vk_vhost_close(&r.vh);
 	vk_xdp_close(&xdp);
 out_free:
+	/* A run that failed: the round trips it did. */
+	if (r.rtt_file && write_rtt_log(&r))
+		ret = EXIT_FAIL;
 	free(r.rtt);
+	free(r.rtt_start);
+	free(r.rtt_w);
+	free(r.change_log);
 	free(r.seen);
 	free(scratch);
 	return ret;
