@@ -23,9 +23,9 @@ expect_fail 2 "bad parameter 'export=3'" "kernel-cost: export= takes 0, 1, 2 or 
 	env W=tap-xdp-drop:export=3 "$C" run
 expect_fail 2 "bad parameter 'events=1'" "kernel-cost: events= takes 0, ftrace or bpf only" \
 	env W=vhost-tx:events=1 "$C" run
-got=$("$C" workloads vhost-rx:events=ftrace,vhost-tx:events=bpf 2>&1 | tr '\n' ' ')
-[ "$got" = "vhost-rx:events=ftrace vhost-tx:events=bpf " ] &&
-	ok "kernel-cost: events=ftrace and events=bpf accepted" ||
+got=$("$C" workloads vhost-rx:events=ftrace,vhost-tx:events=bpf,vhost-pingpong:events=b 2>&1 | tr '\n' ' ')
+[ "$got" = "vhost-rx:events=ftrace vhost-tx:events=bpf vhost-pingpong:events=b " ] &&
+	ok "kernel-cost: events=ftrace, events=bpf and events=b accepted" ||
 	fail "kernel-cost: events=ftrace/bpf: $got"
 expect_fail 2 "RUNS=0: expected 1..99" "kernel-cost: RUNS=0 refused" env RUNS=0 "$C" run
 expect_fail 2 "FRAMES=abc" "kernel-cost: FRAMES=abc refused" env FRAMES=abc "$C" run
