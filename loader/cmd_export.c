@@ -34,7 +34,7 @@ static void on_hup(int sig)
 }
 
 enum { O_LISTEN, O_NO_LISTEN, O_TEXTFILE, O_INTERVAL, O_NETNS, O_DEV,
-       O_BPF_STATS, O_ONCE, O_NR };
+       O_BPF_STATS, O_BPF_DUTY, O_BPF_PERIOD, O_ONCE, O_NR };
 
 static const struct vk_opt export_table[O_NR] = {
 	[O_LISTEN] = { "listen", 0, VK_T_STR, "ADDR:PORT", .def = VK_EXPORT_DEFAULT_LISTEN,
@@ -53,8 +53,16 @@ static const struct vk_opt export_table[O_NR] = {
 	[O_DEV] = { "dev", 0, VK_T_IFNAME, "IF", .many = true,
 		.help = "only these devices (default: all but lo)" },
 	[O_BPF_STATS] = { "enable-bpf-stats", 0, VK_T_FLAG,
-		.help = "turn on the kernel's BPF run-time statistics while running "
-			"(every BPF program then pays two clock reads per run)" },
+		.help = "turn on the kernel's BPF run-time statistics while running, "
+			"sampled by --bpf-stats-duty (every BPF program pays two clock "
+			"reads per run while they are on)" },
+	[O_BPF_DUTY] = { "bpf-stats-duty", 0, VK_T_INT, "PCT", .min = 1, .max = 100,
+		.unit = "%", .def = "2",
+		.help = "with --enable-bpf-stats: hold them on for PCT % of each "
+			"--bpf-stats-period (100: always; --once: always)" },
+	[O_BPF_PERIOD] = { "bpf-stats-period", 0, VK_T_DURATION, "S", .fmin = 0.1,
+		.fmax = 3600, .def = "10",
+		.help = "the sampling period of --bpf-stats-duty" },
 	[O_ONCE] = { "once", 0, VK_T_FLAG,
 		.help = "collect once, to the textfile or stdout, and exit" },
 };
@@ -102,6 +110,13 @@ static int parse(int argc, char **argv, struct vk_export_cfg *c)
 	for (int i = 0; i < a.v[O_DEV].nall; i++)
 		c->dev[c->nr_dev++] = a.v[O_DEV].all[i];
 	c->enable_bpf_stats = a.v[O_BPF_STATS].set;
+	c->bpf_stats_duty = a.v[O_BPF_DUTY].u / 100.0;
+	c->bpf_stats_period = a.v[O_BPF_PERIOD].d;
+	if (!c->enable_bpf_stats && (a.v[O_BPF_DUTY].given || a.v[O_BPF_PERIOD].given)) {
+		vk_errf(a.v[O_BPF_DUTY].given ? "--bpf-stats-duty" : "--bpf-stats-period",
+			"add --enable-bpf-stats", "samples the BPF statistics, which are not enabled");
+		return EXIT_USAGE;
+	}
 	c->once = a.v[O_ONCE].set;
 	if (a.v[O_NO_LISTEN].set || c->once)
 		c->listen = NULL;
@@ -238,7 +253,7 @@ int cmd_export(int argc, char **argv)
 			VK_EXPORT_TEXTFILE, cfg.interval);
 	next = vk_now() + cfg.interval;
 	while (!vk_stop) {
-		double now = vk_now();
+		double now = vk_now(), tick;
 		int wait_ms = 1000;
 
 		if (reload) {
@@ -262,6 +277,9 @@ int cmd_export(int argc, char **argv)
 			if (wait_ms > 1000)
 				wait_ms = 1000;
 		}
+		tick = vk_export_tick(e, vk_now()) * 1000 + 1;
+		if (tick < wait_ms)
+			wait_ms = (int)tick;
 		if (http)
 			vk_http_poll(http, wait_ms);
 		else

@@ -5,7 +5,6 @@
  * allows (fentry/fexit, kprobe/kretprobe, tracepoints), probed at start;
  * a stage that cannot be attached is reported with the reason.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "kernel_syms.h"
 #include "netns.h"
 #include "util.h"
 #include "trace_report.h"
@@ -56,11 +56,6 @@ static const struct ctr_def sw_ctrs[] = {
 	{ "cpu-clock-ns", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK },
 };
 
-struct ksym {
-	char *name;
-	unsigned long addr;
-};
-
 struct tracer {
 	struct vk_trace_run run;
 	struct trace_path_bpf *skel;
@@ -68,11 +63,8 @@ struct tracer {
 	int nr_links;
 	int *ctr_fds;			/* [VK_NR_CTR][ncpus] */
 	int ncpus;
-	struct btf *vmlinux_btf;
-	struct btf *mod_btfs[64];
-	int nr_mod_btfs;
-	struct ksym *ksyms;
-	size_t nr_ksyms;
+	struct vk_kbtf btf;
+	struct vk_ksyms ksyms;
 	bool kprobes;
 	unsigned int methods;		/* allowed: 1 << enum vk_method */
 	int xdp_prog_fd;
@@ -155,109 +147,6 @@ const struct vk_cmd_spec trace_spec = {
 	.json_doc = "trace", .json_version = 1,
 };
 
-/* ---- kernel symbols and BTF ---- */
-
-static int ksym_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct ksym *)a)->name,
-		      ((const struct ksym *)b)->name);
-}
-
-static int load_ksyms(struct tracer *t)
-{
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[512], name[256], type;
-	unsigned long addr;
-	size_t cap = 0;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx %c %255s", &addr, &type, name) != 3)
-			continue;
-		if (type != 't' && type != 'T')
-			continue;
-		if (t->nr_ksyms == cap) {
-			struct ksym *n;
-
-			cap = cap ? cap * 2 : 65536;
-			n = realloc(t->ksyms, cap * sizeof(*n));
-			if (!n) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			t->ksyms = n;
-		}
-		t->ksyms[t->nr_ksyms].name = strdup(name);
-		t->ksyms[t->nr_ksyms++].addr = addr;
-	}
-	fclose(f);
-	qsort(t->ksyms, t->nr_ksyms, sizeof(*t->ksyms), ksym_cmp);
-	return 0;
-}
-
-/* Address of a text symbol; 0 when absent or when several static
- * functions share the name (attaching to one of them would be a guess). */
-static unsigned long ksym_addr(struct tracer *t, const char *name)
-{
-	struct ksym key = { .name = (char *)name }, *k;
-
-	k = bsearch(&key, t->ksyms, t->nr_ksyms, sizeof(key), ksym_cmp);
-	if (!k)
-		return 0;
-	if ((k > t->ksyms && !strcmp(k[-1].name, name)) ||
-	    (k + 1 < t->ksyms + t->nr_ksyms && !strcmp(k[1].name, name)))
-		return 0;
-	return k->addr;
-}
-
-static void load_btfs(struct tracer *t)
-{
-	struct dirent *de;
-	DIR *d;
-
-	t->vmlinux_btf = btf__load_vmlinux_btf();
-	if (!t->vmlinux_btf)
-		return;
-	d = opendir("/sys/kernel/btf");
-	if (!d)
-		return;
-	while ((de = readdir(d)) && t->nr_mod_btfs < (int)ARRAY_SIZE(t->mod_btfs)) {
-		char path[300];
-		struct btf *b;
-
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "vmlinux"))
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", de->d_name);
-		b = btf__parse_split(path, t->vmlinux_btf);
-		if (b)
-			t->mod_btfs[t->nr_mod_btfs++] = b;
-	}
-	closedir(d);
-}
-
-static bool btf_has(struct tracer *t, const char *name, __u32 kind)
-{
-	int i;
-
-	if (!t->vmlinux_btf)
-		return false;
-	if (btf__find_by_name_kind(t->vmlinux_btf, name, kind) > 0)
-		return true;
-	for (i = 0; i < t->nr_mod_btfs; i++)
-		if (btf__find_by_name_kind(t->mod_btfs[i], name, kind) > 0)
-			return true;
-	return false;
-}
-
-static bool tp_exists(struct tracer *t, const char *tp)
-{
-	char name[128];
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	return btf_has(t, name, BTF_KIND_TYPEDEF);
-}
-
 /* ---- method probes ---- */
 
 static int probe_fentry(struct tracer *t, const char *func, int prog_fd)
@@ -329,7 +218,7 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 	if (!(t->methods & 1u << VK_M_FENTRY)) {
 		snprintf(fe, sizeof(fe), "fentry: not in --methods");
 		snprintf(fb, sizeof(fb), "fentry off");
-	} else if (!btf_has(t, fn, BTF_KIND_FUNC)) {
+	} else if (!vk_kbtf_has(&t->btf, fn, BTF_KIND_FUNC)) {
 		snprintf(fe, sizeof(fe), "fentry: not in kernel BTF");
 		snprintf(fb, sizeof(fb), "not in BTF");
 	} else {
@@ -348,7 +237,7 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 	} else if (!t->kprobes) {
 		snprintf(kp, sizeof(kp), "kprobe: not supported by this kernel");
 		snprintf(kb, sizeof(kb), "no kprobes");
-	} else if (!ksym_addr(t, fn)) {
+	} else if (!vk_ksym_addr(&t->ksyms, fn)) {
 		snprintf(kp, sizeof(kp), "kprobe: not in kallsyms once (inlined or ambiguous)");
 		snprintf(kb, sizeof(kb), "not in kallsyms");
 	} else {
@@ -367,8 +256,9 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 		goto unavailable;
 	switch (s->def->fallback) {
 	case VK_FB_XMIT:
-		if (ksym_addr(t, fn) && tp_exists(t, "net_dev_start_xmit") &&
-		    tp_exists(t, "net_dev_xmit")) {
+		if (vk_ksym_addr(&t->ksyms, fn) &&
+		    vk_kbtf_has_tp(&t->btf, "net_dev_start_xmit") &&
+		    vk_kbtf_has_tp(&t->btf, "net_dev_xmit")) {
 			s->method = VK_M_TP;
 			snprintf(s->how, sizeof(s->how),
 				 "net_dev_{start_,}xmit, ndo=%s",
@@ -377,7 +267,7 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 		}
 		break;
 	case VK_FB_NAPI:
-		if (ksym_addr(t, fn) && tp_exists(t, "napi_poll")) {
+		if (vk_ksym_addr(&t->ksyms, fn) && vk_kbtf_has_tp(&t->btf, "napi_poll")) {
 			s->method = VK_M_TP;
 			snprintf(s->how, sizeof(s->how),
 				 "napi_poll, poll=%s (no latency)", fn);
@@ -385,8 +275,9 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 		}
 		break;
 	case VK_FB_SYSCALL:
-		if (ksym_addr(t, "tun_chr_write_iter") && tp_exists(t, "sys_enter") &&
-		    tp_exists(t, "sys_exit")) {
+		if (vk_ksym_addr(&t->ksyms, "tun_chr_write_iter") &&
+		    vk_kbtf_has_tp(&t->btf, "sys_enter") &&
+		    vk_kbtf_has_tp(&t->btf, "sys_exit")) {
 			s->method = VK_M_SYSCALL;
 			snprintf(s->how, sizeof(s->how),
 				 "sys_enter/exit: write(v) on a TAP fd");
@@ -397,7 +288,7 @@ static void probe_function_stage(struct tracer *t, struct vk_trace_stage *s)
 		break;
 	}
 unavailable:
-	if (s->def->fallback != VK_FB_NONE && !ksym_addr(t, fn))
+	if (s->def->fallback != VK_FB_NONE && !vk_ksym_addr(&t->ksyms, fn))
 		snprintf(s->reason, sizeof(s->reason), "%s; %s; no such function",
 			 fe, kp);
 	else
@@ -486,7 +377,7 @@ static void probe_tp_stage(struct tracer *t, struct vk_trace_stage *s)
 		return;
 	}
 	for (i = 0; i < 3 && s->def->tps[i]; i++) {
-		if (!tp_exists(t, s->def->tps[i])) {
+		if (!vk_kbtf_has_tp(&t->btf, s->def->tps[i])) {
 			snprintf(s->reason, sizeof(s->reason),
 				 "tracepoint %s not in this kernel", s->def->tps[i]);
 			return;
@@ -515,16 +406,16 @@ static void probe_stages(struct tracer *t, bool all)
 {
 	int i;
 
-	if (load_ksyms(t))
+	if (vk_ksyms_load(&t->ksyms))
 		vk_err(WHAT, "cannot read /proc/kallsyms", "kprobe and fallback stages off");
-	load_btfs(t);
+	vk_kbtf_load(&t->btf, NULL);
 	t->kprobes = !access("/sys/bus/event_source/devices/kprobe/type", F_OK);
 	for (i = 0; i < VK_ST_MAX; i++) {
 		struct vk_trace_stage *s = &t->run.st[i];
 
 		if (!all && !s->requested)
 			continue;
-		if (!t->vmlinux_btf) {
+		if (!t->btf.vmlinux) {
 			snprintf(s->reason, sizeof(s->reason),
 				 "kernel BTF unavailable (/sys/kernel/btf/vmlinux)");
 			continue;
@@ -709,7 +600,7 @@ static int setup_and_load(struct tracer *t)
 	t->skel->rodata->nr_counters = t->run.nr_ctr;
 	t->skel->rodata->nr_write = SYS_write;
 	t->skel->rodata->nr_writev = SYS_writev;
-	t->skel->rodata->tun_write_iter = ksym_addr(t, "tun_chr_write_iter");
+	t->skel->rodata->tun_write_iter = vk_ksym_addr(&t->ksyms, "tun_chr_write_iter");
 	for (i = 0; i < VK_ST_MAX; i++) {
 		struct vk_trace_stage *s = &t->run.st[i];
 
@@ -717,7 +608,7 @@ static int setup_and_load(struct tracer *t)
 			continue;
 		t->skel->rodata->st_method[i] = s->method;
 		if (s->def->func)
-			t->skel->rodata->st_fn_addr[i] = ksym_addr(t, s->def->func);
+			t->skel->rodata->st_fn_addr[i] = vk_ksym_addr(&t->ksyms, s->def->func);
 		switch (s->method) {
 		case VK_M_FENTRY:
 			if (i == VK_ST_XDP_PROG) {
@@ -860,7 +751,6 @@ static __u64 max_packets(struct tracer *t)
 
 static void tracer_free(struct tracer *t)
 {
-	size_t i;
 	int k;
 
 	while (t->nr_links)
@@ -877,12 +767,8 @@ static void tracer_free(struct tracer *t)
 	free(t->ctr_fds);
 	if (t->xdp_prog_fd >= 0)
 		close(t->xdp_prog_fd);
-	for (k = 0; k < t->nr_mod_btfs; k++)
-		btf__free(t->mod_btfs[k]);
-	btf__free(t->vmlinux_btf);
-	for (i = 0; i < t->nr_ksyms; i++)
-		free(t->ksyms[i].name);
-	free(t->ksyms);
+	vk_kbtf_free(&t->btf);
+	vk_ksyms_free(&t->ksyms);
 }
 
 /* CMD must not outlive us, even when we are SIGKILLed: the kernel sends
@@ -987,12 +873,12 @@ int cmd_trace(int argc, char **argv)
 		events = "vhost_";
 	if (events) {
 		t.events.prefix = events;
-		vk_tp_events_find(&t.events, t.vmlinux_btf, t.mod_btfs, t.nr_mod_btfs);
+		vk_tp_events_find(&t.events, &t.btf);
 		t.run.events = &t.events;
 	}
 	/* and report them per virtqueue (trace_vhost.c) */
 	if (!stages || strstr(stages, "vhost") || !strcmp(stages, "all")) {
-		vk_vhost_trace_find(&t.vhost, t.vmlinux_btf, t.mod_btfs, t.nr_mod_btfs);
+		vk_vhost_trace_find(&t.vhost, &t.btf);
 		t.run.vhost = &t.vhost;
 	}
 	if (list) {

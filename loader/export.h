@@ -24,7 +24,7 @@ enum vk_mtype { VK_COUNTER, VK_GAUGE, VK_HISTOGRAM, VK_INFO };
 /* Every family the exporter can emit, declared once (export_metrics.c). */
 enum vk_family {
 	F_SOURCE, F_SCRAPES, F_SCRAPE_SECONDS, F_CPU, F_COLLECT_CPU,
-	F_NETNS_UP, F_BPF_RUN_SECONDS, F_BPF_RUN_COUNT,
+	F_NETNS_UP, F_BPF_RUN_SECONDS, F_BPF_RUN_COUNT, F_BPF_STATS_HELD, F_BPF_STATS_DUTY,
 	F_XDP_PROG, F_XDP_PACKETS, F_XDP_BYTES, F_XDP_ERRORS,
 	F_LINK, F_LINK_QUEUES, F_LINK_PACKETS, F_LINK_BYTES, F_LINK_DROPPED,
 	F_LINK_ERRORS, F_TUN,
@@ -72,6 +72,8 @@ struct vk_export_cfg {
 	const char *dev[VK_EXPORT_MAX_LIST];
 	int nr_dev;
 	bool enable_bpf_stats;
+	double bpf_stats_duty;		/* share of each period they are held on */
+	double bpf_stats_period;	/* seconds */
 	bool once;
 };
 
@@ -83,6 +85,10 @@ struct vk_export *vk_export_new(const struct vk_export_cfg *cfg);
 int vk_export_detect(struct vk_export *e, bool verbose);
 /* Check that every --netns and --dev exists now; prints the error. */
 int vk_export_check_cfg(struct vk_export *e);
+/* Hold or release the BPF run-time statistics as --bpf-stats-duty's cycle
+ * says at time now (vk_now()); returns the seconds until the next change,
+ * or a day when there is no cycle. */
+double vk_export_tick(struct vk_export *e, double now);
 /* Collect every source into a fresh exposition. */
 void vk_export_collect(struct vk_export *e, bool openmetrics, struct vk_buf *out);
 void vk_export_free(struct vk_export *e);

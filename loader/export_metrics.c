@@ -25,9 +25,15 @@ const struct vk_family_def vk_families[VK_NR_FAMILIES] = {
 	[F_NETNS_UP] = { "vnetkit_netns_up", VK_GAUGE,
 		"1 when the network namespace could be entered and read this scrape" },
 	[F_BPF_RUN_SECONDS] = { "vnetkit_bpf_run_seconds", VK_COUNTER,
-		"Run time of the BPF program (kernel BPF statistics; only while they are enabled)" },
+		"Run time of the BPF program (kernel BPF statistics; they count only while enabled, "
+		"so rate() of this over rate(vnetkit_bpf_run_total) is the mean time per run)" },
 	[F_BPF_RUN_COUNT] = { "vnetkit_bpf_run", VK_COUNTER,
-		"Runs of the BPF program counted by the kernel BPF statistics" },
+		"Runs of the BPF program counted by the kernel BPF statistics (only while enabled)" },
+	[F_BPF_STATS_HELD] = { "vnetkit_bpf_stats_held_seconds", VK_COUNTER,
+		"Time export held the kernel BPF statistics on (--enable-bpf-stats, sampled by "
+		"--bpf-stats-duty): the BPF run figures grow only then" },
+	[F_BPF_STATS_DUTY] = { "vnetkit_bpf_stats_duty_ratio", VK_GAUGE,
+		"Share of each --bpf-stats-period that export holds the BPF statistics on" },
 	[F_XDP_PROG] = { "vnetkit_xdp_program", VK_INFO,
 		"A vnetkit XDP program attached to the device (read only, never attached by export)" },
 	[F_XDP_PACKETS] = { "vnetkit_xdp_packets", VK_COUNTER,

@@ -200,6 +200,14 @@ int vk_link_set_up(const char *name)
 	return ifreq_ioctl(SIOCSIFFLAGS, &ifr);
 }
 
+int vk_link_set_mtu(const char *name, int mtu)
+{
+	struct ifreq ifr = { .ifr_mtu = mtu };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	return ifreq_ioctl(SIOCSIFMTU, &ifr);
+}
+
 int vk_tap_open(const char *name, short flags, bool nonblock, const char **step)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | flags };

@@ -36,6 +36,7 @@ int vk_netns_leave(int saved_fd);
 int vk_link_add_veth(const char *name, const char *peer, char *msg, size_t len);
 int vk_link_del(const char *name, char *msg, size_t len);
 int vk_link_set_up(const char *name);
+int vk_link_set_mtu(const char *name, int mtu);
 /* A persistent TAP (IFF_TAP | IFF_NO_PI), like `ip tuntap add mode tap`. */
 int vk_tap_create(const char *name);
 /* The one opener of /dev/net/tun: TUNSETIFF NAME as a TAP (IFF_TAP |

@@ -13,6 +13,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "kernel_syms.h"
 #include "trace_events.h"
 #include "trace_count.skel.h"
 
@@ -46,8 +47,7 @@ static void scan(struct vk_tp_events *e, const struct btf *btf)
 	}
 }
 
-void vk_tp_events_find(struct vk_tp_events *e, struct btf *vmlinux,
-		       struct btf **mods, int nr_mods)
+void vk_tp_events_find(struct vk_tp_events *e, const struct vk_kbtf *btf)
 {
 	int i;
 
@@ -57,13 +57,13 @@ void vk_tp_events_find(struct vk_tp_events *e, struct btf *vmlinux,
 		e->skels[i] = NULL;
 		e->links[i] = NULL;
 	}
-	if (!vmlinux) {
+	if (!btf->vmlinux) {
 		snprintf(e->status, sizeof(e->status), "kernel BTF unavailable");
 		return;
 	}
-	scan(e, vmlinux);
-	for (i = 0; i < nr_mods; i++)
-		scan(e, mods[i]);
+	scan(e, btf->vmlinux);
+	for (i = 0; i < btf->nr_mods; i++)
+		scan(e, btf->mods[i]);
 	if (!e->n)
 		snprintf(e->status, sizeof(e->status),
 			 "kernel has no %s* tracepoints", e->prefix);

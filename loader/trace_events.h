@@ -8,7 +8,7 @@
 #include <linux/types.h>
 #include "trace.h"
 
-struct btf;
+struct vk_kbtf;
 struct bpf_link;
 struct trace_count_bpf;
 
@@ -25,8 +25,7 @@ struct vk_tp_events {
 };
 
 /* Find the tracepoints named prefix* in kernel BTF (vmlinux and modules). */
-void vk_tp_events_find(struct vk_tp_events *e, struct btf *vmlinux,
-		       struct btf **mods, int nr_mods);
+void vk_tp_events_find(struct vk_tp_events *e, const struct vk_kbtf *btf);
 /* One raw_tp counting program per event (bpf/trace_count.bpf.c); 0 or a
  * negative errno, with nothing left loaded. */
 int vk_tp_events_attach(struct vk_tp_events *e, int ncpus);

@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "kernel_syms.h"
 #include "plot.h"
 #include "trace_report.h"
 #include "trace_vhost.h"
@@ -49,14 +50,6 @@ static struct bpf_program *prog_of(struct trace_vhost_bpf *s, int i)
 	return p[i];
 }
 
-static bool btf_has_tp(const struct btf *btf, const char *tp)
-{
-	char name[96];
-
-	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
-}
-
 /* btf_has_member: struct sname of btf has a member mname. */
 static bool btf_has_member(const struct btf *btf, const char *sname,
 			   const char *mname)
@@ -87,20 +80,17 @@ static bool btf_has_identity(const struct btf *btf)
 	       btf_has_member(btf, "vhost_virtqueue", "index");
 }
 
-void vk_vhost_trace_find(struct vk_vhost_trace *v, struct btf *vmlinux,
-			 struct btf **mods, int nr_mods)
+void vk_vhost_trace_find(struct vk_vhost_trace *v, const struct vk_kbtf *btf)
 {
 	int i, m;
 
 	memset(v, 0, sizeof(*v));
-	if (!vmlinux) {
+	if (!btf->vmlinux) {
 		snprintf(v->status, sizeof(v->status), "kernel BTF unavailable");
 		return;
 	}
 	for (i = 0; i < VK_VHOST_PROGS; i++) {
-		v->have[i] = btf_has_tp(vmlinux, tp_names[i]);
-		for (m = 0; m < nr_mods && !v->have[i]; m++)
-			v->have[i] = btf_has_tp(mods[m], tp_names[i]);
+		v->have[i] = vk_kbtf_has_tp(btf, tp_names[i]);
 		v->n += v->have[i];
 	}
 	if (!v->n) {
@@ -108,8 +98,8 @@ void vk_vhost_trace_find(struct vk_vhost_trace *v, struct btf *vmlinux,
 			 "no vhost tracepoints in this kernel");
 		return;
 	}
-	for (m = 0, i = btf_has_identity(vmlinux); m < nr_mods && !i; m++)
-		i = btf_has_identity(mods[m]);
+	for (m = 0, i = btf_has_identity(btf->vmlinux); m < btf->nr_mods && !i; m++)
+		i = btf_has_identity(btf->mods[m]);
 	if (!i) {
 		snprintf(v->status, sizeof(v->status),
 			 "vhost events without device ids (no vhost_dev.id in BTF: boot a kernel with the current patches/0004-vhost-add-tracepoints.patch)");

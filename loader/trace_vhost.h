@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #include "trace_vhost_stats.h"
 
-struct btf;
+struct vk_kbtf;
 struct bpf_link;
 struct trace_vhost_bpf;
 
@@ -38,8 +38,7 @@ struct vk_vhost_trace {
 };
 
 /* Which of our vhost tracepoints the kernel BTF (vmlinux, modules) has. */
-void vk_vhost_trace_find(struct vk_vhost_trace *v, struct btf *vmlinux,
-			 struct btf **mods, int nr_mods);
+void vk_vhost_trace_find(struct vk_vhost_trace *v, const struct vk_kbtf *btf);
 /* Load and attach the programs of the tracepoints found; 0 or -errno
  * (status says why). Nothing to do when none was found. */
 int vk_vhost_trace_attach(struct vk_vhost_trace *v);

@@ -25,8 +25,9 @@
 # program variant of tap-xdp-drop and tun-redirect, e.g.
 # tap-xdp-drop:size=9000:frags=1; size= also for cpu-redirect), export=1 (vnetkit export runs in the guest
 # with every source on, started before the window), export=2 (with its
-# default sources: no BPF statistics) or export=b (export=1 only in side B's
-# boots: A=B=patches gives the exporter's cost as B/A). Preset:
+# default sources: no BPF statistics), export=b (export=1 only in side B's
+# boots: A=B=patches gives the exporter's cost as B/A) or export=b2 (export=2
+# only in side B's boots). Preset:
 # tap-xdp-jumbo = tap-xdp-drop:size=9000:frags=1 and
 # tun-redirect:size=9000:frags=1 (keys given with it go to both). Each (workload,
 # kernel, run) is one boot:
@@ -117,14 +118,30 @@ check_workload() {
 	[ "$spec" = "$name" ] && return 0
 	IFS=: read -ra kv <<<"${spec#*:}"
 	for k in "${kv[@]}"; do
-		[[ "$k" =~ ^(busyloop|publish|batch|frames|size|interval)=[0-9]+$|^(lockstep|adaptive|trace)=[01]$|^frags=1$|^export=[012b]$|^events=(0|ftrace|bpf|b)$|^pace=(spin|sleep)$ ]] ||
-			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N, size=B, frags=1, interval=US, adaptive=0|1, trace=0|1, export=0|1|2|b, events=0|ftrace|bpf|b, pace=spin|sleep)"
+		[[ "$k" =~ ^(busyloop|publish|batch|frames|size|interval)=[0-9]+$|^(lockstep|adaptive|trace)=[01]$|^frags=1$|^export=([012b]|b2)$|^events=(0|ftrace|bpf|b)$|^pace=(spin|sleep)$ ]] ||
+			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N, size=B, frags=1, interval=US, adaptive=0|1, trace=0|1, export=0|1|2|b|b2, events=0|ftrace|bpf|b, pace=spin|sleep)"
 	done
 }
 
 # side_build SIDE SPEC: build kernel SPEC (base or a series directory) and
 # set IMAGE and SYSMAP.
 declare -A BUILT_IMAGE
+# side_spec W SIDE: what one boot of SIDE runs for workload W. export=b and
+# export=b2 put the exporter (every source / the default sources) in side B's
+# boots only, so that A=B=patches gives its cost as B/A.
+side_spec() {
+	local w=$1 side=$2 lvl
+	if [[ "$w" =~ :export=(b2?)(:|$) ]]; then
+		lvl=1
+		[ "${BASH_REMATCH[1]}" = b2 ] && lvl=2
+		[ "$side" = B ] || lvl=0
+		w=${w/:export=${BASH_REMATCH[1]}/:export=$lvl}
+	fi
+	# events=b: the vhost events on (ftrace) in side B's boots only.
+	[[ "$w" =~ :events=b(:|$) ]] && w=${w/:events=b/:events=$([ "$side" = B ] && echo ftrace || echo 0)}
+	echo "$w"
+}
+
 side_build() {
 	local side=$1 spec=$2
 	local -a a
@@ -265,11 +282,7 @@ cmd_run() {
 			for side in A B; do
 				dir=$outdir/${w//[:=]/_}/$side-$r
 				say "$w ($f frames), kernel $side (${LABEL[$side]#$top/}), run $r/$runs"
-				# export=b: the exporter in side B's boots only.
-				spec=$w
-				[[ "$w" == *:export=b* ]] && spec=${w/:export=b/:export=$([ $side = B ] && echo 1 || echo 0)}
-				# events=b: the vhost events on (ftrace) in side B's boots only.
-				[[ "$spec" =~ :events=b(:|$) ]] && spec=${spec/:events=b/:events=$([ $side = B ] && echo ftrace || echo 0)}
+				spec=$(side_spec "$w" $side)
 				if one_boot "$dir" "${IMG[$side]}" "${MAP[$side]}" "$spec" "$f"; then
 					printf '%s\t%s\t%s\t%s\t%s\n' "$w" "$side" "$r" "$f" "${dir#$outdir/}" >>"$outdir/runs.tsv"
 					say "  $(cat "$dir/wall") s wall"
@@ -429,9 +442,13 @@ run) cmd_run "$@" ;;
 smoke) cmd_smoke ;;
 check) cmd_check "$@" ;;
 workloads)
-	[ $# -eq 1 ] || usage_err "workloads: expected one W (e.g. scripts/cost.sh workloads tap-xdp-jumbo)"
+	# workloads W [A|B]: what W expands to (and what each boot of a side runs).
+	[ $# -eq 1 ] || { [ $# -eq 2 ] && [[ "$2" =~ ^[AB]$ ]]; } ||
+		usage_err "workloads: expected W [A|B] (e.g. scripts/cost.sh workloads tap-xdp-jumbo)"
 	mapfile -t wl < <(IFS=, read -ra w <<<"$1"; for f in "${w[@]}"; do expand_workload "$f"; done)
 	for w in "${wl[@]}"; do check_workload "$w"; done
-	printf '%s\n' "${wl[@]}" ;;
+	for w in "${wl[@]}"; do
+		if [ $# -eq 2 ]; then side_spec "$w" "$2"; else echo "$w"; fi
+	done ;;
 *) usage_err "unknown command '$cmd' (run, smoke, check, workloads)" ;;
 esac

@@ -46,6 +46,10 @@ wait_q() {
 in_ns $V xdp attach --dev vktap0 --action drop >/dev/null || { fail "export: attach drop"; exit 0; }
 EP=$(free_port)
 NSOPTS="--netns $NS --netns $NS2"
+# prog_runs ID: the kernel's BPF run count of program ID (0 until counted).
+prog_runs() {
+	bpftool -j prog show id "$1" | jq -r '.run_cnt // 0'
+}
 start_exporter() {
 	$V export --listen 127.0.0.1:$EP $NSOPTS --textfile $TMP/tf "$@" \
 		2>>$TMP/exporter.err &
@@ -233,7 +237,7 @@ check "export: after SIGHUP the counter is still $N, no reset (got $v, resets $r
 bs0=$(sysctl -n kernel.bpf_stats_enabled)
 if [ "$bs0" = 0 ]; then
 	kill $EXP; wait $EXP 2>/dev/null
-	start_exporter --enable-bpf-stats
+	start_exporter --enable-bpf-stats --bpf-stats-duty 100
 	check "export: --enable-bpf-stats says what it changed" \
 		grep -q "enabled BPF run-time statistics (BPF_ENABLE_STATS" $TMP/exporter.err
 	check "export: --enable-bpf-stats leaves the sysctl itself alone" \
@@ -248,10 +252,40 @@ if [ "$bs0" = 0 ]; then
 	kill $EXP; wait $EXP; rc=$?
 	check "export: SIGTERM exits 0" test $rc = 0
 	in_ns $V gen --tap vktap0 --count 500 >/dev/null
-	pid=$(in_ns $V xdp status --dev vktap0 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["interfaces"][0]["prog_id"])')
-	v=$(bpftool -j prog show id $pid | python3 -c 'import json,sys; print(json.load(sys.stdin).get("run_cnt", 0))')
+	pid=$(in_ns $V xdp status --dev vktap0 --json | jq -r '.interfaces[0].prog_id')
+	v=$(prog_runs $pid)
 	check "export: statistics off again after exit: run count stays 1000 after 500 more frames (got $v)" \
 		test "$v" = 1000
+
+	# Sampled (the default duty is 2 %): held on half of each 1 s period.
+	# Probe 20 frames at a time: the run count must grow in some probes and
+	# stand still in others, and the held time must be a share of the run.
+	start_exporter --enable-bpf-stats --bpf-stats-duty 50 --bpf-stats-period 1
+	check "export: --bpf-stats-duty says how it samples" \
+		grep -q "for 0.5 s of every 1 s (--bpf-stats-duty 50)" $TMP/exporter.err
+	t0=$(date +%s.%N) grew=0 still=0 last=$(prog_runs $pid)
+	for i in $(seq 40); do
+		in_ns $V gen --tap vktap0 --count 20 >/dev/null
+		n=$(prog_runs $pid)
+		if [ "$n" -gt "$last" ]; then grew=$((grew + 1)); else still=$((still + 1)); fi
+		last=$n
+		sleep 0.1
+	done
+	curl -s http://127.0.0.1:$EP/metrics >$TMP/duty.prom
+	el=$(echo "$(date +%s.%N) - $t0" | bc)
+	held=$(awk '/^vnetkit_bpf_stats_held_seconds_total / { print $2 }' $TMP/duty.prom)
+	check "export: sampled statistics: the run count grew in $grew probes and stood still in $still of 40" \
+		test $grew -gt 0 -a $still -gt 0
+	check "export: held $held s of the last $el s, about half (a share between 0.2 and 0.8)" \
+		python3 -c "import sys; h, e = float('${held:-0}'), float('$el'); sys.exit(not 0.2 * e < h < 0.8 * e + 0.5)"
+	check "export: vnetkit_bpf_stats_duty_ratio 0.5" grep -qx "vnetkit_bpf_stats_duty_ratio 0.5" $TMP/duty.prom
+	check "export: the BPF statistics source stays available between samples" \
+		grep -q '^vnetkit_source_available{source="bpf_stats",reason=""} 1' $TMP/duty.prom
+	kill $EXP; wait $EXP
+	last=$(prog_runs $pid)
+	in_ns $V gen --tap vktap0 --count 100 >/dev/null
+	check "export: statistics off after a sampling exporter exits (run count stays $last)" \
+		test "$(prog_runs $pid)" = "$last"
 else
 	skip "export: --enable-bpf-stats restore" "kernel.bpf_stats_enabled already 1 on this machine"
 	kill $EXP; wait $EXP
@@ -328,5 +362,11 @@ expect_fail 2 "--no-listen: leaves nothing" "export: --no-listen without --textf
 expect_fail 2 "unknown option '--bogus'" "export: unknown option -> exit 2" \
 	$V export --bogus
 expect_fail 2 "--interval" "export: bad interval -> exit 2" $V export --interval 0
+expect_fail 2 "--bpf-stats-duty: samples the BPF statistics, which are not enabled (add --enable-bpf-stats)" \
+	"export: --bpf-stats-duty without --enable-bpf-stats -> exit 2" $V export --bpf-stats-duty 50
+expect_fail 2 "--bpf-stats-period: samples the BPF statistics" \
+	"export: --bpf-stats-period without --enable-bpf-stats -> exit 2" $V export --bpf-stats-period 2
+expect_fail 2 "--bpf-stats-duty: 0 is out of range [1, 100]" "export: --bpf-stats-duty 0 -> exit 2" \
+	$V export --enable-bpf-stats --bpf-stats-duty 0
 check "export: failed starts left no textfile behind" test -z "$(ls -A $TMP/ro)"
 exit 0

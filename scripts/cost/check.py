@@ -28,12 +28,7 @@ import report  # noqa: E402  (read_report: the plugin's vk_cost/1 format)
 
 INSN_BOUND = 0.01
 MISS_BOUND = 0.03
-# A miss figure is judged against MISS_BOUND only when the window holds at
-# least this many of those misses: boots of one kernel differ in where the
-# host lets a timer interrupt land, and each landing moves a handful of
-# capacity misses (tap-xdp-drop's driver side: 191 and 212 L1D misses in
-# 11M instructions, 10 % apart). Below it the spread is printed, not judged.
-MIN_EVENTS = 1000
+MIN_EVENTS = report.MIN_EVENTS  # the floor below which a miss spread is not judged
 FAILED = False
 
 

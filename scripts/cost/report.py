@@ -27,6 +27,12 @@ SIDE_NAMES = {"0": "driver", "1": "worker"}
 TOP = 12
 INSN_BOUND = 0.01   # repeatability bounds (issue 13)
 MISS_BOUND = 0.03
+# A miss figure is judged against MISS_BOUND only when the window holds at
+# least this many of those misses: boots of one kernel differ in where the
+# host lets a timer interrupt land, and each landing moves a handful of
+# capacity misses (tap-xdp-drop's driver side: 191 and 212 L1D misses in
+# 11M instructions, 10 % apart). Below it the spread is printed, not judged.
+MIN_EVENTS = 1000
 
 
 def read_report(path):
@@ -93,9 +99,15 @@ def ratio(a, b):
 
 
 def fmt(v, w=10, p=1):
+    """v right-aligned in w columns with p decimals, fewer if it would not
+    leave a space before it (a ratio over a near-zero A: 9002.0)."""
     if v is None:
         return "-".rjust(w)
-    return f"{v:{w}.{p}f}"
+    for q in range(p, -1, -1):
+        s = f"{v:.{q}f}"
+        if len(s) < w:
+            return s.rjust(w)
+    return " " + f"{v:.3g}"
 
 
 def virtual_time(js):
@@ -222,13 +234,17 @@ def main():
         for s in ("A", "B"):
             if len(per[s]) < 2:
                 continue
-            worst = {}
+            worst, judged = {}, []
+            frames_min = min(r["window_frames"] for r in entry["runs"][s] if r["window_frames"])
             for vc in ("0", "1"):
                 for c in ("insns", "l1d_miss", "llc_miss", "coh"):
-                    worst[f"{SIDE_NAMES[vc]}.{c}"] = totals[s][vc]["spread"][c]
-            rep[s] = {"runs": len(per[s]), "spread": worst,
-                      "within_bounds": all(v <= (INSN_BOUND if k.endswith("insns") else MISS_BOUND)
-                                           for k, v in worst.items())}
+                    k = f"{SIDE_NAMES[vc]}.{c}"
+                    worst[k] = totals[s][vc]["spread"][c]
+                    if c == "insns" or (totals[s][vc][c] or 0) * frames_min >= MIN_EVENTS:
+                        judged.append(k)
+            rep[s] = {"runs": len(per[s]), "spread": worst, "judged": judged,
+                      "within_bounds": all(worst[k] <= (INSN_BOUND if k.endswith("insns") else MISS_BOUND)
+                                           for k in judged)}
         entry["repeatability"] = rep
         doc["workloads"].append(entry)
         print_workload(entry, sides)
@@ -277,10 +293,13 @@ def print_workload(e, sides):
                   f"{fmt(a['coh'], 8, 3)}{fmt(b['coh'], 8, 3)}"
                   f"{fmt(a['upg'], 8, 3)}{fmt(b['upg'], 8, 3)}")
     for s, rep in e["repeatability"].items():
-        worst = max(rep["spread"].items(), key=lambda kv: kv[1])
+        judged = rep.get("judged", list(rep["spread"]))
+        worst = max(((k, rep["spread"][k]) for k in judged), key=lambda kv: kv[1])
+        few = sorted(k for k in rep["spread"] if k not in judged and rep["spread"][k] > 0)
         print(f"   repeatability {s}: {rep['runs']} runs, "
               f"{'within' if rep['within_bounds'] else 'OUTSIDE'} 1 % insns / 3 % misses "
-              f"(largest spread {worst[0]} {worst[1] * 100:.2f} %)")
+              f"(largest spread {worst[0]} {worst[1] * 100:.2f} %"
+              + (f"; too few misses to judge: {', '.join(few)}" if few else "") + ")")
     walls = [r["wall_s"] for s in "AB" for r in e["runs"][s] if r["wall_s"]]
     if walls:
         print(f"   wall time per boot with the plugin: {min(walls):.0f}..{max(walls):.0f} s")

@@ -13,6 +13,7 @@
 #
 # Output: one line per metric,
 #   metric <name> <median> <unit> <higher|lower> min=<v> max=<v> rounds=<n>
+source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 V=${VNETKIT:-vnetkit}
 [ -x "$V" ] || V=$(command -v vnetkit)
 ROUNDS=${TUN_BENCH_ROUNDS:-7}
@@ -20,8 +21,8 @@ N=${TUN_BENCH_FRAMES:-20000}
 NS=vkp1b$$
 TMP=$(mktemp -d)
 
-cleanup() { ip netns del "$NS" 2>/dev/null; rm -rf "$TMP"; }
-trap cleanup EXIT
+at_exit "rm -rf $TMP"
+at_exit "$V testbed down --name $NS"
 
 if [ ! -e /dev/net/tun ]; then
 	echo "# bench_tun_redirect: unavailable (no /dev/net/tun in this kernel)"
@@ -29,9 +30,6 @@ if [ ! -e /dev/net/tun ]; then
 fi
 echo "# bench_tun_redirect: TCG guest: absolute figures are emulation, compare ratios"
 
-# jp PATH JSON: the value at a jq path of one of vnetkit's --json
-# documents (empty when absent or null); jq is in every guest.
-jp() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
 in_ns() { ip netns exec "$NS" "$@"; }
 
 # stats NAME UNIT DIR VALUES...: median, min, max of the rounds.
@@ -51,14 +49,12 @@ stats() {
 setup() {
 	exec 5>&2 2>"$TMP/attach"
 	trap 'exec 2>&5 5>&-' RETURN
-	ip netns add "$NS" || return 1
-	ip -n "$NS" link set lo up
-	ip -n "$NS" link add vkb0 type veth peer name vkb1 || return 1
-	ip -n "$NS" tuntap add dev vkbt0 mode tap || return 1
+	# The namespace, the veth pair and the TAP come from vnetkit testbed:
+	# gen --sink reads only from a TAP a testbed created and recorded.
+	"$V" testbed up --name "$NS" --tap vkbt0 --veth vkb0 --peer vkb1 >&2 || return 1
 	# Large enough that the ring never fills: this measures the path,
 	# not drops.
 	ip -n "$NS" link set vkbt0 txqueuelen $((N + 1024)) arp off up || return 1
-	ip -n "$NS" link set vkb0 up && ip -n "$NS" link set vkb1 up || return 1
 	in_ns "$V" xdp attach --dev vkb1 --action redirect --to vkbt0 \
 		--mode native >&2 || return 1
 }
@@ -85,8 +81,8 @@ one_round() {
 	fi
 	wait $sink
 	js=$(cat "$TMP/sink.json")
-	[ "$(jp .duplicates "$js")" = 0 ] || return 1
-	jp .pps "$js"
+	[ "$(jv .duplicates "$js")" = 0 ] || return 1
+	jv .pps "$js"
 }
 
 if ! setup; then
@@ -106,13 +102,13 @@ stats tun_redirect_softirq_pps pps higher "${sirq[@]}"
 for ((r = 0; r < ROUNDS; r++)); do
 	one_round 1 trace >/dev/null
 	line=$(jq -c '.stages[]? | select(.name == "tun_xdp_xmit")' "$TMP/trace.json" 2>/dev/null)
-	if [ "$(jp .status "$line")" != ok ]; then
-		echo "# tun_xdp_xmit trace: unavailable ($(jp .reason "$line")$(head -c 200 "$TMP/trace.err"))"
+	if [ "$(jv .status "$line")" != ok ]; then
+		echo "# tun_xdp_xmit trace: unavailable ($(jv .reason "$line")$(head -c 200 "$TMP/trace.err"))"
 		break
 	fi
-	calls=$(jp .calls "$line")
-	pkts=$(jp .packets "$line")
-	lat=$(jp .latency_ns.avg "$line")
+	calls=$(jv .calls "$line")
+	pkts=$(jv .packets "$line")
+	lat=$(jv .latency_ns.avg "$line")
 	[ -n "$calls" ] && [ -n "$pkts" ] && [ -n "$lat" ] && [ "$pkts" -gt 0 ] || continue
 	nsf+=("$(awk -v l="$lat" -v c="$calls" -v p="$pkts" 'BEGIN { printf "%.1f", l * c / p }')")
 	fpc+=("$(awk -v c="$calls" -v p="$pkts" 'BEGIN { printf "%.2f", p / c }')")

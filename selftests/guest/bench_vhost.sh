@@ -9,6 +9,7 @@
 # Output: "metric <name> <median> <unit>" per metric (scripts/qemu.sh turns
 # them into base/patched ratios), each followed by a "# <name>: better
 # <higher|lower>, min <v>, max <v>, <n> rounds" line.
+source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 V=${VNETKIT:-vnetkit}
 [ -x "$V" ] || V=$(command -v vnetkit)
 ROUNDS=${VHOST_BENCH_ROUNDS:-3}
@@ -21,10 +22,6 @@ if [ ! -e /dev/vhost-net ]; then
 fi
 echo "# bench_vhost: TCG guest: absolute figures are emulation, compare ratios;"
 echo "# kicks, interrupts and used/reap per frame do not depend on the CPU"
-
-# jp PATH JSON: the value at a jq path of one of vnetkit's --json
-# documents (empty when absent or null); jq is in every guest.
-jp() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
 
 # stats NAME UNIT DIR VALUES...: median, min, max of the rounds.
 stats() {
@@ -48,21 +45,21 @@ bench() {
 	shift
 	for ((i = 0; i < ROUNDS; i++)); do
 		out=$($V vhost "$@" --json 2>&1)
-		if [ "$(jp .result "$out")" != ok ]; then
+		if [ "$(jv .result "$out")" != ok ]; then
 			echo "# $name: round $i failed: $(echo "$out" | head -c 300)"
 			continue
 		fi
-		pps+=("$(jp .pps "$out")")
-		nsf+=("$(jp .ns_per_frame "$out")")
-		wk+=("$(jp .vhost_worker.cpu_ns_per_frame "$out")")
-		tk+=("$(jp .tx.kicks_per_frame "$out")")
-		ti+=("$(jp .tx.interrupts_per_frame "$out")")
-		tr+=("$(jp .tx.used_per_reap "$out")")
-		rk+=("$(jp .rx.kicks_per_frame "$out")")
-		ri+=("$(jp .rx.interrupts_per_frame "$out")")
-		rr+=("$(jp .rx.used_per_reap "$out")")
-		p50+=("$(jp .latency_ns.p50 "$out")")
-		p99+=("$(jp .latency_ns.p99 "$out")")
+		pps+=("$(jv .pps "$out")")
+		nsf+=("$(jv .ns_per_frame "$out")")
+		wk+=("$(jv .vhost_worker.cpu_ns_per_frame "$out")")
+		tk+=("$(jv .tx.kicks_per_frame "$out")")
+		ti+=("$(jv .tx.interrupts_per_frame "$out")")
+		tr+=("$(jv .tx.used_per_reap "$out")")
+		rk+=("$(jv .rx.kicks_per_frame "$out")")
+		ri+=("$(jv .rx.interrupts_per_frame "$out")")
+		rr+=("$(jv .rx.used_per_reap "$out")")
+		p50+=("$(jv .latency_ns.p50 "$out")")
+		p99+=("$(jv .latency_ns.p99 "$out")")
 	done
 	stats "vhost.$name.pps" pps higher "${pps[@]}"
 	stats "vhost.$name.ns_per_frame" ns lower "${nsf[@]}"

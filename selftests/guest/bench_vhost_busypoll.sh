@@ -29,6 +29,7 @@
 # median of ROUNDS runs. Only meaningful in virtual time: boot with
 # QEMU_ARGS="-icount shift=0,sleep=off" (1 ns per guest instruction, so
 # worker and spin ns are instruction counts); TCG wall time is noise.
+source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 V=${VNETKIT:-vnetkit}
 [ -x "$V" ] || V=$(command -v vnetkit)
 ROUNDS=${BUSYPOLL_BENCH_ROUNDS:-3}
@@ -56,10 +57,6 @@ fi
 echo "# bench_vhost_busypoll: compare within one boot; only -icount virtual time is exact"
 echo "# loads: sparse 1 frame / $SPARSE us, medium 1 frame / $MEDIUM us, saturated back to back, idle 1 frame / $IDLE us (sleeping)"
 [ -d $E ] && echo 8192 >$T/buffer_size_kb
-
-# jp PATH JSON: the value at a jq path of one of vnetkit's --json
-# documents (empty when absent or null); jq is in every guest.
-jp() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
 
 declare -A MED
 # stats NAME UNIT DIR VALUES...: median, min, max of the rounds (MED[NAME]).
@@ -113,18 +110,18 @@ one() {
 		echo 0 >$E/enable
 		[ -d $A ] && echo 0 >$A/enable
 	fi
-	if ! echo "$out" | grep -q '"result":"ok"'; then
+	if [ "$(jv .result "$out")" != ok ]; then
 		echo "# $name: a round failed: $(echo "$out" | head -c 300)"
 		return
 	fi
-	SAMPLES[$name.rtt_p50]+=" $(jp .latency_ns.p50 "$out")"
-	SAMPLES[$name.rtt_p99]+=" $(jp .latency_ns.p99 "$out")"
+	SAMPLES[$name.rtt_p50]+=" $(jv .latency_ns.p50 "$out")"
+	SAMPLES[$name.rtt_p99]+=" $(jv .latency_ns.p99 "$out")"
 	# Without the first frames / 10 (vnetkit's --warmup): the first round
 	# trips of every run are the slowest in every setting (cold paths:
 	# 37 to 420 us in virtual time), and with 200 frames p99 is the second
 	# slowest frame.
-	SAMPLES[$name.rtt_p99_after_warmup]+=" $(jp .latency_after_warmup_ns.p99 "$out")"
-	SAMPLES[$name.worker_cpu_ns_per_frame]+=" $(jp .vhost_worker.cpu_ns_per_frame "$out")"
+	SAMPLES[$name.rtt_p99_after_warmup]+=" $(jv .latency_after_warmup_ns.p99 "$out")"
+	SAMPLES[$name.worker_cpu_ns_per_frame]+=" $(jv .vhost_worker.cpu_ns_per_frame "$out")"
 	if [ "$to" != 0 ] && [ -d $E ]; then
 		read -r s h <<<"$(grep -v '^#' $T/trace | awk -v f="$frames" '
 			/vhost_net_busy_poll_end:/ { n++

@@ -7,6 +7,7 @@
 # Only exact under -icount (QEMU_ARGS="-icount shift=0,sleep=off"): virtual
 # time advances 1 ns per guest instruction, so ns per frame is the
 # instructions both vCPUs execute per frame (idle time is skipped).
+source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 V=${VNETKIT:-vnetkit}
 [ -x "$V" ] || V=$(command -v vnetkit)
 T=/sys/kernel/tracing
@@ -17,10 +18,6 @@ if [ ! -e /dev/vhost-net ]; then
 	echo "# bench_vhost_trace_cost: unavailable (no /dev/vhost-net in this kernel)"
 	exit 0
 fi
-
-# jp PATH JSON: the value at a jq path of one of vnetkit's --json
-# documents (empty when absent or null); jq is in every guest.
-jp() { jq -r "$1 | values" <<<"$2" 2>/dev/null; }
 
 # run MODE: one tx run; prints ns per frame.
 run() {
@@ -37,8 +34,8 @@ run() {
 		echo 0 >$T/tracing_on
 		echo 0 >$T/events/vhost/enable
 	fi
-	echo "$out" | grep -q '"result":"ok"' || { echo "# bench_vhost_trace_cost: a $1 run failed: $(echo "$out" | head -c 200)" >&2; return; }
-	jp .ns_per_frame "$out"
+	[ "$(jv .result "$out")" = ok ] || { echo "# bench_vhost_trace_cost: a $1 run failed: $(echo "$out" | head -c 200)" >&2; return; }
+	jv .ns_per_frame "$out"
 }
 
 # median VALUES...

@@ -35,8 +35,11 @@
 #                      programs on every vhost event, counting per device)
 #   VK_COST_EXPORT     1: vnetkit export runs on CPU 1 through the whole
 #                      workload with every source on (vhost tracepoints and
-#                      --enable-bpf-stats); 2: with its default sources (no
-#                      BPF statistics). Started, attached and collecting
+#                      --enable-bpf-stats held on through the window:
+#                      --bpf-stats-duty 100, what a sampling exporter costs
+#                      while it samples); 2: with its default sources (no
+#                      BPF statistics: what it costs between samples, the
+#                      static key patched back). Started, attached and collecting
 #                      before the window opens; a textfile every
 #   VK_COST_EXPORT_INTERVAL seconds of guest time (default 15, Prometheus'
 #                      usual scrape interval: the window, well under a
@@ -199,7 +202,7 @@ export_start() {
 	local stats=""
 	case "${VK_COST_EXPORT:-0}" in
 	0) return 0 ;;
-	1) stats=--enable-bpf-stats ;;
+	1) stats="--enable-bpf-stats --bpf-stats-duty 100" ;;
 	2) ;;
 	*) fail "cost $W: vnetkit.cost.export=$VK_COST_EXPORT (0, 1 or 2)"; return 1 ;;
 	esac
