@@ -37,7 +37,7 @@
 enum { O_FRAMES, O_SIZE, O_RING, O_BATCH, O_BUSY, O_ADAPTIVE, O_PACE, O_RXBUF,
        O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_VIAXDP, O_INJ,
        O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_INTERVAL, O_SPIN, O_WARMUP, O_PIN,
-       O_PUBLISH, O_LOCKSTEP, O_REBASE, O_NR };
+       O_PUBLISH, O_LOCKSTEP, O_REBASE, O_CHANGE, O_RTTLOG, O_NR };
 
 #define TX VK_SUB(VK_VHOST_TX)
 #define RX VK_SUB(VK_VHOST_RX)
@@ -147,6 +147,16 @@ static const struct vk_opt vhost_table[O_NR] = {
 			"re-post the buffers vhost had not taken under other heads, "
 			"VHOST_SET_VRING_BASE, attach again; used entries must follow "
 			"avail order" },
+	[O_CHANGE] = { "busyloop-change-every", 0, VK_T_INT, "N", .min = 1,
+		.max = UINT32_MAX, .unit = "frames", .subs = RUNS,
+		.help = "after every N frames, while frames are in flight, change both "
+			"rings' busy polling to the next of: adaptive with the timeout, "
+			"fixed, adaptive with half the timeout, timeout 0; each read "
+			"back (needs --busyloop-timeout)" },
+	[O_RTTLOG] = { "rtt-log", 0, VK_T_PATH, "FILE", .subs = PP,
+		.help = "write every round trip to FILE, one line per frame: the frame, "
+			"its start (CLOCK_MONOTONIC ns, the tracing clock 'mono') and "
+			"its round-trip time in ns" },
 };
 
 static const char *const vhost_examples[] = {
@@ -238,6 +248,8 @@ static int parse_opts(int argc, char **argv, struct vk_vhost_opts *o)
 	o->publish = v[O_PUBLISH].u;
 	o->lockstep = v[O_LOCKSTEP].set;
 	o->rebase = v[O_REBASE].set ? v[O_REBASE].u : 0;
+	o->change_every = v[O_CHANGE].set ? v[O_CHANGE].u : 0;
+	o->rtt_log = vk_val_str(&v[O_RTTLOG]);
 	if (v[O_PIN].set && parse_pin(v[O_PIN].s, o))
 		return EXIT_USAGE;
 	o->frames = v[O_FRAMES].set ? v[O_FRAMES].u :
@@ -273,6 +285,12 @@ static int parse_opts(int argc, char **argv, struct vk_vhost_opts *o)
 	if (o->busy_adaptive && !o->busyloop) {
 		vk_err("--busyloop-adaptive",
 		       "needs --busyloop-timeout US, the ceiling of the window", NULL);
+		return EXIT_USAGE;
+	}
+	if (o->change_every && !o->busyloop) {
+		vk_err("--busyloop-change-every",
+		       "needs --busyloop-timeout US, the timeout its settings start from",
+		       NULL);
 		return EXIT_USAGE;
 	}
 	if (o->xdp_obj && !o->xdp_drop) {
@@ -512,6 +530,15 @@ int cmd_vhost(int argc, char **argv)
 	r.o = &o;
 	r.window = o.window ? o.window : auto_window(&o, hdr);
 	r.next_rebase = o.rebase;
+	r.next_change = o.change_every;
+	if (o.rtt_log) {
+		r.rtt_file = fopen(o.rtt_log, "w");
+		if (!r.rtt_file) {
+			vk_errf("--rtt-log", NULL, "cannot create %s: %s", o.rtt_log,
+				strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
 	r.seen = calloc(o.frames / 8 + 1, 1);
 	rblen = o.size + 64;
 	scratch = malloc(VK_VHOST_SOCK_BATCH * rblen);
@@ -602,7 +629,13 @@ out:
 	vk_vhost_close(&r.vh);
 	vk_xdp_close(&xdp);
 out_free:
+	/* A run that failed: the round trips it did. */
+	if (r.rtt_file && vk_vhost_write_rtt_log(&r))
+		ret = EXIT_FAIL;
 	free(r.rtt);
+	free(r.rtt_start);
+	free(r.rtt_w);
+	free(r.change_log);
 	free(r.seen);
 	free(scratch);
 	return ret;

@@ -545,6 +545,31 @@ static int set_busyloop_adaptive(struct vk_vhost *vh, unsigned int idx)
 	return 0;
 }
 
+int vk_vhost_busyloop_set(struct vk_vhost *vh, unsigned int q, unsigned int timeout_us,
+			  bool adaptive, unsigned int *got_us, bool *got_adaptive)
+{
+	struct vhost_vring_state st = { .index = q, .num = timeout_us };
+
+	if (vhost_ioctl(vh, VHOST_SET_VRING_BUSYLOOP_TIMEOUT, &st,
+			"VHOST_SET_VRING_BUSYLOOP_TIMEOUT"))
+		return -1;
+	st.num = adaptive;
+	if (vhost_ioctl(vh, VHOST_SET_VRING_BUSYLOOP_ADAPTIVE, &st,
+			"VHOST_SET_VRING_BUSYLOOP_ADAPTIVE"))
+		return -1;
+	st.num = ~0U;
+	if (vhost_ioctl(vh, VHOST_GET_VRING_BUSYLOOP_TIMEOUT, &st,
+			"VHOST_GET_VRING_BUSYLOOP_TIMEOUT"))
+		return -1;
+	*got_us = st.num;
+	st.num = ~0U;
+	if (vhost_ioctl(vh, VHOST_GET_VRING_BUSYLOOP_ADAPTIVE, &st,
+			"VHOST_GET_VRING_BUSYLOOP_ADAPTIVE"))
+		return -1;
+	*got_adaptive = st.num;
+	return 0;
+}
+
 static int setup_vq(struct vk_vhost *vh, struct vk_vring *vr,
 		    const struct vk_vhost_cfg *cfg)
 {

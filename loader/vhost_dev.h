@@ -161,6 +161,12 @@ unsigned int vk_vring_avail_head(const struct vk_vring *vr, uint16_t idx);
 void vk_vring_set_avail_head(struct vk_vring *vr, uint16_t idx,
 			     unsigned int head);
 
+/* Change ring q's busy polling while it runs: VHOST_SET_VRING_BUSYLOOP_TIMEOUT
+ * timeout_us, then VHOST_SET_VRING_BUSYLOOP_ADAPTIVE adaptive, then read both
+ * back into *got_us and *got_adaptive. 0, or -1 when an ioctl failed (said). */
+int vk_vhost_busyloop_set(struct vk_vhost *vh, unsigned int q, unsigned int timeout_us,
+			  bool adaptive, unsigned int *got_us, bool *got_adaptive);
+
 /* vhost worker CPU time in ns; source names where it came from. Returns -1
  * with *why set when unavailable. */
 int vk_vhost_worker_cpu(struct vk_vhost *vh, uint64_t *ns, const char **source,

@@ -25,6 +25,12 @@
  *   vhost_worker {cpu_ns, cpu_ns_per_frame, source "schedstat"|"sched"|"stat"} or
  *   {unavailable: reason}, driver_cpu_ns,
  *   [latency_ns {samples, min, p50, p99, max}] (pingpong),
+ *   [latency_after_warmup_ns {warmup, samples, min, p50, p99, max}]
+ *   (pingpong: the frames after the first --warmup),
+ *   [busyloop_changes {every, count, readback_mismatches, log [[frame,
+ *   t0_ns, t1_ns, timeout_us, adaptive], ...]}] (--busyloop-change-every:
+ *   the settings applied to both rings while the frames ran, between
+ *   CLOCK_MONOTONIC t0 and t1, and how many read back otherwise),
  *   publish_every (avail index stores per batch: 0 = once per batch),
  *   lockstep (one avail index update in flight, --lockstep),
  *   pin {driver, worker} (CPUs, -1: not pinned),
@@ -71,6 +77,9 @@ const char *vk_vhost_outcome(const struct vk_vhost_run *r)
 	if (r->corrupt || r->dup || r->lost || r->bad_used || r->pkt_drops)
 		return "verify_failed";
 	if (r->o->xdp_drop && !r->xdp_dropped_ok)
+		return "verify_failed";
+	/* The kernel kept another busy-poll setting than the one set. */
+	if (r->change_bad)
 		return "verify_failed";
 	return "ok";
 }
@@ -181,6 +190,27 @@ void vk_vhost_print_json(const struct vk_vhost_run *r, int rc)
 			"p50", (json_int_t)pct(r->rtt, r->rtt_n, 0.5),
 			"p99", (json_int_t)pct(r->rtt, r->rtt_n, 0.99),
 			"max", (json_int_t)r->rtt[r->rtt_n - 1]));
+	/* The same without the first --warmup frames: the cost window's, and
+	 * those of a steady state (an adaptive busy-poll window starts at 0). */
+	if (o->mode == VK_VHOST_PINGPONG && r->rtt_w_n)
+		vk_jset(doc, "latency_after_warmup_ns", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+			"warmup", (json_int_t)o->warmup,
+			"samples", (json_int_t)r->rtt_w_n, "min", (json_int_t)r->rtt_w[0],
+			"p50", (json_int_t)pct(r->rtt_w, r->rtt_w_n, 0.5),
+			"p99", (json_int_t)pct(r->rtt_w, r->rtt_w_n, 0.99),
+			"max", (json_int_t)r->rtt_w[r->rtt_w_n - 1]));
+	if (o->change_every) {
+		json_t *log = json_array();
+
+		for (uint64_t i = 0; log && i < r->changes * 5; i += 5)
+			json_array_append_new(log, json_pack("[I, I, I, I, I]",
+				(json_int_t)r->change_log[i], (json_int_t)r->change_log[i + 1],
+				(json_int_t)r->change_log[i + 2], (json_int_t)r->change_log[i + 3],
+				(json_int_t)r->change_log[i + 4]));
+		vk_jset(doc, "busyloop_changes", json_pack("{s:I, s:I, s:I, s:o*}",
+			"every", (json_int_t)o->change_every, "count", (json_int_t)r->changes,
+			"readback_mismatches", (json_int_t)r->change_bad, "log", log));
+	}
 	vk_json_print(doc, rc);
 }
 
@@ -235,6 +265,11 @@ void vk_vhost_print_human(const struct vk_vhost_run *r)
 		       (unsigned long long)r->requeued,
 		       (unsigned long long)(r->vh.vq[VK_VQ_RX].misordered +
 					    r->vh.vq[VK_VQ_TX].misordered));
+	if (o->change_every)
+		printf("busyloop   %llu changes (every %llu frames), %llu read back "
+		       "otherwise\n", (unsigned long long)r->changes,
+		       (unsigned long long)o->change_every,
+		       (unsigned long long)r->change_bad);
 	printf("rate       %s pps, %.0f ns/frame, %.3f s\n",
 	       vk_fmt_rate(rate, sizeof(rate), el > 0 ? fr / el : 0),
 	       fr ? el * 1e9 / fr : 0, el);

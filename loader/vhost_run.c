@@ -394,6 +394,46 @@ out:
 	return ret;
 }
 
+/* --busyloop-change-every: at frame count done, apply the next setting of
+ * the cycle to both rings (the TX ring first) with frames in flight, and
+ * read it back. The cycle covers every transition the ioctls allow: on
+ * (which also restarts the window), off, a lower ceiling, no polling. */
+static int busyloop_change(struct vk_vhost_run *r, uint64_t done)
+{
+	const struct vk_vhost_opts *o = r->o;
+	const unsigned int half = o->busyloop / 2 ? o->busyloop / 2 : 1;
+	const struct { unsigned int us; bool adaptive; } cycle[] = {
+		{ o->busyloop, true }, { o->busyloop, false }, { half, true }, { 0, true },
+	};
+	unsigned int k = r->changes % 4, got_us;
+	uint64_t *log, t0;
+	bool got_ad, bad = false;
+
+	if (!o->change_every || done < r->next_change)
+		return 0;
+	r->next_change = done + o->change_every;
+	log = realloc(r->change_log, (r->changes + 1) * 5 * sizeof(*log));
+	if (!log)
+		return -1;
+	r->change_log = log;
+	t0 = vk_now_ns();
+	for (int q = VK_VQ_TX; q >= VK_VQ_RX; q--) {
+		if (vk_vhost_busyloop_set(&r->vh, q, cycle[k].us, cycle[k].adaptive,
+					  &got_us, &got_ad))
+			return -1;
+		bad |= got_us != cycle[k].us || got_ad != cycle[k].adaptive;
+	}
+	log += r->changes * 5;
+	log[0] = done;
+	log[1] = t0;
+	log[2] = vk_now_ns();
+	log[3] = cycle[k].us;
+	log[4] = cycle[k].adaptive;
+	r->changes++;
+	r->change_bad += bad;
+	return 0;
+}
+
 int vk_vhost_run_tx(struct vk_vhost_run *r, uint8_t *rbuf, size_t rblen)
 {
 	struct vk_vring *vr = &r->vh.vq[VK_VQ_TX];
@@ -437,6 +477,8 @@ int vk_vhost_run_tx(struct vk_vhost_run *r, uint8_t *rbuf, size_t rblen)
 			if (ring_rebase(r, VK_VQ_TX))
 				return -1;
 		}
+		if (next < stop_at && busyloop_change(r, r->submitted))
+			return -1;
 		if (drain_sock(r, rbuf, rblen))
 			progress = true;
 		cost_tick(r);
@@ -567,6 +609,8 @@ int vk_vhost_run_rx(struct vk_vhost_run *r, uint8_t *fb)
 			if (ring_rebase(r, VK_VQ_RX))
 				return -1;
 		}
+		if (r->host_frames < o->frames && busyloop_change(r, r->host_frames))
+			return -1;
 		if (done >= o->frames) {
 			vk_vhost_cost_end(r);
 			break;
@@ -635,6 +679,24 @@ static void spin_until(const struct timespec *t)
 		  (now.tv_sec == t->tv_sec && now.tv_nsec < t->tv_nsec)) && !vk_stop);
 }
 
+/* --rtt-log: the round trips done, in frame order, before they are sorted. */
+int vk_vhost_write_rtt_log(struct vk_vhost_run *r)
+{
+	FILE *f = r->rtt_file;
+
+	r->rtt_file = NULL;
+	for (uint64_t i = 0; i < r->rtt_n; i++)
+		fprintf(f, "%llu %llu %llu\n", (unsigned long long)i,
+			(unsigned long long)r->rtt_start[i],
+			(unsigned long long)r->rtt[i]);
+	if (fclose(f)) {
+		vk_errf("--rtt-log", NULL, "writing %s: %s", r->o->rtt_log,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int vk_vhost_run_pingpong(struct vk_vhost_run *r)
 {
 	struct vk_vring *rx = &r->vh.vq[VK_VQ_RX], *tx = &r->vh.vq[VK_VQ_TX];
@@ -645,7 +707,8 @@ int vk_vhost_run_pingpong(struct vk_vhost_run *r)
 	int ret = 0;
 
 	r->rtt = calloc(o->frames, sizeof(*r->rtt));
-	if (!r->rtt)
+	r->rtt_start = calloc(o->frames, sizeof(*r->rtt_start));
+	if (!r->rtt || !r->rtt_start)
 		return -1;
 	if (pthread_create(&th, NULL, reflect_fn, &rf)) {
 		vk_err("vhost", "cannot start the reflector thread", NULL);
@@ -678,6 +741,10 @@ int vk_vhost_run_pingpong(struct vk_vhost_run *r)
 			r->interrupted = true;
 			break;
 		}
+		if (busyloop_change(r, i)) {
+			ret = -1;
+			goto out;
+		}
 		reap(r, VK_VQ_TX);
 		while (!tx->num_free) {
 			if (!vk_vring_enable_cb(tx, 0) && !wait_events(r, false, true, false))
@@ -704,6 +771,7 @@ int vk_vhost_run_pingpong(struct vk_vhost_run *r)
 				goto out;
 			vk_vring_disable_cb(rx);
 		}
+		r->rtt_start[r->rtt_n] = t0;
 		r->rtt[r->rtt_n++] = vk_now_ns() - t0;
 		cost_tick(r);
 	}
@@ -711,6 +779,18 @@ int vk_vhost_run_pingpong(struct vk_vhost_run *r)
 out:
 	rf.stop = 1;
 	pthread_join(th, NULL);
+	if (r->rtt_file && vk_vhost_write_rtt_log(r))
+		ret = -1;
+	if (r->rtt_n > o->warmup) {
+		r->rtt_w_n = r->rtt_n - o->warmup;
+		r->rtt_w = malloc(r->rtt_w_n * sizeof(*r->rtt_w));
+		if (r->rtt_w) {
+			memcpy(r->rtt_w, r->rtt + o->warmup, r->rtt_w_n * sizeof(*r->rtt_w));
+			qsort(r->rtt_w, r->rtt_w_n, sizeof(*r->rtt_w), cmp_u64);
+		} else {
+			r->rtt_w_n = 0;
+		}
+	}
 	qsort(r->rtt, r->rtt_n, sizeof(*r->rtt), cmp_u64);
 	r->host_frames = rf.reflected;
 	if (rf.err) {

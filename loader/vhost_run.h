@@ -23,7 +23,7 @@ enum vk_vhost_inject { VK_INJ_NONE, VK_INJ_BAD_ADDR, VK_INJ_LOOP };
 struct vk_vhost_opts {
 	enum vk_vhost_mode mode;
 	uint64_t frames, size, ring, batch, busyloop, rx_buf, window, interval;
-	uint64_t warmup, publish, rebase;
+	uint64_t warmup, publish, rebase, change_every;
 	int pin_drv, pin_worker;	/* -1: not pinned */
 	double timeout;
 	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin, lockstep;
@@ -33,6 +33,7 @@ struct vk_vhost_opts {
 	bool xdp_drop;
 	const char *xdp_obj;
 	bool via_xdp;
+	const char *rtt_log;
 };
 
 struct vk_vhost_run {
@@ -51,12 +52,20 @@ struct vk_vhost_run {
 	const char *wsrc, *wwhy;
 	bool wok;
 	uint64_t *rtt;		/* pingpong round trips, sorted at the end */
+	uint64_t *rtt_start;	/* when each began, in frame order */
+	uint64_t *rtt_w, rtt_w_n;	/* those after --warmup, sorted */
+	FILE *rtt_file;			/* --rtt-log, opened before the run */
 	uint64_t rtt_n;
 	bool vhost_error, stalled, interrupted;
 	int err_q;
 	uint64_t later_sent, later_done;	/* frames after an injected chain */
 	uint64_t pkt_drops;			/* packet socket overflow */
 	uint64_t rebases, requeued, next_rebase;	/* --rebase-every */
+	/* --busyloop-change-every: the next frame to change at, the changes
+	 * made (log: 5 numbers each, see busyloop_change()) and how many of
+	 * them read back something else */
+	uint64_t next_change, changes, change_bad;
+	uint64_t *change_log;
 	uint64_t xdp_dropped;
 	bool xdp_dropped_ok;
 	bool xdp_attached;	/* --xdp-drop: ours on the TAP, detached at exit */
@@ -84,6 +93,8 @@ void vk_vhost_check_err_fds(struct vk_vhost_run *r);
 /* ---- vhost_report.c ---- */
 /* "ok", or the first thing that went wrong (the --json result). */
 const char *vk_vhost_outcome(const struct vk_vhost_run *r);
+/* --rtt-log: write the round trips done (in frame order) and close it. */
+int vk_vhost_write_rtt_log(struct vk_vhost_run *r);
 void vk_vhost_print_json(const struct vk_vhost_run *r, int rc);
 void vk_vhost_print_human(const struct vk_vhost_run *r);
 /* The error line of a run whose outcome is not "ok"; nothing otherwise. */

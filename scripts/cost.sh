@@ -16,9 +16,12 @@
 # cpumap: bq_flush_to_queue() on vCPU 0, the cpumap kthread on vCPU 1);
 # keys busyloop=US (vhost),
 # publish=N, batch=N and lockstep=0|1 (vhost-tx), interval=US (vhost-pingpong:
-# one frame every US us, paced by spinning), adaptive=1 (vhost: with busyloop,
+# one frame every US us, paced by spinning; with pace=sleep by sleeping), adaptive=1 (vhost: with busyloop,
 # --busyloop-adaptive), trace=1 (vhost: under vnetkit trace --stages
-# vhost_net), frames=N, size=B and frags=1 (the frame size and the xdp.frags
+# vhost_net), events=ftrace|bpf (vhost: the vhost tracepoints on, recorded
+# into the ftrace ring buffer, or counted by vnetkit trace --events vhost_;
+# events=b: ftrace in side B's boots only, so B/A is their cost when A has
+# them off or not at all), frames=N, size=B and frags=1 (the frame size and the xdp.frags
 # program variant of tap-xdp-drop and tun-redirect, e.g.
 # tap-xdp-drop:size=9000:frags=1; size= also for cpu-redirect), export=1 (vnetkit export runs in the guest
 # with every source on, started before the window), export=2 (with its
@@ -115,8 +118,8 @@ check_workload() {
 	[ "$spec" = "$name" ] && return 0
 	IFS=: read -ra kv <<<"${spec#*:}"
 	for k in "${kv[@]}"; do
-		[[ "$k" =~ ^(busyloop|publish|batch|frames|size|interval)=[0-9]+$|^(lockstep|adaptive|trace)=[01]$|^frags=1$|^export=([012b]|b2)$ ]] ||
-			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N, size=B, frags=1, interval=US, adaptive=0|1, trace=0|1, export=0|1|2|b|b2)"
+		[[ "$k" =~ ^(busyloop|publish|batch|frames|size|interval)=[0-9]+$|^(lockstep|adaptive|trace)=[01]$|^frags=1$|^export=([012b]|b2)$|^events=(0|ftrace|bpf|b)$|^pace=(spin|sleep)$ ]] ||
+			usage_err "W=$spec: bad parameter '$k' (busyloop=US, publish=N, batch=N, lockstep=0|1, frames=N, size=B, frags=1, interval=US, adaptive=0|1, trace=0|1, export=0|1|2|b|b2, events=0|ftrace|bpf|b, pace=spin|sleep)"
 	done
 }
 
@@ -134,6 +137,8 @@ side_spec() {
 		[ "$side" = B ] || lvl=0
 		w=${w/:export=${BASH_REMATCH[1]}/:export=$lvl}
 	fi
+	# events=b: the vhost events on (ftrace) in side B's boots only.
+	[[ "$w" =~ :events=b(:|$) ]] && w=${w/:events=b/:events=$([ "$side" = B ] && echo ftrace || echo 0)}
 	echo "$w"
 }
 

@@ -21,6 +21,12 @@ expect_fail 2 "bad parameter 'adaptive=2'" "kernel-cost: adaptive=2 refused (0 o
 	env W=vhost-pingpong:busyloop=50:adaptive=2 "$C" run
 expect_fail 2 "bad parameter 'export=3'" "kernel-cost: export= takes 0, 1, 2, b or b2 only" \
 	env W=tap-xdp-drop:export=3 "$C" run
+expect_fail 2 "bad parameter 'events=1'" "kernel-cost: events= takes 0, ftrace or bpf only" \
+	env W=vhost-tx:events=1 "$C" run
+got=$("$C" workloads vhost-rx:events=ftrace,vhost-tx:events=bpf,vhost-pingpong:events=b 2>&1 | tr '\n' ' ')
+[ "$got" = "vhost-rx:events=ftrace vhost-tx:events=bpf vhost-pingpong:events=b " ] &&
+	ok "kernel-cost: events=ftrace, events=bpf and events=b accepted" ||
+	fail "kernel-cost: events=ftrace/bpf: $got"
 expect_fail 2 "RUNS=0: expected 1..99" "kernel-cost: RUNS=0 refused" env RUNS=0 "$C" run
 expect_fail 2 "FRAMES=abc" "kernel-cost: FRAMES=abc refused" env FRAMES=abc "$C" run
 expect_fail 2 "A=$TMP/none: 'base' or a directory with a series file" \
@@ -87,7 +93,7 @@ report() {
 		printf 'region\t1\ttx.avail\t0\t10\t0\t%s\t0\t0\t0\t%s\n' "$4" "$5"
 	} >"$1/report.tsv"
 	echo "vk-cost workload=vhost-tx frames=$6 warmup=10" >"$1/results.log"
-	echo "vk-cost json {\"ns_per_frame\":5000.0,\"latency_ns\":{\"p50\":30000,\"p99\":40000}}" >>"$1/results.log"
+	echo "vk-cost json {\"ns_per_frame\":5000.0,\"latency_ns\":{\"p50\":30000,\"p99\":40000},\"latency_after_warmup_ns\":{\"p50\":29000,\"p99\":31000}}" >>"$1/results.log"
 	echo 12.5 >"$1/wall"
 }
 R=$TMP/run
@@ -116,8 +122,9 @@ if [ "$(j '.workloads[0].repeatability.A.within_bounds')" = true ] &&
    [ "$(j '.workloads[0].repeatability.A.spread["worker.insns"] * 10000 | round')" = 50 ] &&
    [ "$(j '.workloads[0].regions[0].name')" = tx.avail ] &&
    [ "$(j '.workloads[0].regions[0].B.coh')" = 4 ] &&
-   [ "$(j '.workloads[0].virtual_time.A.rtt_p50_ns')" = 30000 ]; then
-	ok "report: repeatability spread (0.50 %), region rows, virtual-time figures in the JSON"
+   [ "$(j '.workloads[0].virtual_time.A.rtt_p50_ns')" = 30000 ] &&
+   [ "$(j '.workloads[0].virtual_time.A.rtt_window_p99_ns')" = 31000 ]; then
+	ok "report: repeatability spread (0.50 %), region rows, virtual-time figures in the JSON (all frames and after the warm-up)"
 else
 	fail "report: spread/regions/virtual time: $(jq -c '.workloads[0] | {repeatability, regions, virtual_time}' $TMP/r.json)"
 fi

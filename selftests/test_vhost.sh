@@ -53,6 +53,14 @@ expect_fail 2 "cannot be used with --rebase-every" "vhost: --rebase-every with -
 	$V vhost tx --rebase-every 100 --inject loop
 expect_fail 2 "out of range" "vhost: --rebase-every 0 refused" \
 	$V vhost tx --rebase-every 0
+expect_fail 2 "needs --busyloop-timeout" "vhost: --busyloop-change-every needs a timeout" \
+	$V vhost tx --busyloop-change-every 100
+expect_fail 2 "out of range" "vhost: --busyloop-change-every 0 refused" \
+	$V vhost rx --busyloop-timeout 50 --busyloop-change-every 0
+expect_fail 2 "(only to: pingpong)" "vhost: --rtt-log needs pingpong" \
+	$V vhost tx --rtt-log /tmp/x
+expect_fail 1 "vnetkit vhost pingpong: --rtt-log: cannot create /nonexistent-$$/rtt" "vhost: an --rtt-log that cannot be created is an error before any device" \
+	$V vhost pingpong --rtt-log /nonexistent-$$/rtt
 
 # regions: the fixed ring addresses the cost plugin is given, computed here
 # independently from the virtio split-ring layout (desc 16 B, avail

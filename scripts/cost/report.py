@@ -122,6 +122,11 @@ def virtual_time(js):
     if lat:
         out["rtt_p50_ns"] = lat.get("p50")
         out["rtt_p99_ns"] = lat.get("p99")
+    # the frames inside the cost window (after the warm-up) only
+    lat = js.get("latency_after_warmup_ns")
+    if lat:
+        out["rtt_window_p50_ns"] = lat.get("p50")
+        out["rtt_window_p99_ns"] = lat.get("p99")
     for q in ("tx", "rx"):
         if q in js and isinstance(js[q], dict):
             out[q + "_kicks_per_frame"] = js[q].get("kicks_per_frame")
@@ -266,7 +271,7 @@ def print_workload(e, sides):
             r = e["ratio_b_a"][name][c]
             print(f"   {name + ' ' + c:<22}{fmt(a, 12, 2)}{fmt(b, 12, 2)}{fmt(r, 8, 3)}")
     vt = e["virtual_time"]
-    for k in ("ns_per_frame", "rtt_p50_ns", "rtt_p99_ns"):
+    for k in ("ns_per_frame", "rtt_p50_ns", "rtt_p99_ns", "rtt_window_p50_ns", "rtt_window_p99_ns"):
         a, b = vt["A"].get(k), vt["B"].get(k)
         if a is not None or b is not None:
             print(f"   {k + ' (virtual)':<22}{fmt(a, 12, 0)}{fmt(b, 12, 0)}"

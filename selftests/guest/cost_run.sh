@@ -21,10 +21,18 @@
 #   VK_COST_FRAGS      tap-xdp-drop, tun-redirect: 1 = the xdp.frags variant
 #                      of the program (vnetkit xdp attach --frags)
 #   VK_COST_INTERVAL   vhost-pingpong: --interval US --pace spin
+#   VK_COST_PACE       vhost-pingpong: sleep to wait for each frame's start
+#                      with --pace sleep instead (the driver's vCPU idles
+#                      between frames: a tick, 4 ms, at least)
 #   VK_COST_ADAPTIVE   vhost: 1 for --busyloop-adaptive
 #   VK_COST_TRACE      vhost: 1 to run the workload under vnetkit trace
 #                      --stages vhost_net (its programs on the vhost
 #                      tracepoints and functions), started before it
+#   VK_COST_EVENTS     vhost: the vhost tracepoints on, and nothing else:
+#                      ftrace = every event of events/vhost/ recorded into
+#                      the ftrace ring buffer (echo 1 >events/vhost/enable);
+#                      bpf = vnetkit trace --events vhost_ (its raw_tp
+#                      programs on every vhost event, counting per device)
 #   VK_COST_EXPORT     1: vnetkit export runs on CPU 1 through the whole
 #                      workload with every source on (vhost tracepoints and
 #                      --enable-bpf-stats held on through the window:
@@ -80,6 +88,28 @@ vhost() {	# vhost MODE ARGS...
 		kill -0 $tp 2>/dev/null ||
 			{ fail "cost $W: vnetkit trace did not start: $(head -c 300 $T/trace.err)"; return; }
 	fi
+	case "${VK_COST_EVENTS:-0}" in
+	0) ;;
+	ftrace)
+		local tr=/sys/kernel/tracing
+		[ -d $tr/events/vhost ] || { fail "cost $W: no vhost tracepoints in this kernel"; return; }
+		echo 16384 >$tr/buffer_size_kb
+		echo >$tr/trace
+		echo 1 >$tr/events/vhost/enable
+		echo 1 >$tr/tracing_on
+		at_exit "echo 0 >$tr/events/vhost/enable"
+		;;
+	bpf)
+		$V trace --events vhost_ --counters none --duration 3600 --json \
+			>$T/trace.json 2>$T/trace.err &
+		tp=$!
+		at_exit "kill $tp"
+		sleep 2
+		kill -0 $tp 2>/dev/null ||
+			{ fail "cost $W: vnetkit trace --events vhost_ did not start: $(head -c 300 $T/trace.err)"; return; }
+		;;
+	*) fail "cost $W: vnetkit.cost.events=$VK_COST_EVENTS (0, ftrace or bpf)"; return ;;
+	esac
 	local -a a=()
 	[ "${VK_COST_ADAPTIVE:-0}" = 1 ] && a+=(--busyloop-adaptive)
 	js=$($V vhost "$@" --frames "$F" --pin 0,1 \
@@ -88,6 +118,11 @@ vhost() {	# vhost MODE ARGS...
 		kill -INT $tp
 		wait $tp
 		diag "cost $W: under vnetkit trace (exit $?): $(head -c 300 $T/trace.json)"
+	fi
+	if [ "${VK_COST_EVENTS:-0}" = ftrace ]; then
+		echo 0 >/sys/kernel/tracing/events/vhost/enable
+		# Every event recorded, none overwritten: the cost is per event.
+		diag "cost $W: ftrace ring buffer: $(grep -vc '^#' /sys/kernel/tracing/trace) vhost events, overrun $(cat /sys/kernel/tracing/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')"
 	fi
 	if [ "$(jv .result "$js")" != ok ]; then
 		fail "cost $W: vnetkit vhost $1 failed: $(head -c 300 $T/err) $(head -c 300 <<<"$js")"
@@ -256,7 +291,7 @@ vhost-tx) vhost tx ${VK_COST_PUBLISH:+--publish-every $VK_COST_PUBLISH} \
 	${VK_COST_BATCH:+--batch $VK_COST_BATCH} \
 	$([ "${VK_COST_LOCKSTEP:-0}" = 1 ] && echo --lockstep) ;;
 vhost-rx) vhost rx ;;
-vhost-pingpong) vhost pingpong ${VK_COST_INTERVAL:+--interval $VK_COST_INTERVAL --pace spin} ;;
+vhost-pingpong) vhost pingpong ${VK_COST_INTERVAL:+--interval $VK_COST_INTERVAL --pace ${VK_COST_PACE:-spin}} ;;
 tap-xdp-drop) tap_xdp_drop ;;
 tun-redirect) tun_redirect ;;
 cpu-redirect) cpu_redirect ;;

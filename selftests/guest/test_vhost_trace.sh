@@ -255,4 +255,51 @@ check "trace: busy-poll hit rate and spin time reported" \
 check "trace: the vhost report fits 80 columns" \
 	bash -c "! sed -n '/^vhost device/,/^used-ring/p' <<<\"\$1\" | awk 'length(\$0) > 80' | grep -q ." _ "$txt"
 diag "$(echo "$txt" | awk '/^vhost device/ { on = 1 } on && /^[a-z_]+ \((fentry|kprobe|tp|raw_tp|syscall)/ { exit } on')"
+# 6. vnetkit trace --events vhost_ (the tracepoints alone, no function
+#    probes): two vhost devices at once, each its own table named by its
+#    id, type and owner, with that device's counts only. One device sends
+#    TX frames without busy polling, the other does round trips with it.
+two_devices() {	# two_devices OUTFILE TRACE-ARGS...: pids in /tmp/vt_p1, /tmp/vt_p2
+	local out=$1
+	shift
+	$V trace --events vhost_ --counters none "$@" -- sh -c "
+		$V vhost tx --frames 1200 --batch 16 >/tmp/vt_o1 2>&1 & echo \$! >/tmp/vt_p1
+		$V vhost pingpong --frames 300 --busyloop-timeout 50 --json >/tmp/vt_o2 2>/dev/null & echo \$! >/tmp/vt_p2
+		wait" >"$out" 2>/tmp/vhost_trace.err
+}
+two_devices /tmp/vt_json --json
+rc=$?
+p1=$(cat /tmp/vt_p1 2>/dev/null) p2=$(cat /tmp/vt_p2 2>/dev/null)
+rep=$(cat /tmp/vt_json)
+# Per owner: "dev type vq1-entries vq0-entries polls", from the queues.
+dev_of() { jq -r --argjson p "$1" '[.vhost.queues[] | select(.tgid == $p)] |
+	"\(map(.dev) | unique | join(",")) \(map(.type) | unique | join(",")) \(map(select(.vq == 1) | .entries) | add // 0) \(map(select(.vq == 0) | .entries) | add // 0) \(map(.busy_poll.polls) | add // 0)"' <<<"$rep" 2>/dev/null; }
+read -r d1 t1 tx1 rx1 bp1 <<<"$(dev_of "${p1:-0}")"
+read -r d2 t2 tx2 rx2 bp2 <<<"$(dev_of "${p2:-0}")"
+nd=$(jq '[.vhost.queues[].dev] | unique | length' <<<"$rep" 2>/dev/null)
+check "trace --events vhost_ --json: two devices, each named by its own id and owner (tgid $p1: dev $d1, tgid $p2: dev $d2; $nd ids)" \
+	eval '[ "$rc" = 0 ] && [ "$nd" = 2 ] && [[ "$d1" =~ ^[0-9]+$ ]] && [[ "$d2" =~ ^[0-9]+$ ]] && [ "$d1" != "$d2" ]'
+check "trace --events vhost_ --json: both of type net ($t1, $t2)" eval '[ "$t1" = net ] && [ "$t2" = net ]'
+check "trace --events vhost_ --json: the TX device's counts are its own (vq 1: $tx1 of 1200 entries, vq 0: $rx1, busy polls $bp1)" \
+	eval '[ "$tx1" = 1200 ] && [ "$rx1" = 0 ] && [ "$bp1" = 0 ]'
+# RX also takes what else reached its TAP (IPv6 neighbour discovery).
+f2=$(jv .foreign "$(cat /tmp/vt_o2)")
+check "trace --events vhost_ --json: the round-trip device's counts are its own (vq 1: $tx2, vq 0: $rx2 of 300 + $f2 foreign entries, busy polls $bp2)" \
+	eval '[ "$tx2" = 300 ] && [ "$rx2" = $((300 + ${f2:-0})) ] && [ "$bp2" -gt 0 ]'
+two_devices /tmp/vt_txt
+p1=$(cat /tmp/vt_p1 2>/dev/null) p2=$(cat /tmp/vt_p2 2>/dev/null)
+txt=$(cat /tmp/vt_txt)
+h1=$(grep -cE "^vhost device [0-9]+ \(net, owner tgid $p1\)$" <<<"$txt")
+h2=$(grep -cE "^vhost device [0-9]+ \(net, owner tgid $p2\)$" <<<"$txt")
+check "trace --events vhost_: one table per device, headed by its id, type and owner ($h1 for tgid $p1, $h2 for tgid $p2)" \
+	eval '[ "$h1" = 1 ] && [ "$h2" = 1 ] && [ "$(grep -c "^vhost device " <<<"$txt")" = 2 ]'
+# The TX device's table: vq 1 with its 1200 entries, and no busy-poll
+# table; the round-trip device's: both rings, with busy polling.
+tbl() { awk -v p="$1" '/^vhost device / { on = index($0, "owner tgid " p ")") > 0; next } on' <<<"$txt"; }
+check "trace --events vhost_: the TX device's table counts its 1200 entries on vq 1, no busy poll" \
+	eval 'tbl "$p1" | grep -qE "^1 tx +[0-9]+ +1200 " && ! tbl "$p1" | grep -q "^BUSY POLL"'
+f2=$(jv .foreign "$(cat /tmp/vt_o2)")
+check "trace --events vhost_: the round-trip device's table counts 300 entries per ring (+ $f2 foreign on RX), with busy polls" \
+	eval 'tbl "$p2" | grep -qE "^0 rx +[0-9]+ +$((300 + ${f2:-0})) " && tbl "$p2" | grep -qE "^1 tx +[0-9]+ +300 " && tbl "$p2" | grep -q "^BUSY POLL"'
+diag "$(echo "$txt" | awk '/^vhost device/ { on = 1 } on && /^[a-z_]+ \((fentry|kprobe|tp|raw_tp|syscall)/ { exit } on')"
 exit 0
