@@ -224,6 +224,17 @@ image_for() {	# image_for BASE DEBUG (DEBUG: 0, 1 or kcsan)
 	"$top/scripts/kernel.sh" image "${a[@]}"
 }
 
+# prune_runs NAME: keep the three newest run directories of NAME, and every
+# one whose boot still runs (its .running lock is held): sessions that boot
+# guests of one name at once (kernel-cost runs in parallel) keep their logs.
+prune_runs() {
+	local d
+	ls -dt "$build/qemu/$1".?????? 2>/dev/null | tail -n +4 | while read -r d; do
+		flock -n "$d/.running" true 2>/dev/null && rm -rf "$d"
+	done
+	return 0
+}
+
 # run_guest NAME BASE DEBUG MODE FILTER SELFTEST TIMEOUT: boot once, print TAP.
 run_guest() {
 	local name=$1 base=$2 debug=$3 mode=$4 filter=$5 st=$6 limit=$7 img dir cmd
@@ -232,9 +243,12 @@ run_guest() {
 	# One directory per run: several sessions may boot guests at once.
 	mkdir -p "$build/qemu"
 	dir=$(mktemp -d "$build/qemu/$name.XXXXXX")
+	# Held until this script exits: prune_runs never removes a running boot.
+	exec {RUN_LOCK}>"$dir/.running"
+	flock "$RUN_LOCK"
 	[ -L "$build/qemu/$name" ] || rm -rf "$build/qemu/$name"
 	ln -sfn "$(basename "$dir")" "$build/qemu/$name"
-	ls -dt "$build/qemu/$name".?????? 2>/dev/null | tail -n +4 | xargs -r rm -rf
+	prune_runs "$name"
 	make_initramfs "$dir/initramfs.cpio.gz"
 	rm -rf "$dir/root"
 	# no_timer_check: under TCG on a loaded host the IO-APIC timer check
@@ -419,6 +433,7 @@ check) cmd_check "$@" ;;
 bench) cmd_bench ;;
 harness) cmd_harness ;;
 _selftest) cmd_selftest "$@" ;;
+_prune) prune_runs "${1:?usage: qemu.sh _prune NAME}" ;;
 parse) cmd_parse "$@" ;;
 cost) cmd_cost "$@" ;;
 *) echo "vnetkit: qemu: unknown command '$cmd' (check, bench, harness, parse, cost)" >&2; exit 2 ;;

@@ -65,4 +65,28 @@ expect_fail 1 "dropped by olddefconfig, first: CONFIG_LIST_KUNIT_TEST=y" \
 	"kernel.sh: a fragment option that does not survive olddefconfig is named" \
 	"$top/scripts/kernel.sh" config "$top/selftests/fixtures/kernel/config/dropped.config" "$tmp"
 
+# Run directories: the three newest of a name are kept, older ones removed,
+# but never one whose boot still runs (parallel kernel-cost boots of one
+# workload lost their logs to each other's pruning).
+n=prune$$
+mkdir -p "$top/build/qemu"
+at_exit "rm -rf $top/build/qemu/$n.??????"
+for i in 1 2 3 4 5; do
+	mkdir "$top/build/qemu/$n.00000$i"
+	: >"$top/build/qemu/$n.00000$i/.running"
+	touch -d "-$((10 - i)) min" "$top/build/qemu/$n.00000$i"
+done
+flock "$top/build/qemu/$n.000001/.running" sleep 30 &
+lk=$!
+at_exit "kill $lk 2>/dev/null"
+for _ in $(seq 50); do
+	flock -n "$top/build/qemu/$n.000001/.running" true || break
+	sleep 0.1
+done
+"$Q" _prune $n
+kill $lk 2>/dev/null
+left=$(cd "$top/build/qemu" && ls -d $n.?????? | tr '\n' ' ')
+check "qemu.sh: pruning keeps the 3 newest runs and a running one, removes the rest (left: $left)" \
+	test "$left" = "$n.000001 $n.000003 $n.000004 $n.000005 "
+
 exit 0
