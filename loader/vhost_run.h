@@ -23,7 +23,7 @@ enum vk_vhost_inject { VK_INJ_NONE, VK_INJ_BAD_ADDR, VK_INJ_LOOP };
 struct vk_vhost_opts {
 	enum vk_vhost_mode mode;
 	uint64_t frames, size, ring, batch, busyloop, rx_buf, window, interval;
-	uint64_t warmup, publish, rebase;
+	uint64_t warmup, publish, rebase, burst;
 	int pin_drv, pin_worker;	/* -1: not pinned */
 	double timeout;
 	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin, lockstep;
@@ -57,6 +57,7 @@ struct vk_vhost_run {
 	uint64_t later_sent, later_done;	/* frames after an injected chain */
 	uint64_t pkt_drops;			/* packet socket overflow */
 	uint64_t rebases, requeued, next_rebase;	/* --rebase-every */
+	uint64_t bursts;				/* --burst-every */
 	uint64_t xdp_dropped;
 	bool xdp_dropped_ok;
 	bool xdp_attached;	/* --xdp-drop: ours on the TAP, detached at exit */
