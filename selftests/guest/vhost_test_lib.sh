@@ -41,11 +41,11 @@ vt() {
 	out=$(timeout -s KILL "$RUN_LIMIT" "$VT" "$@" 2>&1); rc=$?
 	e=$(($(date +%s) - s))
 	if [ $rc -eq 0 ] && grep -q 'started=0x100000 completed=0x100000$' <<<"$out"; then
-		ok "virtio_test $*: 0x100000 buffers used ($d)"
-		diag "virtio_test $*: $(tail -1 <<<"$out"), ${e} s"
+		ok "virtio_test${*:+ $*}: 0x100000 buffers used ($d)"
+		diag "virtio_test${*:+ $*}: $(tail -1 <<<"$out"), ${e} s"
 	elif [ $rc -eq 137 ]; then
-		fail "virtio_test $*: stalled, killed after ${RUN_LIMIT} s ($d; $(tail -2 <<<"$out" | tr '\n' ' '))"
+		fail "virtio_test${*:+ $*}: stalled, killed after ${RUN_LIMIT} s ($d; $(tail -2 <<<"$out" | tr '\n' ' '))"
 	else
-		fail "virtio_test $*: exit $rc ($d; $(tail -3 <<<"$out" | tr '\n' ' '))"
+		fail "virtio_test${*:+ $*}: exit $rc ($d; $(tail -3 <<<"$out" | tr '\n' ' '))"
 	fi
 }
