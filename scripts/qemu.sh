@@ -268,6 +268,9 @@ run_guest() {
 	[ "$debug" = kcsan ] && cmd+=" vnetkit.timeout=600"
 	# virtio_test.sh runs upstream's virtio_test 1M buffers at a time.
 	[ "$debug" = vtest ] && cmd+=" vnetkit.timeout=${VIRTIO_TEST_TIMEOUT:-2400}"
+	# No PCI in it, so no ACPI tables and no power-off: the guest reboots,
+	# which ends QEMU (-no-reboot).
+	[ "$debug" = vtest ] && cmd+=" vnetkit.end=reboot"
 	# KCSAN instruments only the ptr_ring suite (scripts/kernel.sh): watch
 	# more of its accesses than the default one in 4000.
 	[ "$debug" = kcsan ] && cmd+=" kcsan.skip_watch=${KCSAN_SKIP_WATCH:-500}"
