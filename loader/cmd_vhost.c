@@ -37,7 +37,7 @@
 enum { O_FRAMES, O_SIZE, O_RING, O_BATCH, O_BUSY, O_ADAPTIVE, O_PACE, O_RXBUF,
        O_WINDOW, O_NOV1, O_NOEIDX, O_NOMRG, O_XDP, O_XDPOBJ, O_VIAXDP, O_INJ,
        O_INJAFTER, O_TIMEOUT, O_DEV, O_JSON, O_INTERVAL, O_SPIN, O_WARMUP, O_PIN,
-       O_PUBLISH, O_LOCKSTEP, O_REBASE, O_CHANGE, O_RTTLOG, O_NR };
+       O_PUBLISH, O_LOCKSTEP, O_REBASE, O_CHANGE, O_RTTLOG, O_BURST, O_NR };
 
 #define TX VK_SUB(VK_VHOST_TX)
 #define RX VK_SUB(VK_VHOST_RX)
@@ -157,6 +157,15 @@ static const struct vk_opt vhost_table[O_NR] = {
 		.help = "write every round trip to FILE, one line per frame: the frame, "
 			"its start (CLOCK_MONOTONIC ns, the tracing clock 'mono') and "
 			"its round-trip time in ns" },
+	[O_BURST] = { "burst-every", 0, VK_T_INT, "N", .min = 2, .max = UINT32_MAX,
+		.unit = "frames", .subs = TX,
+		.conflicts = 1ull << O_INJ | 1ull << O_XDP | 1ull << O_REBASE |
+			     1ull << O_PUBLISH,
+		.help = "with --lockstep: publish a whole --batch with one avail index "
+			"update at the start of every N frames and one frame per update "
+			"in between, so vhost reads the avail ring ahead only at the "
+			"bursts; used entries must follow avail order (N = 65536: the "
+			"bursts fall on the same avail indices, one index wrap apart)" },
 };
 
 static const char *const vhost_examples[] = {
@@ -250,6 +259,7 @@ static int parse_opts(int argc, char **argv, struct vk_vhost_opts *o)
 	o->rebase = v[O_REBASE].set ? v[O_REBASE].u : 0;
 	o->change_every = v[O_CHANGE].set ? v[O_CHANGE].u : 0;
 	o->rtt_log = vk_val_str(&v[O_RTTLOG]);
+	o->burst = v[O_BURST].set ? v[O_BURST].u : 0;
 	if (v[O_PIN].set && parse_pin(v[O_PIN].s, o))
 		return EXIT_USAGE;
 	o->frames = v[O_FRAMES].set ? v[O_FRAMES].u :
@@ -261,6 +271,23 @@ static int parse_opts(int argc, char **argv, struct vk_vhost_opts *o)
 		vk_errf("--warmup", "it must be below --frames",
 			"%llu leaves no frame for the cost window",
 			(unsigned long long)o->warmup);
+		return EXIT_USAGE;
+	}
+	if (o->burst && !o->lockstep) {
+		vk_err("--burst-every", "it shapes --lockstep's avail index updates",
+		       "add --lockstep");
+		return EXIT_USAGE;
+	}
+	if (o->burst && o->batch < 2) {
+		vk_errf("--burst-every", "give --batch 2 or more",
+			"a burst of --batch %llu is a single frame",
+			(unsigned long long)o->batch);
+		return EXIT_USAGE;
+	}
+	if (o->burst && o->batch > o->burst) {
+		vk_errf("--burst-every", "raise it or lower --batch",
+			"a burst of %llu frames does not fit in every %llu",
+			(unsigned long long)o->batch, (unsigned long long)o->burst);
 		return EXIT_USAGE;
 	}
 	if (o->publish > o->batch) {
@@ -551,7 +578,8 @@ int cmd_vhost(int argc, char **argv)
 		ret = EXIT_FAIL;
 		goto out_free;
 	}
-	r.vh.vq[VK_VQ_RX].check_order = r.vh.vq[VK_VQ_TX].check_order = o.rebase;
+	r.vh.vq[VK_VQ_RX].check_order = r.vh.vq[VK_VQ_TX].check_order =
+		o.rebase || o.burst;
 	if (pin_threads(&r)) {
 		ret = EXIT_FAIL;
 		goto out;

@@ -33,6 +33,8 @@
  *   CLOCK_MONOTONIC t0 and t1, and how many read back otherwise),
  *   publish_every (avail index stores per batch: 0 = once per batch),
  *   lockstep (one avail index update in flight, --lockstep),
+ *   [burst {every, count, misordered}] (--burst-every: bursts published,
+ *   used entries out of avail order),
  *   pin {driver, worker} (CPUs, -1: not pinned),
  *   cost_window {warmup, in_window, opened}: the vk_cost window markers
  *   (include/vk_cost_mark.h) open once warmup frames are done and close
@@ -184,6 +186,10 @@ void vk_vhost_print_json(const struct vk_vhost_run *r, int rc)
 			"requeued", (json_int_t)r->requeued, "misordered",
 			(json_int_t)(r->vh.vq[VK_VQ_RX].misordered +
 				     r->vh.vq[VK_VQ_TX].misordered)));
+	if (o->burst)
+		vk_jset(doc, "burst", json_pack("{s:I, s:I, s:I}",
+			"every", (json_int_t)o->burst, "count", (json_int_t)r->bursts,
+			"misordered", (json_int_t)r->vh.vq[VK_VQ_TX].misordered));
 	if (o->mode == VK_VHOST_PINGPONG && r->rtt_n)
 		vk_jset(doc, "latency_ns", json_pack("{s:I, s:I, s:I, s:I, s:I}",
 			"samples", (json_int_t)r->rtt_n, "min", (json_int_t)r->rtt[0],
@@ -270,6 +276,12 @@ void vk_vhost_print_human(const struct vk_vhost_run *r)
 		       "otherwise\n", (unsigned long long)r->changes,
 		       (unsigned long long)o->change_every,
 		       (unsigned long long)r->change_bad);
+	if (o->burst)
+		printf("burst      %llu bursts of %llu (every %llu frames), %llu used "
+		       "out of avail order\n",
+		       (unsigned long long)r->bursts, (unsigned long long)o->batch,
+		       (unsigned long long)o->burst,
+		       (unsigned long long)r->vh.vq[VK_VQ_TX].misordered);
 	printf("rate       %s pps, %.0f ns/frame, %.3f s\n",
 	       vk_fmt_rate(rate, sizeof(rate), el > 0 ? fr / el : 0),
 	       fr ? el * 1e9 / fr : 0, el);

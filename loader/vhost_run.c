@@ -458,9 +458,15 @@ int vk_vhost_run_tx(struct vk_vhost_run *r, uint8_t *rbuf, size_t rblen)
 		if (reap(r, VK_VQ_TX))
 			progress = true;
 		waiting = o->lockstep && r->completed != next;
+		/* --burst-every: vhost meets each single frame alone, so its
+		 * avail read-ahead only ever holds a burst. */
+		if (o->burst)
+			group = next % o->burst ? 1 : o->batch;
 		while (!waiting && sub < group && next < stop_at && vr->num_free &&
 		       next - (o->xdp_drop ? r->completed : r->host_frames) <
 		       r->window) {
+			if (o->burst && next % o->burst == 0)
+				r->bursts++;
 			tx_add(r, next++);
 			sub++;
 			if (o->publish && sub % o->publish == 0)

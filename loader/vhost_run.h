@@ -23,7 +23,7 @@ enum vk_vhost_inject { VK_INJ_NONE, VK_INJ_BAD_ADDR, VK_INJ_LOOP };
 struct vk_vhost_opts {
 	enum vk_vhost_mode mode;
 	uint64_t frames, size, ring, batch, busyloop, rx_buf, window, interval;
-	uint64_t warmup, publish, rebase, change_every;
+	uint64_t warmup, publish, rebase, change_every, burst;
 	int pin_drv, pin_worker;	/* -1: not pinned */
 	double timeout;
 	bool json, v1, event_idx, mrg, spin, busy_adaptive, pace_spin, lockstep;
@@ -66,6 +66,7 @@ struct vk_vhost_run {
 	 * them read back something else */
 	uint64_t next_change, changes, change_bad;
 	uint64_t *change_log;
+	uint64_t bursts;				/* --burst-every */
 	uint64_t xdp_dropped;
 	bool xdp_dropped_ok;
 	bool xdp_attached;	/* --xdp-drop: ours on the TAP, detached at exit */

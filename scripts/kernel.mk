@@ -1,9 +1,13 @@
 # Kernel workflow (scripts/kernel.sh, scripts/qemu.sh).
-#   make kernel [BASE=1] [DEBUG=1|KCSAN=1]   build the 6.12 test kernel (+ series)
-#   make kernel-check [BASE=1] [DEBUG=1|KCSAN=1] [T=word]   boot it, run the guest suite
+#   make kernel [BASE=1] [DEBUG=1|KCSAN=1|VIRTIO_TEST=1]   build the 6.12 test kernel (+ series)
+#   make kernel-check [BASE=1] [DEBUG=1|KCSAN=1|VIRTIO_TEST=1] [T=word]   boot it, run the guest suite
+#                    (VIRTIO_TEST=1: a kernel with modules, upstream's
+#                    tools/virtio/virtio_test with the vhost_test module)
 #   make kernel-bisect                    build every prefix of the series
 #   make kernel-mutants [KCSAN=1] [M="mutant ..."]   the ptr_ring suite must
 #                                         fail on every known-bad batched produce
+#   make kernel-vhost-mutants [M="mutant ..."]   the guest tests must fail on
+#                                         every known-bad 0009 (avail read-ahead)
 #   make kernel-kunit-uml                 the ptr_ring suite through the kernel's
 #                                         kunit.py run on UML (one CPU)
 #   make kernel-bench                     base vs patched guest benchmarks
@@ -16,11 +20,11 @@
 
 GUEST_BINS ?=
 KERNEL_FLAGS := $(if $(filter 1,$(BASE)),--base) $(if $(filter 1,$(DEBUG)),--debug) \
-	$(if $(filter 1,$(KCSAN)),--kcsan)
+	$(if $(filter 1,$(KCSAN)),--kcsan) $(if $(filter 1,$(VIRTIO_TEST)),--virtio-test)
 GUEST_DEPS = $(BUILD)/vnetkit-static $(BPF_OBJS) $(GUEST_BINS)
 
 .PHONY: kernel kernel-check kernel-bisect kernel-bench kernel-harness \
-	kernel-cost kernel-cost-check kernel-mutants kernel-kunit-uml
+	kernel-cost kernel-cost-check kernel-mutants kernel-kunit-uml kernel-vhost-mutants
 COST_DEPS = $(GUEST_DEPS) $(BUILD)/cost/vk_cost.so
 
 kernel:
@@ -35,8 +39,8 @@ kernel:
 kernel-check: kernel $(COST_DEPS)
 	$(Q)$(if $(filter cost,$(T)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh check $(KERNEL_FLAGS) \
 		$(if $(T),--filter $(T)))
-	$(Q)$(if $(T)$(filter 1,$(BASE) $(DEBUG) $(KCSAN)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness)
-	$(Q)$(if $(filter-out cost,$(T))$(filter 1,$(BASE) $(DEBUG) $(KCSAN)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/cost.sh smoke)
+	$(Q)$(if $(T)$(filter 1,$(BASE) $(DEBUG) $(KCSAN) $(VIRTIO_TEST)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness)
+	$(Q)$(if $(filter-out cost,$(T))$(filter 1,$(BASE) $(DEBUG) $(KCSAN) $(VIRTIO_TEST)),true,GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/cost.sh smoke)
 
 kernel-harness: kernel $(GUEST_DEPS)
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness
@@ -65,6 +69,10 @@ kernel-cost-check: $(COST_DEPS)
 kernel-mutants:
 	$(Q)scripts/setup.sh kernel
 	$(Q)scripts/mutants.sh $(if $(filter 1,$(KCSAN)),--kcsan) $(M)
+
+kernel-vhost-mutants: $(GUEST_DEPS)
+	$(Q)scripts/setup.sh kernel
+	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/vhost-mutants.sh $(M)
 
 kernel-kunit-uml:
 	$(Q)scripts/setup.sh kernel

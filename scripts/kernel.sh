@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # vnetkit test kernel: build Linux 6.12 with the quilt series in patches/.
 #
-#   scripts/kernel.sh build [--base] [--debug|--kcsan] [--series DIR]
-#                                   (make kernel [BASE=1] [DEBUG=1|KCSAN=1])
+#   scripts/kernel.sh build [--base] [--debug|--kcsan|--virtio-test] [--series DIR]
+#                                   (make kernel [BASE=1] [DEBUG=1|KCSAN=1|VIRTIO_TEST=1])
 #   scripts/kernel.sh bisect                     (make kernel-bisect)
 #   scripts/kernel.sh apply DIR                  apply DIR/series to a scratch copy
 #                                                (in $KERNEL_SCRATCH, default build/)
 #   scripts/kernel.sh check-series DIR           static checks of DIR/series
-#   scripts/kernel.sh image [--base] [--debug|--kcsan] [--series DIR]   print the bzImage path
+#   scripts/kernel.sh image [--base] [--debug|--kcsan|--virtio-test] [--series DIR]   print the bzImage path
 #   scripts/kernel.sh config FRAGMENT OUTDIR     configure the pristine tree only
 #   scripts/kernel.sh scratch DEST               a patched copy of the tree at DEST
 #   scripts/kernel.sh build-tree TREE OUT [--kcsan]   build TREE as the KUnit
@@ -17,7 +17,7 @@
 # patched source is a hard-link copy (cp -al) in build/linux-patched/, which
 # quilt modifies by replacing files (patch writes a new file and renames),
 # and every build is out of tree (O=build/kbuild, build/kbuild-debug,
-# build/kbuild-kcsan, build/base/kbuild for BASE=1, build/bisect/kbuild). A series other than
+# build/kbuild-kcsan, build/kbuild-virtio-test, build/base/kbuild for BASE=1, build/bisect/kbuild). A series other than
 # patches/ (--series DIR or VNETKIT_PATCHES=DIR) gets a tree and output
 # directory of its own, build/series/<name>-<hash of its path>/{linux-patched,
 # kbuild}, so builds of different series (make kernel-cost A=DIR B=DIR) never
@@ -117,12 +117,38 @@ CONFIG_KCSAN_WEAK_MEMORY=y
 EOF
 }
 
+# The virtio-test kernel (VIRTIO_TEST=1): upstream's tools/virtio/virtio_test
+# drives the vhost core through the vhost_test module (drivers/vhost/test.c
+# built out of tree from tools/virtio/vhost_test, scripts/virtio-test.sh),
+# which has no Kconfig symbol and so needs CONFIG_MODULES, which the full
+# kernel does not have (its exact cost counts would change with it). What
+# the module needs is the vhost core: VHOST_NET selects it, and it needs NET
+# and EVENTFD only. The rest is the KUnit kernel's boot set: no BTF, BPF,
+# tracing or PCI, so that this second kernel builds in a fraction of the
+# full one's time. The vhost core is the series' vhost.c, compiled as in the
+# full kernel.
+virtio_test_fragment() {
+	kunit_fragment | grep -vE '^CONFIG_(KUNIT|KUNIT_DEBUGFS|LIST_KUNIT_TEST|PTR_RING_KUNIT_TEST|RUNTIME_TESTING_MENU)='
+	cat <<'EOF'
+CONFIG_EPOLL=y
+CONFIG_EVENTFD=y
+CONFIG_POSIX_TIMERS=y
+CONFIG_NET=y
+CONFIG_VHOST_MENU=y
+CONFIG_VHOST_NET=y
+CONFIG_MODULES=y
+CONFIG_MODULE_UNLOAD=y
+EOF
+}
+
 # variant_config VARIANT: the fragment of a variant (0 = the full kernel,
-# 1 = full + debug, kunit = the KUnit kernel, kcsan = KUnit + KCSAN).
+# 1 = full + debug, kunit = the KUnit kernel, kcsan = KUnit + KCSAN,
+# vtest = the virtio-test kernel).
 variant_config() {
 	case "$1" in
 	kunit) kunit_fragment ;;
 	kcsan) kunit_fragment; kcsan_fragment ;;
+	vtest) virtio_test_fragment ;;
 	1) cat "$FRAGMENT"; debug_fragment ;;
 	*) cat "$FRAGMENT" ;;
 	esac
@@ -227,7 +253,7 @@ configure() {
 		return 0
 	fi
 	mv "$frag.new" "$frag"
-	say "configuring ${out#$top/} (tinyconfig + $(case "$debug" in 1) echo "${FRAGMENT#$top/} + debug" ;; kunit) echo 'the KUnit fragment' ;; kcsan) echo 'the KUnit fragment + KCSAN' ;; *) echo "${FRAGMENT#$top/}" ;; esac))"
+	say "configuring ${out#$top/} (tinyconfig + $(case "$debug" in 1) echo "${FRAGMENT#$top/} + debug" ;; kunit) echo 'the KUnit fragment' ;; kcsan) echo 'the KUnit fragment + KCSAN' ;; vtest) echo 'the virtio-test fragment' ;; *) echo "${FRAGMENT#$top/}" ;; esac))"
 	make -s -C "$tree" O="$out" ARCH=x86_64 tinyconfig >/dev/null
 	(cd "$tree" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag") >"$out/merge.log" 2>&1 ||
 		{ tail "$out/merge.log" >&2; die "merge_config.sh failed (see ${out#$top/}/merge.log)"; }
@@ -258,19 +284,22 @@ configure() {
 	echo "$h" >"$out/.vnetkit-config"
 }
 
-# kbuild TREE OUT: build bzImage with ccache; prints the time taken. In a
+# kbuild TREE OUT: build bzImage with ccache (and, in a kernel with
+# CONFIG_MODULES, Module.symvers, which out-of-tree modules link against:
+# the virtio-test kernel); prints the time taken. In a
 # KCSAN build (CONFIG_KCSAN in OUT/.config) only lib/ptr_ring_kunit.o is
 # instrumented: the command-line KCSAN_SANITIZE=n turns it off everywhere
 # else (scripts/Makefile.lib puts the per-object setting first).
 kbuild() {
 	local tree=$1 out=$2 t0 t1 log=$2/build.log
-	local -a extra=()
+	local -a extra=() targets=(bzImage)
 	export CCACHE_BASEDIR=$top CCACHE_NOHASHDIR=1
+	grep -q '^CONFIG_MODULES=y' "$out/.config" 2>/dev/null && targets+=(modules)
 	grep -q '^CONFIG_KCSAN=y' "$out/.config" 2>/dev/null &&
 		extra=(KCSAN_SANITIZE=n KCSAN_SANITIZE_ptr_ring_kunit.o=y)
 	t0=$(date +%s.%N)
 	if ! nice -n 10 make -C "$tree" O="$out" ARCH=x86_64 CC="ccache gcc" \
-		HOSTCC="ccache gcc" -j"$JOBS" "${extra[@]}" bzImage >"$log" 2>&1; then
+		HOSTCC="ccache gcc" -j"$JOBS" "${extra[@]}" "${targets[@]}" >"$log" 2>&1; then
 		{ grep -E ': (fatal )?error:|^ERROR:|Error [0-9]' "$log" || tail -20 "$log"; } | head -12 >&2
 		return 1
 	fi
@@ -289,6 +318,7 @@ variant_dir() {
 	[ "$base" = 1 ] && d=$build/base/kbuild
 	[ "$debug" = 1 ] && d=$d-debug
 	[ "$debug" = kcsan ] && d=$d-kcsan
+	[ "$debug" = vtest ] && d=$d-virtio-test
 	echo "$d"
 }
 
@@ -310,8 +340,9 @@ cmd_build() {
 		--base) base=1 ;;
 		--debug) debug=1 ;;
 		--kcsan) debug=kcsan ;;
+		--virtio-test) debug=vtest ;;
 		--series) set_series "${2:-}"; shift ;;
-		*) echo "vnetkit: kernel: unknown option '$1' (use --base, --debug, --kcsan, --series DIR)" >&2; exit 2 ;;
+		*) echo "vnetkit: kernel: unknown option '$1' (use --base, --debug, --kcsan, --virtio-test, --series DIR)" >&2; exit 2 ;;
 		esac
 		shift
 	done
@@ -322,11 +353,58 @@ cmd_build() {
 	# series without one patch) may lack the options patches/ adds.
 	configure "$tree" "$out" "$debug" "$([ "$PATCHES_DIR" = "$top/patches" ] && echo "$base" || echo 1)"
 	ver=$(make -s -C "$tree" kernelversion)
-	say "building $ver $([ "$base" = 1 ] && echo base || echo "patched ($(series_patches "$PATCHES_DIR" | wc -l) patches of ${PATCHES_DIR#$top/})")$(case "$debug" in 1) echo ', debug' ;; kcsan) echo ', kcsan' ;; esac) in ${out#$top/} (log: ${out#$top/}/build.log)"
+	say "building $ver $([ "$base" = 1 ] && echo base || echo "patched ($(series_patches "$PATCHES_DIR" | wc -l) patches of ${PATCHES_DIR#$top/})")$(case "$debug" in 1) echo ', debug' ;; kcsan) echo ', kcsan' ;; vtest) echo ', virtio-test' ;; esac) in ${out#$top/} (log: ${out#$top/}/build.log)"
 	kbuild "$tree" "$out" || die "build failed (see ${out#$top/}/build.log)"
 	warn=$(grep -c 'warning:' "$out/build.log" || true)
 	say "built ${out#$top/}/arch/x86/boot/bzImage in ${BUILD_SECS} s ($warn compiler warning(s) in this build)"
 	echo "$BUILD_SECS" >"$out/.vnetkit-build-secs"
+	[ "$debug" = vtest ] && virtio_tools "$tree" "$out"
+	return 0
+}
+
+# virtio_tools TREE OUT: upstream's virtio_test and the vhost_test module of
+# TREE, for the virtio-test kernel in OUT, into OUT/virtio-test/
+# (virtio_test, vhost_test.ko). The module is drivers/vhost/test.c (what
+# tools/virtio/vhost_test/vhost_test.c includes) built against OUT, so it
+# runs the series' vhost core. tools/virtio builds in place, so it gets a
+# copy of its own, with links to what it reads from the tree. Its UAPI
+# headers are the build host's (linux-libc-dev; the vhost ioctls are ABI):
+# with the tree's own as ../../usr/include (make headers), compiler_types.h
+# redefines the __user of tools/include's types.h, an error under its
+# -Werror. 6.12.117's tools/virtio does not build as shipped either:
+# compiler_types.h includes <linux/compiler-context-analysis.h> (a stable
+# backport) from a directory tools/virtio does not search, and
+# virtio_ring.c uses data_race() and MODULE_DESCRIPTION(), which its stubs
+# lack; compat/ supplies those three without touching the tree.
+virtio_tools() {
+	local tree=$1 out=$2 d=$2/virtio-test t0 t1
+	t0=$(date +%s.%N)
+	rm -rf "$d"
+	mkdir -p "$d/src/tools" "$d/compat/linux" "$d/module"
+	cp -a "$tree/tools/virtio" "$d/src/tools/virtio"
+	ln -s "$tree/tools/include" "$d/src/tools/include"
+	ln -s "$tree/include" "$d/src/include"
+	ln -s "$tree/drivers" "$d/src/drivers"
+	ln -s "$tree/include/linux/compiler-context-analysis.h" "$d/compat/linux/"
+	printf '%s\n' '/* vnetkit: stubs 6.12.y virtio_ring.c needs in user space */' \
+		'#define data_race(expr) (expr)' '#define MODULE_DESCRIPTION(desc)' >"$d/compat/compat.h"
+	# CFLAGS from the environment: tools/virtio's Makefile appends to it.
+	if ! CFLAGS="-I$d/compat -include $d/compat/compat.h" nice -n 10 \
+		make -C "$d/src/tools/virtio" CC="ccache gcc" virtio_test >"$d/build.log" 2>&1; then
+		grep -E 'error' "$d/build.log" | head -8 >&2
+		die "virtio-test: tools/virtio/virtio_test does not build (see ${d#$top/}/build.log)"
+	fi
+	cp "$tree/tools/virtio/vhost_test/Makefile" "$tree/tools/virtio/vhost_test/vhost_test.c" "$d/module/"
+	# As tools/virtio's oot target: test.c and vhost.h from drivers/vhost.
+	if ! nice -n 10 make -C "$tree" O="$out" ARCH=x86_64 CC="ccache gcc" \
+		HOSTCC="ccache gcc" M="$d/module" KCFLAGS="-I$tree/drivers/vhost" \
+		modules >>"$d/build.log" 2>&1; then
+		grep -E 'error|ERROR' "$d/build.log" | head -8 >&2
+		die "virtio-test: the vhost_test module does not build (see ${d#$top/}/build.log)"
+	fi
+	cp "$d/src/tools/virtio/virtio_test" "$d/module/vhost_test.ko" "$d/"
+	t1=$(date +%s.%N)
+	say "built ${d#$top/}/virtio_test and vhost_test.ko in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 }
 
 # cmd_scratch DEST: a hard-link copy of the pristine tree with the whole
@@ -466,6 +544,7 @@ image)
 		--base) base=1 ;;
 		--debug) debug=1 ;;
 		--kcsan) debug=kcsan ;;
+		--virtio-test) debug=vtest ;;
 		--series) set_series "${2:-}"; shift ;;
 		esac
 		shift

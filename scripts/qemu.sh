@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boot the vnetkit test kernel under QEMU (TCG) and run the guest suite.
 #
-#   scripts/qemu.sh check [--base] [--debug|--kcsan] [--filter WORD]   (make kernel-check)
+#   scripts/qemu.sh check [--base] [--debug|--kcsan|--virtio-test] [--filter WORD]   (make kernel-check)
 #   scripts/qemu.sh bench                                      (make kernel-bench)
 #   scripts/qemu.sh harness                 self-tests of this harness (real boots)
 #   scripts/qemu.sh parse CONSOLE RESULTS   turn two saved serial logs into TAP
@@ -64,6 +64,12 @@ make_initramfs() {
 	cp "$build"/bpf/*.bpf.o "$root/usr/lib/vnetkit/bpf/" 2>/dev/null || true
 	install -m 0644 "$top/selftests/lib.sh" "$root/usr/lib/vnetkit/selftests/lib.sh"
 	cp "$top"/selftests/guest/*.sh "$root/usr/lib/vnetkit/selftests/guest/" 2>/dev/null || true
+	# The virtio-test kernel's tools (scripts/kernel.sh virtio_tools).
+	if [ -n "${VIRTIO_TEST_DIR:-}" ]; then
+		copy_bin "$root" "$VIRTIO_TEST_DIR/virtio_test"
+		install -D -m 0644 "$VIRTIO_TEST_DIR/vhost_test.ko" \
+			"$root/usr/lib/vnetkit/modules/vhost_test.ko"
+	fi
 	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
@@ -216,11 +222,12 @@ boot() {
 	strip_log "$dir/console.raw" >"$dir/console.log"
 }
 
-image_for() {	# image_for BASE DEBUG (DEBUG: 0, 1 or kcsan)
+image_for() {	# image_for BASE DEBUG (DEBUG: 0, 1, kcsan or vtest)
 	local a=()
 	[ "$1" = 1 ] && a+=(--base)
 	[ "$2" = 1 ] && a+=(--debug)
 	[ "$2" = kcsan ] && a+=(--kcsan)
+	[ "$2" = vtest ] && a+=(--virtio-test)
 	"$top/scripts/kernel.sh" image "${a[@]}"
 }
 
@@ -239,7 +246,14 @@ prune_runs() {
 run_guest() {
 	local name=$1 base=$2 debug=$3 mode=$4 filter=$5 st=$6 limit=$7 img dir cmd
 	img=${QEMU_IMAGE:-$(image_for "$base" "$debug")}
-	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1')$([ "$debug" = kcsan ] && echo ' KCSAN=1') first)"
+	[ -r "$img" ] || die "$img missing (run make kernel$([ "$base" = 1 ] && echo ' BASE=1')$([ "$debug" = 1 ] && echo ' DEBUG=1')$([ "$debug" = kcsan ] && echo ' KCSAN=1')$([ "$debug" = vtest ] && echo ' VIRTIO_TEST=1') first)"
+	# The virtio-test kernel brings its tools, built next to its image.
+	local VIRTIO_TEST_DIR=
+	if [ "$debug" = vtest ]; then
+		VIRTIO_TEST_DIR=${img%/arch/x86/boot/bzImage}/virtio-test
+		[ -x "$VIRTIO_TEST_DIR/virtio_test" ] && [ -r "$VIRTIO_TEST_DIR/vhost_test.ko" ] ||
+			die "$VIRTIO_TEST_DIR/virtio_test or vhost_test.ko missing (run make kernel VIRTIO_TEST=1 first)"
+	fi
 	# One directory per run: several sessions may boot guests at once.
 	mkdir -p "$build/qemu"
 	dir=$(mktemp -d "$build/qemu/$name.XXXXXX")
@@ -266,6 +280,11 @@ run_guest() {
 	# test_vhost's 100000 frames then outlast 300 s without anything wrong.
 	[ "$debug" = 1 ] && cmd+=" vnetkit.timeout=1200"
 	[ "$debug" = kcsan ] && cmd+=" vnetkit.timeout=600"
+	# virtio_test.sh runs upstream's virtio_test 1M buffers at a time.
+	[ "$debug" = vtest ] && cmd+=" vnetkit.timeout=${VIRTIO_TEST_TIMEOUT:-2400}"
+	# No PCI in it, so no ACPI tables and no power-off: the guest reboots,
+	# which ends QEMU (-no-reboot).
+	[ "$debug" = vtest ] && cmd+=" vnetkit.end=reboot"
 	# KCSAN instruments only the ptr_ring suite (scripts/kernel.sh): watch
 	# more of its accesses than the default one in 4000.
 	[ "$debug" = kcsan ] && cmd+=" kcsan.skip_watch=${KCSAN_SKIP_WATCH:-500}"
@@ -293,14 +312,16 @@ run_guest() {
 }
 
 cmd_check() {
-	local base=0 debug=0 filter= limit=${QEMU_TIMEOUT:-1500} name=check
+	local base=0 debug=0 filter= limit=${QEMU_TIMEOUT:-1500} name=check mode=check
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--base) base=1; name+=-base ;;
 		--debug) debug=1; name+=-debug; limit=$((limit * 4)) ;;
 		--kcsan) debug=kcsan; name+=-kcsan; limit=$((limit * 2)) ;;
+		# Two scripts of up to 2400 s each (16 runs of virtio_test).
+		--virtio-test) debug=vtest; name+=-virtio-test; mode=virtio; limit=$((limit * 4)) ;;
 		--filter) filter=${2:-}; shift ;;
-		*) echo "vnetkit: qemu: unknown option '$1' (--base, --debug, --kcsan, --filter WORD)" >&2; exit 2 ;;
+		*) echo "vnetkit: qemu: unknown option '$1' (--base, --debug, --kcsan, --virtio-test, --filter WORD)" >&2; exit 2 ;;
 		esac
 		shift
 	done
@@ -313,7 +334,7 @@ cmd_check() {
 		esac
 	fi
 	echo "TAP version 13"
-	run_guest "$name" "$base" "$debug" check "$filter" "" "$limit"
+	run_guest "$name" "$base" "$debug" "$mode" "$filter" "" "$limit"
 	tap_summary
 	[ $nfail -eq 0 ]
 }

@@ -39,6 +39,7 @@ table=(
 	"vhost tx|--inject-after|10"
 	"vhost tx|--timeout|1"
 	"vhost pingpong|--interval|10"
+	"vhost tx --lockstep|--burst-every|100"
 )
 for row in "${table[@]}"; do
 	IFS='|' read -r cmd opt good <<<"$row"

@@ -61,6 +61,16 @@ expect_fail 2 "(only to: pingpong)" "vhost: --rtt-log needs pingpong" \
 	$V vhost tx --rtt-log /tmp/x
 expect_fail 1 "vnetkit vhost pingpong: --rtt-log: cannot create /nonexistent-$$/rtt" "vhost: an --rtt-log that cannot be created is an error before any device" \
 	$V vhost pingpong --rtt-log /nonexistent-$$/rtt
+expect_fail 2 "add --lockstep" "vhost: --burst-every needs --lockstep" \
+	$V vhost tx --burst-every 100
+expect_fail 2 "a single frame" "vhost: --burst-every with --batch 1 refused" \
+	$V vhost tx --lockstep --burst-every 100 --batch 1
+expect_fail 2 "does not fit in every" "vhost: --burst-every below --batch refused" \
+	$V vhost tx --lockstep --burst-every 4 --batch 8
+expect_fail 2 "cannot be used with --burst-every" "vhost: --burst-every with --publish-every refused" \
+	$V vhost tx --lockstep --burst-every 100 --publish-every 1
+expect_fail 2 "(only to: tx)" "vhost: --burst-every needs tx" \
+	$V vhost rx --burst-every 100
 
 # regions: the fixed ring addresses the cost plugin is given, computed here
 # independently from the virtio split-ring layout (desc 16 B, avail
