@@ -282,10 +282,15 @@ check "trace --events vhost_ --json: two devices, each named by its own id and o
 check "trace --events vhost_ --json: both of type net ($t1, $t2)" eval '[ "$t1" = net ] && [ "$t2" = net ]'
 check "trace --events vhost_ --json: the TX device's counts are its own (vq 1: $tx1 of 1200 entries, vq 0: $rx1, busy polls $bp1)" \
 	eval '[ "$tx1" = 1200 ] && [ "$rx1" = 0 ] && [ "$bp1" = 0 ]'
-# RX also takes what else reached its TAP (IPv6 neighbour discovery).
+# RX also takes what else reached its TAP (IPv6 neighbour discovery): the
+# driver counts those it reaps as foreign, but one that lands after its last
+# reap is used by vhost and never seen by the driver. So RX is 300 plus the
+# foreign frames plus at most a few late ones; the TX device's 1200 frames
+# leaking into this device's counts would be far more.
 f2=$(jv .foreign "$(cat /tmp/vt_o2)")
-check "trace --events vhost_ --json: the round-trip device's counts are its own (vq 1: $tx2, vq 0: $rx2 of 300 + $f2 foreign entries, busy polls $bp2)" \
-	eval '[ "$tx2" = 300 ] && [ "$rx2" = $((300 + ${f2:-0})) ] && [ "$bp2" -gt 0 ]'
+own_rx() { [ "$1" -ge $((300 + ${f2:-0})) ] && [ "$1" -le $((300 + ${f2:-0} + 4)) ]; }
+check "trace --events vhost_ --json: the round-trip device's counts are its own (vq 1: $tx2, vq 0: $rx2 of 300 + $f2 foreign entries + at most 4 late, busy polls $bp2)" \
+	eval '[ "$tx2" = 300 ] && own_rx "$rx2" && [ "$bp2" -gt 0 ]'
 two_devices /tmp/vt_txt
 p1=$(cat /tmp/vt_p1 2>/dev/null) p2=$(cat /tmp/vt_p2 2>/dev/null)
 txt=$(cat /tmp/vt_txt)
@@ -299,7 +304,8 @@ tbl() { awk -v p="$1" '/^vhost device / { on = index($0, "owner tgid " p ")") > 
 check "trace --events vhost_: the TX device's table counts its 1200 entries on vq 1, no busy poll" \
 	eval 'tbl "$p1" | grep -qE "^1 tx +[0-9]+ +1200 " && ! tbl "$p1" | grep -q "^BUSY POLL"'
 f2=$(jv .foreign "$(cat /tmp/vt_o2)")
-check "trace --events vhost_: the round-trip device's table counts 300 entries per ring (+ $f2 foreign on RX), with busy polls" \
-	eval 'tbl "$p2" | grep -qE "^0 rx +[0-9]+ +$((300 + ${f2:-0})) " && tbl "$p2" | grep -qE "^1 tx +[0-9]+ +300 " && tbl "$p2" | grep -q "^BUSY POLL"'
+rx2=$(tbl "$p2" | awk '$1 == 0 && $2 == "rx" { print $4 }')
+check "trace --events vhost_: the round-trip device's table counts 300 entries per ring (RX ${rx2:-none}: + $f2 foreign, at most 4 late), with busy polls" \
+	eval 'own_rx "${rx2:-0}" && tbl "$p2" | grep -qE "^1 tx +[0-9]+ +300 " && tbl "$p2" | grep -q "^BUSY POLL"'
 diag "$(echo "$txt" | awk '/^vhost device/ { on = 1 } on && /^[a-z_]+ \((fentry|kprobe|tp|raw_tp|syscall)/ { exit } on')"
 exit 0
