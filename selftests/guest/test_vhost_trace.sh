@@ -304,7 +304,7 @@ tbl() { awk -v p="$1" '/^vhost device / { on = index($0, "owner tgid " p ")") > 
 check "trace --events vhost_: the TX device's table counts its 1200 entries on vq 1, no busy poll" \
 	eval 'tbl "$p1" | grep -qE "^1 tx +[0-9]+ +1200 " && ! tbl "$p1" | grep -q "^BUSY POLL"'
 f2=$(jv .foreign "$(cat /tmp/vt_o2)")
-rx2=$(tbl "$p2" | awk '$1 == 0 && $2 == "rx" { print $4 }')
+rx2=$(tbl "$p2" | awk '$1 == 0 && $2 == "rx" { print $4; exit }')
 check "trace --events vhost_: the round-trip device's table counts 300 entries per ring (RX ${rx2:-none}: + $f2 foreign, at most 4 late), with busy polls" \
 	eval 'own_rx "${rx2:-0}" && tbl "$p2" | grep -qE "^1 tx +[0-9]+ +300 " && tbl "$p2" | grep -q "^BUSY POLL"'
 diag "$(echo "$txt" | awk '/^vhost device/ { on = 1 } on && /^[a-z_]+ \((fentry|kprobe|tp|raw_tp|syscall)/ { exit } on')"
