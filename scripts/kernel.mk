@@ -3,7 +3,9 @@
 #   make kernel-check [BASE=1] [DEBUG=1|KCSAN=1|VIRTIO_TEST=1] [T=word]   boot it, run the guest suite
 #                    (VIRTIO_TEST=1: a kernel with modules, upstream's
 #                    tools/virtio/virtio_test with the vhost_test module)
-#   make kernel-bisect                    build every prefix of the series
+#   make kernel-bisect [BOOT=1] [FROM=P] [TO=P] [T=word]   build every prefix of
+#                                         the series (P: a position or patch number);
+#                                         BOOT=1: boot each, run the guest suite
 #   make kernel-mutants [KCSAN=1] [M="mutant ..."]   the ptr_ring suite must
 #                                         fail on every known-bad batched produce
 #   make kernel-vhost-mutants [M="mutant ..."]   the guest tests must fail on
@@ -45,9 +47,10 @@ kernel-check: kernel $(COST_DEPS)
 kernel-harness: kernel $(GUEST_DEPS)
 	$(Q)GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/qemu.sh harness
 
-kernel-bisect:
+kernel-bisect: $(if $(filter 1,$(BOOT)),$(GUEST_DEPS))
 	$(Q)scripts/setup.sh kernel
-	$(Q)scripts/kernel.sh bisect
+	$(Q)BISECT_BOOT=$(BOOT) BISECT_FROM=$(FROM) BISECT_TO=$(TO) BISECT_FILTER=$(T) \
+		GUEST_BINS="$(abspath $(GUEST_BINS))" scripts/kernel.sh bisect
 
 kernel-bench: $(GUEST_DEPS)
 	$(Q)scripts/setup.sh kernel

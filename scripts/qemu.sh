@@ -17,7 +17,8 @@
 # shared libraries), QEMU_TIMEOUT (seconds, default 2400: the whole guest suite took 1180 s at
 # load 7-8 with 545 checks; a hang detector, not a time budget; x4 for --debug),
 # EXTRA_CMDLINE (appended to the kernel command line), QEMU_IMAGE (boot this
-# bzImage instead of the one make kernel built), QEMU_ACCEL (default
+# bzImage instead of the one make kernel built), QEMU_RUN_NAME (the run
+# directory's name under build/qemu/, default check), QEMU_ACCEL (default
 # "-accel tcg"), QEMU_ARGS (more QEMU arguments, e.g. -icount and -plugin),
 # QEMU_SMP (vCPUs, default 2; QEMU_SMP=1 checks what a single CPU does, e.g.
 # KUnit skips), KBENCH_KERNELS (kernel-bench: "base patched" by default),
@@ -313,7 +314,7 @@ run_guest() {
 }
 
 cmd_check() {
-	local base=0 debug=0 filter= limit=${QEMU_TIMEOUT:-2400} name=check mode=check
+	local base=0 debug=0 filter= limit=${QEMU_TIMEOUT:-2400} name=${QEMU_RUN_NAME:-check} mode=check
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--base) base=1; name+=-base ;;

@@ -94,6 +94,14 @@ expect_fail 1 "applies only with fuzz" "apply: a patch that needs fuzz is an err
 	"$K" apply "$FX/fuzz"
 expect_fail 1 "0001-noapply.patch (1/1) does not apply" "apply: a patch that does not apply is named" \
 	"$K" apply "$FX/noapply"
+# make kernel-bisect FROM/TO: a position or a patch number; a range the
+# series does not have is a usage error before anything is built.
+expect_fail 2 "'0042' names 0 patches of the series" "bisect: FROM naming no patch is a usage error" \
+	env BISECT_FROM=0042 "$K" bisect
+expect_fail 2 "'99' names 0 patches" "bisect: TO past the series is a usage error" \
+	env BISECT_TO=99 "$K" bisect
+expect_fail 2 "FROM 0009-vhost-fetch-avail-heads-in-batches.patch comes after TO 0004-vhost-add-tracepoints.patch" \
+	"bisect: FROM after TO is a usage error" env BISECT_FROM=0009 BISECT_TO=0004 "$K" bisect
 left=$(ls -A "$KERNEL_SCRATCH")
 check "apply: leaves no scratch tree behind" test -z "$left"
 exit 0
