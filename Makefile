@@ -42,6 +42,7 @@ all: $(BUILD)/vnetkit
 # has read its rules (whose prerequisites make expands at once): every
 # target that packs the guest depends on the complete list here.
 kernel-check kernel-harness kernel-bench kernel-cost kernel-cost-check: $(GUEST_BINS)
+kernel-bisect: $(if $(filter 1,$(BOOT)),$(GUEST_BINS))
 
 
 .PHONY: setup demo check bench clean install uninstall
