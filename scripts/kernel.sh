@@ -160,6 +160,18 @@ series_patches() {
 	sed -e 's/#.*//' -e 's/[[:space:]].*//' "$1/series" | grep -v '^$' || true
 }
 
+# applied_list: the patch numbers (what precedes the first '-' of each file
+# name read on stdin) as one comma-separated line, "none" for none. Written
+# next to each image (.vnetkit-applied; a bisect prefix: <image>.applied),
+# scripts/qemu.sh passes it to the guest as vnetkit.series=, and a guest
+# test that needs what a patch adds skips, naming it, on a kernel without
+# that patch (needs_patches in selftests/lib.sh).
+applied_list() {
+	local l
+	l=$(sed 's/-.*//' | paste -sd, -)
+	echo "${l:-none}"
+}
+
 # series_hash DIR: changes whenever the series file or any patch in it does.
 series_hash() {
 	local d=$1 p
@@ -358,6 +370,8 @@ cmd_build() {
 	warn=$(grep -c 'warning:' "$out/build.log" || true)
 	say "built ${out#$top/}/arch/x86/boot/bzImage in ${BUILD_SECS} s ($warn compiler warning(s) in this build)"
 	echo "$BUILD_SECS" >"$out/.vnetkit-build-secs"
+	if [ "$base" = 1 ]; then applied_list; else series_patches "$PATCHES_DIR" | applied_list; fi \
+		>"$out/.vnetkit-applied"
 	[ "$debug" = vtest ] && virtio_tools "$tree" "$out"
 	return 0
 }
@@ -494,12 +508,13 @@ cmd_bisect() {
 		[ "${BISECT_BOOT:-0}" = 1 ] || continue
 		img=$build/bisect/$i-${pats[i - 1]%.patch}.bzImage
 		cp "$out/arch/x86/boot/bzImage" "$img"
+		printf '%s\n' "${pats[@]:0:i}" | applied_list >"${img%.bzImage}.applied"
 		set +e
 		QEMU_IMAGE=$img QEMU_RUN_NAME=bisect-$i "$top/scripts/qemu.sh" check \
 			${BISECT_FILTER:+--filter "$BISECT_FILTER"} >"${img%.bzImage}.tap" 2>&1
 		rc=$?
 		set -e
-		rm -f "$img"
+		rm -f "$img" "${img%.bzImage}.applied"
 		grep '^not ok' "${img%.bzImage}.tap" | sed "s|^|kernel: bisect: $i/$n: |" || true
 		say "bisect: $i/$n ${pats[i - 1]}: boots, guest suite$([ -n "${BISECT_FILTER:-}" ] && echo " ($BISECT_FILTER)"): $(tail -1 "${img%.bzImage}.tap") (${img#$top/} -> ${img%.bzImage}.tap)"
 		[ "$rc" = 0 ] || failed+=("$i/$n ${pats[i - 1]}")

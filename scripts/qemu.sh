@@ -290,6 +290,12 @@ run_guest() {
 	# KCSAN instruments only the ptr_ring suite (scripts/kernel.sh): watch
 	# more of its accesses than the default one in 4000.
 	[ "$debug" = kcsan ] && cmd+=" kcsan.skip_watch=${KCSAN_SKIP_WATCH:-500}"
+	# The patches the image carries (scripts/kernel.sh writes them next to
+	# it): a guest test needing a later patch skips on a prefix or base.
+	local applied
+	applied=$(cat "${img%.bzImage}.applied" 2>/dev/null ||
+		cat "${img%/arch/x86/boot/bzImage}/.vnetkit-applied" 2>/dev/null || true)
+	[ -n "$applied" ] && cmd+=" vnetkit.series=$applied"
 	[ -n "$filter" ] && cmd+=" vnetkit.filter=$filter"
 	[ -n "$st" ] && cmd+=" vnetkit.selftest=$st"
 	cmd+=${EXTRA_CMDLINE:+ $EXTRA_CMDLINE}

@@ -9,6 +9,21 @@ ok()   { echo "ok - $*"; }
 fail() { echo "not ok - $*"; _vk_rc=1; }
 skip() { echo "ok - $1 # SKIP $2"; }
 diag() { echo "# $*"; }
+# needs_patches "N N..." WHAT: end the script with a skip of WHAT unless the
+# kernel carries every listed patch of the series. The guest learns which
+# it carries from the build (vnetkit.series=, scripts/kernel.sh): a prefix
+# of make kernel-bisect or a BASE=1 kernel. A kernel of unknown make
+# (no list) runs the script: a missing feature fails there, never hides.
+needs_patches() {
+	local p miss=
+	[ -n "${VNETKIT_SERIES:-}" ] || return 0
+	for p in $1; do
+		case ",$VNETKIT_SERIES," in *",$p,"*) ;; *) miss+=" $p" ;; esac
+	done
+	[ -z "$miss" ] && return 0
+	skip "$2" "unavailable (this kernel lacks patch(es)${miss} of the series; it carries ${VNETKIT_SERIES//,/ })"
+	exit 0
+}
 # check "description" command...   -> ok/fail on the command's exit status
 check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
 

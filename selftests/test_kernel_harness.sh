@@ -89,4 +89,27 @@ left=$(cd "$top/build/qemu" && ls -d $n.?????? | tr '\n' ' ')
 check "qemu.sh: pruning keeps the 3 newest runs and a running one, removes the rest (left: $left)" \
 	test "$left" = "$n.000001 $n.000003 $n.000004 $n.000005 "
 
+# needs_patches (selftests/lib.sh): a guest script needing a later patch
+# skips on a prefix (make kernel-bisect BOOT=1) or BASE=1, naming the
+# patch; with the patch, or on a kernel whose patches are unknown, it runs.
+gate() {
+	VNETKIT_SERIES=$1 bash -c "source '$top/selftests/lib.sh'; needs_patches '$2' 'the feature'; echo ran"
+}
+out=$(gate 0001,0002,0004,0004a "0004 0004a")
+check "needs_patches: a kernel with every listed patch runs the script" test "$out" = ran
+out=$(gate 0001,0002,0004 "0004a 0008")
+check "needs_patches: a prefix without 0004a and 0008 skips, naming both ($out)" \
+	test "$out" = "ok - the feature # SKIP unavailable (this kernel lacks patch(es) 0004a 0008 of the series; it carries 0001 0002 0004)"
+out=$(gate none "0001")
+check "needs_patches: a base kernel (none) skips" grep -q "SKIP unavailable (this kernel lacks patch(es) 0001" <<<"$out"
+out=$(gate 0002.1 "0002")
+check "needs_patches: 0002.1 is not 0002 ($out)" grep -q "lacks patch(es) 0002 of" <<<"$out"
+out=$(gate "" "0008")
+check "needs_patches: without a list (a kernel of unknown make) the script runs" test "$out" = ran
+# What the build records for the guest (scripts/kernel.sh applied_list).
+out=$(printf '0001-a.patch\n0002.1-b-c.patch\n0004a-d.patch\n' | bash -c "source <(sed -n '/^applied_list()/,/^}/p' '$top/scripts/kernel.sh'); applied_list")
+check "kernel.sh: the applied list is the patch numbers ($out)" test "$out" = 0001,0002.1,0004a
+out=$(bash -c "source <(sed -n '/^applied_list()/,/^}/p' '$top/scripts/kernel.sh'); applied_list" </dev/null)
+check "kernel.sh: no patches is 'none' ($out)" test "$out" = none
+
 exit 0

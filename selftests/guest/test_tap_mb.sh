@@ -16,6 +16,7 @@
 #   bad       writes of 0..64 B: below 14 B refused by tun (EINVAL), the rest
 #             counted by the program, byte counts exact (nothing read past).
 source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
+needs_patches "0007 0008" "TAP multi-buffer XDP: veth -> TAP redirect (0007), native XDP on writes larger than a page (0008)"
 V=${VNETKIT:-vnetkit}
 [ -x "$V" ] || V=$(command -v vnetkit)
 N=${TAP_MB_FRAMES:-300}

@@ -4,6 +4,7 @@
 # (make kernel-check T=tap_mb; the cases and their counters:
 # tap_mb_lies_lib.sh).
 source "$(dirname "$0")/tap_mb_lies_lib.sh"
+needs_patches "0007 0008" "frames of the bound sizes back from XDP_TX (0008) and veth -> TAP redirect (0007)"
 
 # --- tx: XDP_TX frames of the bound sizes come back whole ------------------
 # rx_bytes counts the whole frame (0008: xdp_get_buff_len(), not the head;

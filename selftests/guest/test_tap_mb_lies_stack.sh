@@ -4,6 +4,7 @@
 # (make kernel-check T=tap_mb; the cases and their counters:
 # tap_mb_lies_lib.sh).
 source "$(dirname "$0")/tap_mb_lies_lib.sh"
+needs_patches "0008" "lying lengths on the multi-buffer skb of native TAP XDP (0008)"
 
 # --- stack: lengths inside the frame that lie (pass) ----------------------
 # The program passes; the skb (0008: a head page plus page_frag frags for

@@ -4,6 +4,7 @@
 # (make kernel-check T=tap_mb; the cases and their counters:
 # tap_mb_lies_lib.sh).
 source "$(dirname "$0")/tap_mb_lies_lib.sh"
+needs_patches "0008" "TAP writes around the bounds of native multi-buffer XDP (0008)"
 
 # --- size: writes around every bound -------------------------------------
 # Up to 3456 B one page (native, no frags), 3457..73088 native over frags

@@ -7,6 +7,7 @@
 # full peek length) and arrive over several mergeable buffers or in one
 # large buffer. vnetkit verifies every frame byte for byte.
 source "$(dirname "$0")/vhost_lib.sh"
+needs_patches "0006 0007" "multi-buffer XDP frames into vhost-net through a TAP (0006 peek length, 0007 NDO_XMIT_SG)"
 F=${TAP_MB_VHOST_FRAMES:-2000}
 for size in 1500 4000 9000; do
 	run_ok "vhost rx via XDP_REDIRECT, $size B frames over 2 KiB mergeable buffers" \
