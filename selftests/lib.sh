@@ -9,6 +9,13 @@ ok()   { echo "ok - $*"; }
 fail() { echo "not ok - $*"; _vk_rc=1; }
 skip() { echo "ok - $1 # SKIP $2"; }
 diag() { echo "# $*"; }
+# has_patch N: the kernel carries patch N of the series, or its patches are
+# unknown (no vnetkit.series= list).
+has_patch() {
+	[ -z "${VNETKIT_SERIES:-}" ] && return 0
+	case ",$VNETKIT_SERIES," in *",$1,"*) return 0 ;; esac
+	return 1
+}
 # needs_patches "N N..." WHAT: end the script with a skip of WHAT unless the
 # kernel carries every listed patch of the series. The guest learns which
 # it carries from the build (vnetkit.series=, scripts/kernel.sh): a prefix
@@ -16,10 +23,7 @@ diag() { echo "# $*"; }
 # (no list) runs the script: a missing feature fails there, never hides.
 needs_patches() {
 	local p miss=
-	[ -n "${VNETKIT_SERIES:-}" ] || return 0
-	for p in $1; do
-		case ",$VNETKIT_SERIES," in *",$p,"*) ;; *) miss+=" $p" ;; esac
-	done
+	for p in $1; do has_patch "$p" || miss+=" $p"; done
 	[ -z "$miss" ] && return 0
 	skip "$2" "unavailable (this kernel lacks patch(es)${miss} of the series; it carries ${VNETKIT_SERIES//,/ })"
 	exit 0

@@ -27,6 +27,8 @@ if [ -n "$sym" ]; then
 	else
 		fail "vhost batch lap: a kprobe event on $sym (needed to count refills)"
 	fi
+elif has_patch 0009; then
+	fail "vhost batch lap: vhost_get_avail_heads (0009's refill) in /proc/kallsyms of a kernel with 0009"
 fi
 
 # lap RING BATCH [OPTS...]: two bursts of BATCH one index lap apart.
