@@ -3,8 +3,10 @@
 # whole or into short buffers; the TAP's MTU against the whole frame.
 # (make kernel-check T=tap_mb; the cases and their counters:
 # tap_mb_lies_lib.sh).
-source "$(dirname "$0")/tap_mb_lies_lib.sh"
+# Gated before the shared testbed is set up.
+source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 needs_patches "0007 0008" "frames of the bound sizes back from XDP_TX (0008) and veth -> TAP redirect (0007)"
+source "$(dirname "$0")/tap_mb_lies_lib.sh"
 
 # --- tx: XDP_TX frames of the bound sizes come back whole ------------------
 # rx_bytes counts the whole frame (0008: xdp_get_buff_len(), not the head;

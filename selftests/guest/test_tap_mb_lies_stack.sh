@@ -3,8 +3,10 @@
 # lengths lie, on 0008's multi-buffer skb and the one-page one.
 # (make kernel-check T=tap_mb; the cases and their counters:
 # tap_mb_lies_lib.sh).
-source "$(dirname "$0")/tap_mb_lies_lib.sh"
+# Gated before the shared testbed is set up.
+source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 needs_patches "0008" "lying lengths on the multi-buffer skb of native TAP XDP (0008)"
+source "$(dirname "$0")/tap_mb_lies_lib.sh"
 
 # --- stack: lengths inside the frame that lie (pass) ----------------------
 # The program passes; the skb (0008: a head page plus page_frag frags for

@@ -3,8 +3,10 @@
 # fields that lie.
 # (make kernel-check T=tap_mb; the cases and their counters:
 # tap_mb_lies_lib.sh).
-source "$(dirname "$0")/tap_mb_lies_lib.sh"
+# Gated before the shared testbed is set up.
+source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 needs_patches "0008" "TAP writes around the bounds of native multi-buffer XDP (0008)"
+source "$(dirname "$0")/tap_mb_lies_lib.sh"
 
 # --- size: writes around every bound -------------------------------------
 # Up to 3456 B one page (native, no frags), 3457..73088 native over frags
