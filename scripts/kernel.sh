@@ -14,6 +14,8 @@
 #                                                kernel (scripts/mutants.sh)
 #   scripts/kernel.sh vhost-net-test OUT         upstream's tools/virtio/vhost_net_test
 #                                                (static, from the pristine tree)
+#   scripts/kernel.sh virtio-tools DIR [--patch FILE]... TARGET...   tools/virtio
+#                                                targets, static, in a copy in DIR
 #
 # The pristine tree from scripts/kernel-src.sh is never written to: the
 # patched source is a hard-link copy (cp -al) in build/linux-patched/, which
@@ -425,18 +427,44 @@ virtio_tools() {
 	say "built ${d#$top/}/virtio_test and vhost_test.ko in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
 }
 
-# cmd_vhost_net_test OUT: upstream's tools/virtio/vhost_net_test, static,
-# at OUT, for the default guest suite (selftests/guest/test_vhost_net_test.sh).
-# Built from the pristine tree: it is the driver side (virtio_ring.c in user
-# space), which the series does not touch; the device side is the guest
-# kernel's vhost_net. It needs no module and no kernel build of its own.
-cmd_vhost_net_test() {
-	local out=${1:?usage: kernel.sh vhost-net-test OUT} d=$build/virtio-tools tree
+# cmd_virtio_tools DIR [--patch FILE]... TARGET...: TARGETs of the pristine
+# tree's tools/virtio (vhost_net_test, virtio_test), static, in a copy of it
+# in DIR with each FILE applied (patch -p1, no fuzz): DIR/src/tools/virtio/.
+# The driver side of a test, which the series leaves alone but for its
+# tools/virtio patches, checked this way (selftests/test_virtio_tools.sh).
+cmd_virtio_tools() {
+	local d=${1:?usage: kernel.sh virtio-tools DIR [--patch FILE]... TARGET...} tree p
+	local patches=() targets=()
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--patch) patches+=("$(readlink -f "${2:?--patch needs a file}")"); shift ;;
+		*) targets+=("$1") ;;
+		esac
+		shift
+	done
+	[ ${#targets[@]} -gt 0 ] || { echo "vnetkit: kernel: virtio-tools: no target (vhost_net_test, virtio_test)" >&2; exit 2; }
 	tree=$("$top/scripts/kernel-src.sh")
 	virtio_tools_tree "$tree" "$d"
-	virtio_make "$d" vhost_net_test LDFLAGS=-static
+	for p in "${patches[@]}"; do
+		patch -s -p1 -F0 -d "$d/src" <"$p" >>"$d/build.log" 2>&1 ||
+			die "virtio-tools: ${p#$top/} does not apply to tools/virtio (see ${d#$top/}/build.log)"
+	done
+	for p in "${targets[@]}"; do
+		virtio_make "$d" "$p" LDFLAGS=-static
+	done
+}
+
+# cmd_vhost_net_test OUT: upstream's tools/virtio/vhost_net_test as the
+# pristine tree has it, static, at OUT, for the default guest suite
+# (selftests/guest/test_vhost_net_test.sh). It is the driver side
+# (virtio_ring.c in user space); the device side is the guest kernel's
+# vhost_net. It needs no module and no kernel build of its own.
+cmd_vhost_net_test() {
+	local out=${1:?usage: kernel.sh vhost-net-test OUT} d=$build/virtio-tools
+	cmd_virtio_tools "$d" vhost_net_test
 	install -D -m 0755 "$d/src/tools/virtio/vhost_net_test" "$out"
-	say "built ${out#$top/} from ${tree#$top/}/tools/virtio ($(make -s -C "$tree" kernelversion))"
+	say "built ${out#$top/} from the pristine tree's tools/virtio ($(make -s -C "$("$top/scripts/kernel-src.sh")" kernelversion))"
 }
 
 # cmd_scratch DEST: a hard-link copy of the pristine tree with the whole
@@ -565,6 +593,7 @@ check-series) cmd_check_series "$@" ;;
 check-patch) check_patch "$@" ;;
 scratch) cmd_scratch "$@" ;;
 vhost-net-test) cmd_vhost_net_test "$@" ;;
+virtio-tools) cmd_virtio_tools "$@" ;;
 build-tree) cmd_build_tree "$@" ;;
 config)
 	[ $# -eq 2 ] || { echo "usage: kernel.sh config FRAGMENT OUTDIR" >&2; exit 2; }
@@ -583,5 +612,5 @@ image)
 		shift
 	done
 	echo "$(variant_dir $base $debug)/arch/x86/boot/bzImage" ;;
-*) echo "vnetkit: kernel: unknown command '$cmd' (build, bisect, apply, check-series, image, scratch, build-tree, vhost-net-test)" >&2; exit 2 ;;
+*) echo "vnetkit: kernel: unknown command '$cmd' (build, bisect, apply, check-series, image, scratch, build-tree, vhost-net-test, virtio-tools)" >&2; exit 2 ;;
 esac

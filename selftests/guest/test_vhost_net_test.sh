@@ -17,7 +17,8 @@
 # record. Two of its options are broken in 6.12 itself, whatever the
 # kernel: five declared options abort in option parsing, --batch among
 # them, and --no-virtio-1 stalls its RX loop (both below). Each is checked
-# to fail the known way, so a tree that fixes it shows here.
+# to fail the known way, so a tree that fixes it shows here (patches/0010
+# fixes the first; selftests/test_virtio_tools.sh checks it on the host).
 source "$(dirname "$0")/../lib.sh" 2>/dev/null || source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/vhost_batch_lib.sh"
 
