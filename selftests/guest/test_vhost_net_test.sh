@@ -14,7 +14,7 @@
 # completed) < 1 in both loops), so vhost never finds more than one avail
 # entry, and 0009 reads a single entry alone, as before it. The read-ahead
 # is guarded by test_vhost_batch*.sh; here the refills are counted for the
-# record. Two of its options are broken in 6.12 itself, whatever the
+# record. Six of its options are broken in 6.12 itself, whatever the
 # kernel: five declared options abort in option parsing, --batch among
 # them, and --no-virtio-1 stalls its RX loop (both below). Each is checked
 # to fail the known way, so a tree that fixes it shows here (patches/0010
