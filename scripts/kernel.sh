@@ -12,6 +12,10 @@
 #   scripts/kernel.sh scratch DEST               a patched copy of the tree at DEST
 #   scripts/kernel.sh build-tree TREE OUT [--kcsan]   build TREE as the KUnit
 #                                                kernel (scripts/mutants.sh)
+#   scripts/kernel.sh vhost-net-test OUT         upstream's tools/virtio/vhost_net_test
+#                                                (static, from the pristine tree)
+#   scripts/kernel.sh virtio-tools DIR [--patch FILE]... TARGET...   tools/virtio
+#                                                targets, static, in a copy in DIR
 #
 # The pristine tree from scripts/kernel-src.sh is never written to: the
 # patched source is a hard-link copy (cp -al) in build/linux-patched/, which
@@ -376,25 +380,21 @@ cmd_build() {
 	return 0
 }
 
-# virtio_tools TREE OUT: upstream's virtio_test and the vhost_test module of
-# TREE, for the virtio-test kernel in OUT, into OUT/virtio-test/
-# (virtio_test, vhost_test.ko). The module is drivers/vhost/test.c (what
-# tools/virtio/vhost_test/vhost_test.c includes) built against OUT, so it
-# runs the series' vhost core. tools/virtio builds in place, so it gets a
-# copy of its own, with links to what it reads from the tree. Its UAPI
-# headers are the build host's (linux-libc-dev; the vhost ioctls are ABI):
-# with the tree's own as ../../usr/include (make headers), compiler_types.h
-# redefines the __user of tools/include's types.h, an error under its
-# -Werror. 6.12.117's tools/virtio does not build as shipped either:
-# compiler_types.h includes <linux/compiler-context-analysis.h> (a stable
-# backport) from a directory tools/virtio does not search, and
-# virtio_ring.c uses data_race() and MODULE_DESCRIPTION(), which its stubs
-# lack; compat/ supplies those three without touching the tree.
-virtio_tools() {
-	local tree=$1 out=$2 d=$2/virtio-test t0 t1
-	t0=$(date +%s.%N)
+# virtio_tools_tree TREE D: a copy of TREE's tools/virtio in D/src/ to build
+# in (tools/virtio builds in place), with links to what it reads from the
+# tree, and D/compat/. Its UAPI headers are the build host's
+# (linux-libc-dev; the vhost ioctls are ABI): with the tree's own as
+# ../../usr/include (make headers), compiler_types.h redefines the __user of
+# tools/include's types.h, an error under its -Werror. 6.12.117's
+# tools/virtio does not build as shipped either: compiler_types.h includes
+# <linux/compiler-context-analysis.h> (a stable backport) from a directory
+# tools/virtio does not search, and virtio_ring.c uses data_race() and
+# MODULE_DESCRIPTION(), which its stubs lack; compat/ supplies those three
+# without touching the tree (virtio_make passes it).
+virtio_tools_tree() {
+	local tree=$1 d=$2
 	rm -rf "$d"
-	mkdir -p "$d/src/tools" "$d/compat/linux" "$d/module"
+	mkdir -p "$d/src/tools" "$d/compat/linux"
 	cp -a "$tree/tools/virtio" "$d/src/tools/virtio"
 	ln -s "$tree/tools/include" "$d/src/tools/include"
 	ln -s "$tree/include" "$d/src/include"
@@ -402,12 +402,32 @@ virtio_tools() {
 	ln -s "$tree/include/linux/compiler-context-analysis.h" "$d/compat/linux/"
 	printf '%s\n' '/* vnetkit: stubs 6.12.y virtio_ring.c needs in user space */' \
 		'#define data_race(expr) (expr)' '#define MODULE_DESCRIPTION(desc)' >"$d/compat/compat.h"
-	# CFLAGS from the environment: tools/virtio's Makefile appends to it.
-	if ! CFLAGS="-I$d/compat -include $d/compat/compat.h" nice -n 10 \
-		make -C "$d/src/tools/virtio" CC="ccache gcc" virtio_test >"$d/build.log" 2>&1; then
+}
+
+# virtio_make D TARGET [VAR=VALUE...]: make TARGET of D's tools/virtio (log:
+# D/build.log). CFLAGS and LDFLAGS come from the environment: tools/virtio's
+# Makefile appends to them.
+virtio_make() {
+	local d=$1 target=$2
+	shift 2
+	if ! env "$@" CFLAGS="-I$d/compat -include $d/compat/compat.h" nice -n 10 \
+		make -C "$d/src/tools/virtio" CC="ccache gcc" "$target" >>"$d/build.log" 2>&1; then
 		grep -E 'error' "$d/build.log" | head -8 >&2
-		die "virtio-test: tools/virtio/virtio_test does not build (see ${d#$top/}/build.log)"
+		die "tools/virtio/$target does not build (see ${d#$top/}/build.log)"
 	fi
+}
+
+# virtio_tools TREE OUT: upstream's virtio_test and the vhost_test module of
+# TREE, for the virtio-test kernel in OUT, into OUT/virtio-test/
+# (virtio_test, vhost_test.ko). The module is drivers/vhost/test.c (what
+# tools/virtio/vhost_test/vhost_test.c includes) built against OUT, so it
+# runs the series' vhost core.
+virtio_tools() {
+	local tree=$1 out=$2 d=$2/virtio-test t0 t1
+	t0=$(date +%s.%N)
+	virtio_tools_tree "$tree" "$d"
+	mkdir -p "$d/module"
+	virtio_make "$d" virtio_test
 	cp "$tree/tools/virtio/vhost_test/Makefile" "$tree/tools/virtio/vhost_test/vhost_test.c" "$d/module/"
 	# As tools/virtio's oot target: test.c and vhost.h from drivers/vhost.
 	if ! nice -n 10 make -C "$tree" O="$out" ARCH=x86_64 CC="ccache gcc" \
@@ -419,6 +439,46 @@ virtio_tools() {
 	cp "$d/src/tools/virtio/virtio_test" "$d/module/vhost_test.ko" "$d/"
 	t1=$(date +%s.%N)
 	say "built ${d#$top/}/virtio_test and vhost_test.ko in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+}
+
+# cmd_virtio_tools DIR [--patch FILE]... TARGET...: TARGETs of the pristine
+# tree's tools/virtio (vhost_net_test, virtio_test), static, in a copy of it
+# in DIR with each FILE applied (patch -p1, no fuzz): DIR/src/tools/virtio/.
+# The driver side of a test, which the series leaves alone but for its
+# tools/virtio patches, checked this way (selftests/test_virtio_tools.sh).
+cmd_virtio_tools() {
+	local d=${1:?usage: kernel.sh virtio-tools DIR [--patch FILE]... TARGET...} tree p
+	local patches=() targets=()
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--patch) patches+=("$(readlink -f "${2:?--patch needs a file}")"); shift ;;
+		*) targets+=("$1") ;;
+		esac
+		shift
+	done
+	[ ${#targets[@]} -gt 0 ] || { echo "vnetkit: kernel: virtio-tools: no target (vhost_net_test, virtio_test)" >&2; exit 2; }
+	tree=$("$top/scripts/kernel-src.sh")
+	virtio_tools_tree "$tree" "$d"
+	for p in "${patches[@]}"; do
+		patch -s -p1 -F0 -d "$d/src" <"$p" >>"$d/build.log" 2>&1 ||
+			die "virtio-tools: ${p#$top/} does not apply to tools/virtio (see ${d#$top/}/build.log)"
+	done
+	for p in "${targets[@]}"; do
+		virtio_make "$d" "$p" LDFLAGS=-static
+	done
+}
+
+# cmd_vhost_net_test OUT: upstream's tools/virtio/vhost_net_test as the
+# pristine tree has it, static, at OUT, for the default guest suite
+# (selftests/guest/test_vhost_net_test.sh). It is the driver side
+# (virtio_ring.c in user space); the device side is the guest kernel's
+# vhost_net. It needs no module and no kernel build of its own.
+cmd_vhost_net_test() {
+	local out=${1:?usage: kernel.sh vhost-net-test OUT} d=$build/virtio-tools
+	cmd_virtio_tools "$d" vhost_net_test
+	install -D -m 0755 "$d/src/tools/virtio/vhost_net_test" "$out"
+	say "built ${out#$top/} from the pristine tree's tools/virtio ($(make -s -C "$("$top/scripts/kernel-src.sh")" kernelversion))"
 }
 
 # cmd_scratch DEST: a hard-link copy of the pristine tree with the whole
@@ -601,6 +661,8 @@ apply) cmd_apply "$@" ;;
 check-series) cmd_check_series "$@" ;;
 check-patch) check_patch "$@" ;;
 scratch) cmd_scratch "$@" ;;
+vhost-net-test) cmd_vhost_net_test "$@" ;;
+virtio-tools) cmd_virtio_tools "$@" ;;
 build-tree) cmd_build_tree "$@" ;;
 config)
 	[ $# -eq 2 ] || { echo "usage: kernel.sh config FRAGMENT OUTDIR" >&2; exit 2; }
@@ -619,5 +681,5 @@ image)
 		shift
 	done
 	echo "$(variant_dir $base $debug)/arch/x86/boot/bzImage" ;;
-*) echo "vnetkit: kernel: unknown command '$cmd' (build, bisect, apply, check-series, image, scratch, build-tree)" >&2; exit 2 ;;
+*) echo "vnetkit: kernel: unknown command '$cmd' (build, bisect, apply, check-series, image, scratch, build-tree, vhost-net-test, virtio-tools)" >&2; exit 2 ;;
 esac
