@@ -25,8 +25,10 @@ source "$(dirname "$0")/vhost_batch_lib.sh"
 VNT=$(command -v vhost_net_test)
 # Per run: 0x4000 buffers per queue, 64 laps of the 256-entry ring.
 BUFS=${VHOST_NET_TEST_BUFS:-16384}
-# A lost buffer leaves the driver polling forever: killed after this.
-RUN_LIMIT=${VHOST_NET_TEST_RUN_LIMIT:-120}
+# A lost buffer leaves the driver polling forever: killed after this,
+# 120 s of the script's 300 s, scaled with it (DEBUG=1: 1200 s for the
+# script, 480 s a run; under KASAN the lap run outlasted 120 s).
+RUN_LIMIT=${VHOST_NET_TEST_RUN_LIMIT:-$((120 * ${VNETKIT_SCRIPT_LIMIT:-300} / 300))}
 NS=vkvn$$
 # iproute2's ip by path: busybox's timeout would run its own ip applet.
 IP=$(command -v ip)
