@@ -520,14 +520,6 @@ bisect_pick() {
 	echo "$hit"
 }
 
-# bisect [BISECT_BOOT=1] [BISECT_FROM=P] [BISECT_TO=P] [BISECT_FILTER=word]:
-# build every prefix of the series (BISECT_FROM..BISECT_TO: build only
-# those, the patches before them applied without a build); with
-# BISECT_BOOT=1 also boot each built prefix and run the guest suite on it
-# (or the scripts matching BISECT_FILTER). A test that needs what a later
-# patch adds must skip on a prefix, naming what is missing: a failure
-# there is a bisection hazard, reported with the prefix. Each boot's TAP
-# goes to build/bisect/<position>-<patch>.tap.
 # bisect_range: the series and the range to bisect, checked before the
 # build lock is waited for (pats, n, from, to).
 bisect_range() {
@@ -542,6 +534,14 @@ bisect_range() {
 	fi
 }
 
+# bisect [BISECT_BOOT=1] [BISECT_FROM=P] [BISECT_TO=P] [BISECT_FILTER=word]:
+# build every prefix of the series (BISECT_FROM..BISECT_TO: build only
+# those, the patches before them applied without a build); with
+# BISECT_BOOT=1 also boot each built prefix and run the guest suite on it
+# (or the scripts matching BISECT_FILTER). A test that needs what a later
+# patch adds must skip on a prefix, naming what is missing: a failure
+# there is a bisection hazard, reported with the prefix. Each boot's TAP
+# goes to build/bisect/<position>-<patch>.tap.
 cmd_bisect() {
 	local src tree out i rc img failed=()
 	if [ "$n" -eq 0 ]; then
